@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * librproc context: the root directory every kernel, configuration and
+ * firmware path is resolved under, and the log callback through which the
+ * library reports. The library never prints.
+ */
+
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rproc_ctx;
+
+/**
+ * rproc_log_fn - receives the library's log messages
+ * @userdata: the pointer given to rproc_ctx_set_log_fn()
+ * @priority: a syslog priority (LOG_ERR … LOG_DEBUG)
+ * @file, @line, @func: where in the library the message was raised
+ * @format, @args: the message
+ */
+typedef void (*rproc_log_fn)(void *userdata, int priority, const char *file, int line,
+			     const char *func, const char *format, va_list args);
+
+/**
+ * rproc_ctx_new() - create a library context
+ * @root_dir: directory that stands for "/" (NULL or "/" for the real system)
+ * @ret: the new context, with one reference
+ *
+ * Returns: 0 or a negative errno.
+ */
+int rproc_ctx_new(const char *root_dir, struct rproc_ctx **ret);
+struct rproc_ctx *rproc_ctx_ref(struct rproc_ctx *ctx);
+/** rproc_ctx_unref() - drop a reference; returns NULL. */
+struct rproc_ctx *rproc_ctx_unref(struct rproc_ctx *ctx);
+
+/** rproc_ctx_get_root() - the root directory, without a trailing slash ("" for "/"). */
+const char *rproc_ctx_get_root(const struct rproc_ctx *ctx);
+
+/**
+ * rproc_ctx_set_log_fn() - set where library messages go (default: nowhere)
+ * Messages above the priority set with rproc_ctx_set_log_priority() (default
+ * LOG_INFO) are not formatted at all.
+ */
+void rproc_ctx_set_log_fn(struct rproc_ctx *ctx, rproc_log_fn fn, void *userdata);
+void rproc_ctx_set_log_priority(struct rproc_ctx *ctx, int priority);
+int rproc_ctx_get_log_priority(const struct rproc_ctx *ctx);
+
+/**
+ * rproc_ctx_path() - map a path of the managed system onto the host
+ * @path: an absolute path as the managed system sees it ("/sys/class/…")
+ * @ret: newly allocated root + path
+ *
+ * Returns: 0, -EINVAL for a relative path, -ENOMEM.
+ */
+int rproc_ctx_path(const struct rproc_ctx *ctx, const char *path, char **ret);
+
+#ifdef __cplusplus
+}
+#endif

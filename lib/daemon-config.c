@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "conf-keys.h"
+
+_public_ struct rproc_daemon_config *rproc_daemon_config_free(struct rproc_daemon_config *cfg)
+{
+	if (!cfg)
+		return NULL;
+	free(cfg->admin_group);
+	core_settings_done(&cfg->defaults);
+	free(cfg->path);
+	strv_free(cfg->dropins);
+	conf_diags_free(cfg->diags, cfg->n_diags);
+	free(cfg);
+	return NULL;
+}
+
+static void rproc_daemon_config_freep(struct rproc_daemon_config **c)
+{
+	rproc_daemon_config_free(*c);
+}
+
+_public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon_config **ret)
+{
+	_cleanup_(rproc_daemon_config_freep) struct rproc_daemon_config *cfg = NULL;
+	_cleanup_strv_free_ char **files = NULL;
+	struct rproc_core_settings base;
+	struct conf_main main_file;
+	struct conf_target t;
+	int r;
+
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return -ENOMEM;
+	cfg->valid = true;
+	cfg->poll_interval_usec = RPROC_DEFAULT_POLL_INTERVAL_USEC;
+	core_settings_init(&cfg->defaults);
+	cfg->defaults.coredump_directory = strdup(RPROC_DEFAULT_COREDUMP_DIRECTORY);
+	if (!cfg->defaults.coredump_directory)
+		return -ENOMEM;
+	r = core_settings_copy(&base, &cfg->defaults);
+	if (r < 0)
+		return r;
+
+	t = (struct conf_target){
+		.daemon = cfg,
+		.settings = &cfg->defaults,
+		.base = &base,
+		.origin = cfg->origin,
+		.diags = { &cfg->diags, &cfg->n_diags, ctx },
+	};
+
+	r = conf_find_main(ctx, rproc_config_dirs(), "rprocd.conf", &main_file);
+	if (r < 0)
+		goto finish;
+	cfg->path = main_file.path;
+	/* No rprocd.conf, or a masked one: built-in defaults, drop-ins still apply. */
+	if (cfg->path && !main_file.masked) {
+		if (main_file.error < 0) {
+			cfg->valid = false;
+			r = conf_diag(&t.diags, LOG_ERR, cfg->path, 0, "cannot be read: %s",
+				      strerror(-main_file.error));
+			if (r < 0)
+				goto finish;
+		} else if (strv_extend(&files, cfg->path) < 0) {
+			r = -ENOMEM;
+			goto finish;
+		}
+	}
+	r = conf_list_dropins(ctx, rproc_config_dirs(), "rprocd.conf", &t.diags, &cfg->dropins);
+	if (r < 0)
+		goto finish;
+
+	for (size_t i = 0; i < strv_length(files) + strv_length(cfg->dropins); i++) {
+		const char *file = i < strv_length(files) ? files[i]
+							  : cfg->dropins[i - strv_length(files)];
+		_cleanup_free_ char *host = NULL;
+
+		r = rproc_ctx_path(ctx, file, &host);
+		if (r < 0)
+			goto finish;
+		r = conf_parse_file(host, file, conf_assign, &t, &t.diags);
+		if (r == -EBADMSG)
+			cfg->valid = false;
+		else if (r == -ENOMEM)
+			goto finish;
+		else if (r < 0) {
+			cfg->valid = false;
+			r = conf_diag(&t.diags, LOG_ERR, file, 0, "cannot be read: %s", strerror(-r));
+			if (r < 0)
+				goto finish;
+		}
+	}
+	r = cfg->valid ? 0 : -EBADMSG;
+	*ret = TAKE_PTR(cfg);
+finish:
+	core_settings_done(&base);
+	return r;
+}
