@@ -22,7 +22,7 @@ static void rproc_daemon_config_freep(struct rproc_daemon_config **c)
 _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon_config **ret)
 {
 	_cleanup_(rproc_daemon_config_freep) struct rproc_daemon_config *cfg = NULL;
-	_cleanup_strv_free_ char **files = NULL;
+	bool use_main = false;
 	struct rproc_core_settings base;
 	struct conf_main main_file;
 	struct conf_target t;
@@ -61,18 +61,16 @@ _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon
 				      strerror(-main_file.error));
 			if (r < 0)
 				goto finish;
-		} else if (strv_extend(&files, cfg->path) < 0) {
-			r = -ENOMEM;
-			goto finish;
-		}
+		} else
+			use_main = true;
 	}
 	r = conf_list_dropins(ctx, rproc_config_dirs(), "rprocd.conf", &t.diags, &cfg->dropins);
 	if (r < 0)
 		goto finish;
 
-	for (size_t i = 0; i < strv_length(files) + strv_length(cfg->dropins); i++) {
-		const char *file = i < strv_length(files) ? files[i]
-							  : cfg->dropins[i - strv_length(files)];
+	/* Origins point at cfg->path and cfg->dropins: they live as long as cfg. */
+	for (size_t i = !use_main; i <= strv_length(cfg->dropins); i++) {
+		const char *file = i == 0 ? cfg->path : cfg->dropins[i - 1];
 		_cleanup_free_ char *host = NULL;
 
 		r = rproc_ctx_path(ctx, file, &host);

@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <syslog.h>
+#include <cmocka.h>
+
+#include "librproc.h"
+#include "test-util.h"
+
+struct fixture {
+	char *root;
+	struct rproc_ctx *ctx;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->root = test_root_new();
+	assert_non_null(f->root);
+	assert_int_equal(rproc_ctx_new(f->root, &f->ctx), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	rproc_ctx_unref(f->ctx);
+	test_root_free(f->root);
+	free(f);
+	return 0;
+}
+
+static void put(struct fixture *f, const char *path, const char *text)
+{
+	assert_int_equal(test_write_str(f->root, path, text), 0);
+}
+
+static struct rproc_core_config *load_ok(struct fixture *f, const char *name,
+					 const struct rproc_daemon_config *d)
+{
+	struct rproc_core_config *c = NULL;
+	int r = rproc_core_config_load(f->ctx, name, d, &c);
+
+	if (r != 0 && c)
+		for (size_t i = 0; i < c->n_diags; i++)
+			print_error("diag: %s:%u: %s\n", c->diags[i].file, c->diags[i].line,
+				    c->diags[i].message);
+	assert_int_equal(r, 0);
+	assert_non_null(c);
+	assert_true(c->valid);
+	return c;
+}
+
+/* Load a core that must be refused, and check the first error names file:line and a phrase. */
+static void expect_error(struct fixture *f, const char *name, const char *file, unsigned line,
+			 const char *phrase)
+{
+	struct rproc_core_config *c = NULL;
+	const struct rproc_config_diag *e;
+
+	assert_int_equal(rproc_core_config_load(f->ctx, name, NULL, &c), -EBADMSG);
+	assert_non_null(c);
+	assert_false(c->valid);
+	e = rproc_core_config_first_error(c);
+	assert_non_null(e);
+	assert_int_equal(e->priority, LOG_ERR);
+	assert_string_equal(e->file, file);
+	assert_int_equal(e->line, line);
+	if (!strstr(e->message, phrase))
+		fail_msg("message \"%s\" does not contain \"%s\"", e->message, phrase);
+	rproc_core_config_free(c);
+}
+
+static bool streq_or_null(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+static bool has_warning(const struct rproc_core_config *c, const char *file, unsigned line,
+			const char *phrase)
+{
+	for (size_t i = 0; i < c->n_diags; i++)
+		if (c->diags[i].priority == LOG_WARNING && streq_or_null(c->diags[i].file, file) &&
+		    c->diags[i].line == line && strstr(c->diags[i].message, phrase))
+			return true;
+	return false;
+}
+
+static void test_all_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+
+	put(f, "/etc/rprocd/cores/m4.core",
+	    "# the M4 of the board\n"
+	    "[Match]\n"
+	    "Name=78000000.m4\n"
+	    "DevicePath=/sys/devices/platform/soc/*\n"
+	    "\n"
+	    "[Core]\n"
+	    "Description=Cortex-M4 sensor hub\n"
+	    "Firmware=st/m4-app.elf\n"
+	    "FallbackFirmware=st/m4-safe.elf\n"
+	    "FirmwareClass=32\n"
+	    "FirmwareMachine=ARM\n"
+	    "FirmwareFormat=elf\n"
+	    "Start=boot\n"
+	    "Stop=detach\n"
+	    "OnCrash=restart\n"
+	    "OnExit=stop\n"
+	    "RestartSec=250ms\n"
+	    "StartLimitBurst=3\n"
+	    "StartLimitIntervalSec=1min\n"
+	    "SettleSec=2s\n"
+	    "Coredump=inline\n"
+	    "CoredumpDirectory=/var/lib/dumps\n"
+	    "CoredumpMaxFiles=4\n"
+	    "CoredumpMaxUse=16M\n"
+	    "BindLifetime=yes\n"
+	    "Requires=dsp gpu\n"
+	    "After=dsp\n");
+	c = load_ok(f, "m4", NULL);
+	assert_string_equal(c->name, "m4");
+	assert_string_equal(c->match_name, "78000000.m4");
+	assert_string_equal(c->match_device_path, "/sys/devices/platform/soc/*");
+	assert_string_equal(c->description, "Cortex-M4 sensor hub");
+	assert_string_equal(c->firmware, "st/m4-app.elf");
+	assert_string_equal(c->fallback_firmware, "st/m4-safe.elf");
+	assert_int_equal(c->firmware_class, 32);
+	assert_int_equal(c->firmware_machine, 40);
+	assert_int_equal(c->settings.firmware_format, RPROC_FW_FORMAT_ELF);
+	assert_int_equal(c->settings.start, RPROC_START_BOOT);
+	assert_int_equal(c->settings.stop, RPROC_STOP_DETACH);
+	assert_int_equal(c->settings.on_crash, RPROC_CRASH_RESTART);
+	assert_int_equal(c->settings.on_exit, RPROC_EXIT_STOP);
+	assert_true(c->settings.restart_usec == 250000);
+	assert_int_equal(c->settings.start_limit_burst, 3);
+	assert_true(c->settings.start_limit_interval_usec == 60000000);
+	assert_true(c->settings.settle_usec == 2000000);
+	assert_int_equal(c->settings.coredump, RPROC_COREDUMP_INLINE);
+	assert_string_equal(c->settings.coredump_directory, "/var/lib/dumps");
+	assert_int_equal(c->settings.coredump_max_files, 4);
+	assert_true(c->settings.coredump_max_use == 16ULL << 20);
+	assert_true(c->settings.bind_lifetime);
+	assert_string_equal(c->requires[0], "dsp");
+	assert_string_equal(c->requires[1], "gpu");
+	assert_null(c->requires[2]);
+	assert_string_equal(c->after[0], "dsp");
+	assert_string_equal(c->path, "/etc/rprocd/cores/m4.core");
+	assert_string_equal(c->origin[RPROC_KEY_FIRMWARE].file, "/etc/rprocd/cores/m4.core");
+	assert_int_equal(c->origin[RPROC_KEY_FIRMWARE].line, 8);
+	assert_int_equal(c->n_diags, 0);
+	rproc_core_config_free(c);
+}
+
+static void test_defaults_without_files(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+	char *v;
+
+	put(f, "/usr/lib/rprocd/cores/dsp.core", "[Core]\n");
+	c = load_ok(f, "dsp", NULL);
+	assert_string_equal(c->match_name, "dsp");
+	assert_null(c->match_device_path);
+	assert_null(c->firmware);
+	assert_int_equal(c->firmware_machine, -1);
+	assert_int_equal(c->settings.start, RPROC_START_AUTO);
+	assert_int_equal(c->settings.on_crash, RPROC_CRASH_KERNEL);
+	assert_int_equal(c->settings.on_exit, RPROC_EXIT_LEAVE);
+	assert_string_equal(c->settings.coredump_directory, RPROC_DEFAULT_COREDUMP_DIRECTORY);
+	assert_null(c->origin[RPROC_KEY_START].file);
+	v = rproc_core_config_format_value(c, RPROC_KEY_RESTART_SEC);
+	assert_string_equal(v, "100ms");
+	free(v);
+	v = rproc_core_config_format_value(c, RPROC_KEY_START);
+	assert_string_equal(v, "auto");
+	free(v);
+	assert_null(rproc_core_config_format_value(c, RPROC_KEY_POLL_INTERVAL_SEC));
+	rproc_core_config_free(c);
+}
+
+static void test_first_directory_wins(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+
+	put(f, "/usr/lib/rprocd/cores/m4.core", "[Core]\nFirmware=vendor.elf\nOnCrash=leave\n");
+	put(f, "/usr/local/lib/rprocd/cores/m4.core", "[Core]\nFirmware=local.elf\n");
+	put(f, "/run/rprocd/cores/m4.core", "[Core]\nFirmware=run.elf\n");
+	c = load_ok(f, "m4", NULL);
+	assert_string_equal(c->path, "/run/rprocd/cores/m4.core");
+	assert_string_equal(c->firmware, "run.elf");
+	/* Files are not merged: the vendor file's OnCrash= is not applied. */
+	assert_int_equal(c->settings.on_crash, RPROC_CRASH_KERNEL);
+	rproc_core_config_free(c);
+
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=admin.elf\n");
+	c = load_ok(f, "m4", NULL);
+	assert_string_equal(c->path, "/etc/rprocd/cores/m4.core");
+	assert_string_equal(c->firmware, "admin.elf");
+	rproc_core_config_free(c);
+}
+
+static void test_mask(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c = NULL;
+	char **names = NULL;
+
+	put(f, "/usr/lib/rprocd/cores/m4.core", "[Core]\nFirmware=vendor.elf\n");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/x.conf", "[Core]\nStart=no\n");
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core", "/dev/null"), 0);
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", NULL, &c), 0);
+	assert_true(c->masked);
+	assert_null(c->firmware);
+	assert_null(c->dropins);
+	assert_string_equal(c->path, "/etc/rprocd/cores/m4.core");
+	rproc_core_config_free(c);
+
+	/* A masked core is still listed: the daemon reports it as masked. */
+	assert_int_equal(rproc_core_config_list(f->ctx, &names), 0);
+	assert_string_equal(names[0], "m4");
+	assert_null(names[1]);
+	rproc_strv_free(names);
+
+	/* A mask in a lower-priority directory does not mask a higher one. */
+	put(f, "/run/rprocd/cores/m4.core", "[Core]\nFirmware=run.elf\n");
+	{
+		char p[4096];
+
+		snprintf(p, sizeof(p), "%s/etc/rprocd/cores/m4.core", f->root);
+		assert_int_equal(unlink(p), 0);
+	}
+	assert_int_equal(test_symlink(f->root, "/usr/local/lib/rprocd/cores/m4.core", "/dev/null"), 0);
+	c = load_ok(f, "m4", NULL);
+	assert_false(c->masked);
+	assert_string_equal(c->firmware, "run.elf");
+	rproc_core_config_free(c);
+}
+
+static void test_dropins_across_directories(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+
+	put(f, "/usr/lib/rprocd/cores/m4.core",
+	    "[Core]\nFirmware=base.elf\nRestartSec=1s\nRequires=a b\nOnCrash=leave\n");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/10-vendor.conf", "[Core]\nFirmware=vendor10.elf\n");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/30-vendor.conf", "[Core]\nFirmware=vendor30.elf\n");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/40-masked.conf", "[Core]\nStart=no\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/20-admin.conf", "[Core]\nFirmware=admin20.elf\nRequires=\nRequires=c\n");
+	put(f, "/run/rprocd/cores/m4.core.d/10-vendor.conf", "[Core]\nRestartSec=5s\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/50-reset.conf", "[Core]\nOnCrash=\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/README", "not a drop-in\n");
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core.d/40-masked.conf", "/dev/null"), 0);
+
+	c = load_ok(f, "m4", NULL);
+	/* Order by file name across directories; /run's 10-vendor.conf hides /usr/lib's. */
+	assert_string_equal(c->dropins[0], "/run/rprocd/cores/m4.core.d/10-vendor.conf");
+	assert_string_equal(c->dropins[1], "/etc/rprocd/cores/m4.core.d/20-admin.conf");
+	assert_string_equal(c->dropins[2], "/usr/lib/rprocd/cores/m4.core.d/30-vendor.conf");
+	assert_string_equal(c->dropins[3], "/etc/rprocd/cores/m4.core.d/50-reset.conf");
+	assert_null(c->dropins[4]);
+	/* A later drop-in wins for a single value. */
+	assert_string_equal(c->firmware, "vendor30.elf");
+	assert_string_equal(c->origin[RPROC_KEY_FIRMWARE].file,
+			    "/usr/lib/rprocd/cores/m4.core.d/30-vendor.conf");
+	assert_true(c->settings.restart_usec == 5000000);
+	/* The empty assignment reset the list before c was added. */
+	assert_string_equal(c->requires[0], "c");
+	assert_null(c->requires[1]);
+	/* The masked drop-in was not applied; the empty OnCrash= went back to the default. */
+	assert_int_equal(c->settings.start, RPROC_START_AUTO);
+	assert_int_equal(c->settings.on_crash, RPROC_CRASH_KERNEL);
+	rproc_core_config_free(c);
+}
+
+static void test_daemon_defaults(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_daemon_config *d = NULL;
+	struct rproc_core_config *c;
+
+	put(f, "/usr/lib/rprocd/rprocd.conf",
+	    "[Daemon]\nPollIntervalSec=200ms\nAdminGroup=rproc\n"
+	    "[Defaults]\nOnCrash=restart\nRestartSec=2s\nCoredump=enabled\n");
+	put(f, "/etc/rprocd/rprocd.conf.d/10-site.conf", "[Defaults]\nStartLimitBurst=9\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	assert_true(d->poll_interval_usec == 200000);
+	assert_string_equal(d->admin_group, "rproc");
+	assert_string_equal(d->path, "/usr/lib/rprocd/rprocd.conf");
+	assert_string_equal(d->dropins[0], "/etc/rprocd/rprocd.conf.d/10-site.conf");
+
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nRestartSec=3s\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/reset.conf", "[Core]\nRestartSec=\n");
+	put(f, "/etc/rprocd/cores/dsp.core", "[Core]\nOnCrash=leave\n");
+	c = load_ok(f, "m4", d);
+	assert_int_equal(c->settings.on_crash, RPROC_CRASH_RESTART);
+	assert_int_equal(c->settings.coredump, RPROC_COREDUMP_ENABLED);
+	assert_int_equal(c->settings.start_limit_burst, 9);
+	/* An empty assignment resets to what rprocd.conf gave, not to the built-in value. */
+	assert_true(c->settings.restart_usec == 2000000);
+	assert_string_equal(c->origin[RPROC_KEY_ON_CRASH].file, "/usr/lib/rprocd/rprocd.conf");
+	assert_int_equal(c->origin[RPROC_KEY_ON_CRASH].line, 5);
+	assert_string_equal(c->origin[RPROC_KEY_START_LIMIT_BURST].file,
+			    "/etc/rprocd/rprocd.conf.d/10-site.conf");
+	rproc_core_config_free(c);
+
+	c = load_ok(f, "dsp", d);
+	assert_int_equal(c->settings.on_crash, RPROC_CRASH_LEAVE);
+	rproc_core_config_free(c);
+	rproc_daemon_config_free(d);
+}
+
+static void test_daemon_config_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_daemon_config *d = NULL;
+
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	assert_null(d->path);
+	assert_true(d->poll_interval_usec == RPROC_DEFAULT_POLL_INTERVAL_USEC);
+	rproc_daemon_config_free(d);
+
+	put(f, "/etc/rprocd/rprocd.conf",
+	    "[Daemon]\nPollIntervalSec=0\nAdminGroup=bad group\n[Defaults]\nFirmware=x.elf\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), -EBADMSG);
+	assert_false(d->valid);
+	assert_int_equal(d->n_diags, 3);
+	assert_int_equal(d->diags[0].line, 2);
+	assert_non_null(strstr(d->diags[0].message, "PollIntervalSec"));
+	assert_int_equal(d->diags[1].line, 3);
+	/* Firmware= is per core: in [Defaults] it is unknown, a warning. */
+	assert_int_equal(d->diags[2].priority, LOG_WARNING);
+	assert_int_equal(d->diags[2].line, 5);
+	/* The invalid value did not replace the default. */
+	assert_true(d->poll_interval_usec == RPROC_DEFAULT_POLL_INTERVAL_USEC);
+	rproc_daemon_config_free(d);
+}
+
+static void test_syntax(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+
+	put(f, "/etc/rprocd/cores/m4.core",
+	    "; a comment\n"
+	    "  # another\n"
+	    "[Core]\r\n"
+	    "  Description  =  spaced out  \n"
+	    "Requires=a \\\n"
+	    "# a comment inside a continuation is skipped\n"
+	    "  b \\\n"
+	    "  c\n"
+	    "X-Vendor=whatever\n"
+	    "[X-Tooling]\n"
+	    "Anything=goes\n"
+	    "[Core]\n"
+	    "Firmware=f.elf\\\n");
+	c = load_ok(f, "m4", NULL);
+	assert_string_equal(c->description, "spaced out");
+	assert_string_equal(c->requires[0], "a");
+	assert_string_equal(c->requires[1], "b");
+	assert_string_equal(c->requires[2], "c");
+	/* A continuation running into the end of the file ends there. */
+	assert_string_equal(c->firmware, "f.elf");
+	assert_int_equal(c->n_diags, 0);
+	assert_int_equal(c->origin[RPROC_KEY_REQUIRES].line, 5);
+	rproc_core_config_free(c);
+}
+
+static void test_warnings_keep_core_managed(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+
+	put(f, "/etc/rprocd/cores/m4.core",
+	    "Firmware=outside.elf\n"
+	    "[Core]\n"
+	    "Frimware=typo.elf\n"
+	    "[Kore]\n"
+	    "Start=no\n"
+	    "[Core]\n"
+	    "PollIntervalSec=1s\n");
+	put(f, "/etc/rprocd/cores/m4.core.d", "a file, not a directory\n");
+	c = load_ok(f, "m4", NULL);
+	assert_true(has_warning(c, "/etc/rprocd/cores/m4.core", 1, "outside of any section"));
+	assert_true(has_warning(c, "/etc/rprocd/cores/m4.core", 3, "unknown key Frimware="));
+	assert_true(has_warning(c, "/etc/rprocd/cores/m4.core", 5, "unknown section [Kore]"));
+	assert_true(has_warning(c, "/etc/rprocd/cores/m4.core", 7, "unknown key PollIntervalSec="));
+	assert_true(has_warning(c, "/etc/rprocd/cores/m4.core.d", 0, "not a directory"));
+	assert_int_equal(c->n_diags, 5);
+	assert_null(c->firmware);
+	assert_int_equal(c->settings.start, RPROC_START_AUTO);
+	rproc_core_config_free(c);
+}
+
+static void test_value_errors(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *phrase;
+	} cases[] = {
+		{ "Start=sometimes", "auto, boot, attach, no" },
+		{ "Stop=halt", "shutdown, detach" },
+		{ "OnCrash=panic", "kernel, restart, leave" },
+		{ "OnExit=explode", "leave, stop, detach" },
+		{ "Coredump=yes", "disabled, enabled, inline" },
+		{ "FirmwareFormat=bin", "elf, opaque" },
+		{ "BindLifetime=perhaps", "yes or no" },
+		{ "RestartSec=soon", "time span" },
+		{ "StartLimitIntervalSec=-5s", "time span" },
+		{ "SettleSec=1fortnight", "time span" },
+		{ "StartLimitBurst=0", "at least 1" },
+		{ "StartLimitBurst=many", "non-negative integer" },
+		{ "CoredumpMaxFiles=-1", "non-negative integer" },
+		{ "CoredumpMaxUse=lots", "size" },
+		{ "CoredumpDirectory=relative/dir", "absolute" },
+		{ "CoredumpDirectory=/var/../etc", "\"..\"" },
+		{ "Firmware=../../etc/shadow", "firmware name" },
+		{ "Firmware=/lib/firmware/abs.elf", "firmware name" },
+		{ "FallbackFirmware=a//b", "firmware name" },
+		{ "FirmwareClass=16", "32 or 64" },
+		{ "FirmwareMachine=Z80-ish", "ELF machine" },
+		{ "Requires=m4", "itself" },
+		{ "After=bad/name", "not a core name" },
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[512];
+
+		snprintf(text, sizeof(text), "# case %zu\n[Core]\nDescription=ok\n%s\n", i, cases[i].line);
+		put(f, "/etc/rprocd/cores/m4.core", text);
+		expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 4, cases[i].phrase);
+	}
+
+	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nName=a/b\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "no '/'");
+	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nDevicePath=platform/*\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "absolute");
+}
+
+static void test_syntax_errors(void **state)
+{
+	struct fixture *f = *state;
+	char *big;
+
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware a.elf\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "missing '='");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core\nFirmware=a.elf\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 1, "section header");
+	put(f, "/etc/rprocd/cores/m4.core", "[]\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 1, "section header");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\n=value\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "without a key");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nDescription=caf\xc3\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "UTF-8");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nDescription=bell\a\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "control characters");
+	assert_int_equal(test_write(f->root, "/etc/rprocd/cores/m4.core", "[Core]\n\nA=b\0c\n", 12), 0);
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 3, "NUL");
+
+	/* A very long line is refused, and the lines after it still parse. */
+	big = malloc(100000);
+	assert_non_null(big);
+	strcpy(big, "[Core]\nDescription=");
+	memset(big + strlen(big), 'x', 70000);
+	strcpy(big + strlen("[Core]\nDescription=") + 70000, "\nStart=sideways\n");
+	put(f, "/etc/rprocd/cores/m4.core", big);
+	free(big);
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "longer than");
+
+	/* Errors in drop-ins name the drop-in. */
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=a.elf\n");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", "\n\n[Core]\nOnCrash=sometimes\n");
+	expect_error(f, "m4", "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", 4, "OnCrash=");
+}
+
+static void test_unusable_files(void **state)
+{
+	struct fixture *f = *state;
+
+	/* A symlink loop. */
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/loop.core", "loop2.core"), 0);
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/loop2.core", "loop.core"), 0);
+	expect_error(f, "loop", "/etc/rprocd/cores/loop.core", 0, "cannot be read");
+	/* A directory where a file should be. */
+	assert_int_equal(test_mkdir(f->root, "/etc/rprocd/cores/dir.core"), 0);
+	expect_error(f, "dir", "/etc/rprocd/cores/dir.core", 0, "directory");
+	/* A dangling drop-in. */
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\n");
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core.d/x.conf", "/nonexistent"), 0);
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core.d/x.conf", 0, "cannot be read");
+}
+
+static void test_cross_key_checks(void **state)
+{
+	struct fixture *f = *state;
+
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=a.elf\nFallbackFirmware=a.elf\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 3, "same image");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFallbackFirmware=b.elf\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "needs Firmware=");
+}
+
+static void test_one_bad_core_leaves_others(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+	char **names = NULL;
+
+	put(f, "/etc/rprocd/cores/bad.core", "[Core]\nStart=whenever\n");
+	put(f, "/usr/lib/rprocd/cores/good.core", "[Core]\nFirmware=good.elf\n");
+	put(f, "/run/rprocd/cores/other.core", "[Core]\nStart=attach\n");
+	put(f, "/etc/rprocd/cores/not-a-core.txt", "ignored\n");
+	assert_int_equal(rproc_core_config_list(f->ctx, &names), 0);
+	assert_string_equal(names[0], "bad");
+	assert_string_equal(names[1], "good");
+	assert_string_equal(names[2], "other");
+	assert_null(names[3]);
+	rproc_strv_free(names);
+
+	expect_error(f, "bad", "/etc/rprocd/cores/bad.core", 2, "Start=");
+	c = load_ok(f, "good", NULL);
+	assert_string_equal(c->firmware, "good.elf");
+	rproc_core_config_free(c);
+	c = load_ok(f, "other", NULL);
+	assert_int_equal(c->settings.start, RPROC_START_ATTACH);
+	rproc_core_config_free(c);
+}
+
+static void test_load_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c = NULL;
+
+	assert_int_equal(rproc_core_config_load(f->ctx, "missing", NULL, &c), -ENOENT);
+	assert_null(c);
+	assert_int_equal(rproc_core_config_load(f->ctx, "../etc/passwd", NULL, &c), -EINVAL);
+	assert_int_equal(rproc_core_config_load(f->ctx, "", NULL, &c), -EINVAL);
+	assert_null(c);
+}
+
+static void test_matching(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+
+	put(f, "/etc/rprocd/cores/r5f-0.core",
+	    "[Match]\nName=r5f\nDevicePath=/sys/devices/platform/bus@f4000/*78000000.r5f*\n");
+	c = load_ok(f, "r5f-0", NULL);
+	assert_true(rproc_core_config_matches(
+		c, "r5f", "/sys/devices/platform/bus@f4000/78000000.r5f/remoteproc/remoteproc1"));
+	assert_false(rproc_core_config_matches(
+		c, "r5f", "/sys/devices/platform/bus@f4000/78400000.r5f/remoteproc/remoteproc2"));
+	assert_false(rproc_core_config_matches(c, "m4", "/sys/devices/platform/bus@f4000/78000000.r5f"));
+	assert_false(rproc_core_config_matches(c, "r5f", NULL));
+	rproc_core_config_free(c);
+
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\n");
+	c = load_ok(f, "m4", NULL);
+	assert_true(rproc_core_config_matches(c, "m4", "/sys/devices/anything"));
+	assert_false(rproc_core_config_matches(c, "m40", "/sys/devices/anything"));
+	rproc_core_config_free(c);
+}
+
+static void test_key_names(void **state)
+{
+	(void)state;
+	assert_string_equal(rproc_config_key_name(RPROC_KEY_FIRMWARE), "Core.Firmware");
+	assert_string_equal(rproc_config_key_name(RPROC_KEY_MATCH_DEVICE_PATH), "Match.DevicePath");
+	assert_string_equal(rproc_config_key_name(RPROC_KEY_POLL_INTERVAL_SEC), "Daemon.PollIntervalSec");
+	for (int k = 0; k < _RPROC_KEY_MAX; k++)
+		assert_non_null(rproc_config_key_name((enum rproc_config_key)k));
+	assert_null(rproc_config_key_name(_RPROC_KEY_MAX));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_all_keys),
+		T(test_defaults_without_files),
+		T(test_first_directory_wins),
+		T(test_mask),
+		T(test_dropins_across_directories),
+		T(test_daemon_defaults),
+		T(test_daemon_config_errors),
+		T(test_syntax),
+		T(test_warnings_keep_core_managed),
+		T(test_value_errors),
+		T(test_syntax_errors),
+		T(test_unusable_files),
+		T(test_cross_key_checks),
+		T(test_one_bad_core_leaves_others),
+		T(test_load_errors),
+		T(test_matching),
+		T(test_key_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
