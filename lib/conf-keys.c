@@ -425,8 +425,19 @@ char *conf_format_value(const struct rproc_core_config *core, const struct rproc
 	case T_TIMESPAN:
 	case T_TIMESPAN_POS:
 		return strdup(rproc_format_timespan(buf, sizeof(buf), *(const rproc_usec_t *)f));
-	case T_SIZE:
-		return strdup_printf("%llu", (unsigned long long)*(const uint64_t *)f);
+	case T_SIZE: {
+		static const char suffix[] = "KMGT";
+		uint64_t v = *(const uint64_t *)f;
+		int i = -1;
+
+		while (v && v % 1024 == 0 && i < 3) {
+			v /= 1024;
+			i++;
+		}
+		if (i < 0)
+			return strdup_printf("%llu", (unsigned long long)v);
+		return strdup_printf("%llu%c", (unsigned long long)v, suffix[i]);
+	}
 	case T_UNSIGNED:
 	case T_UNSIGNED_POS:
 		return strdup_printf("%u", *(const unsigned *)f);

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* rprocctl: control rprocd, and check firmware and configuration offline. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "rprocctl.h"
+
+struct rprocctl_options arg;
+
+struct verb {
+	const char *name;
+	int min_args;           /* including the verb */
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct verb verbs[] = {
+	{ "validate", 2, verb_validate, "validate FILE…        check firmware images (no daemon needed)" },
+	{ "cat", 2, verb_cat, "cat CORE…             show the merged configuration and its files" },
+	{ "verify", 1, verb_verify, "verify                check every configuration file" },
+};
+
+static void help(void)
+{
+	printf("rprocctl [OPTIONS…] COMMAND …\n\n"
+	       "Control the remote processors managed by rprocd.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		printf("  %s\n", verbs[i].help);
+	printf("\nOptions:\n"
+	       "  -h --help             show this help\n"
+	       "     --version          show the version\n"
+	       "     --json             machine-readable output\n"
+	       "     --root DIR         offline commands: read configuration and firmware under DIR\n"
+	       "     --class 32|64      validate: require this ELF class\n"
+	       "     --machine NAME     validate: require this ELF machine (ARM, AARCH64, RISCV, …)\n"
+	       "     --opaque           validate: the image is opaque (signed/vendor format)\n");
+}
+
+static int parse_argv(int argc, char **argv)
+{
+	enum { ARG_VERSION = 0x100, ARG_JSON, ARG_ROOT, ARG_CLASS, ARG_MACHINE, ARG_OPAQUE, ARG_RESTART };
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{ "json", no_argument, NULL, ARG_JSON },
+		{ "root", required_argument, NULL, ARG_ROOT },
+		{ "class", required_argument, NULL, ARG_CLASS },
+		{ "machine", required_argument, NULL, ARG_MACHINE },
+		{ "opaque", no_argument, NULL, ARG_OPAQUE },
+		{ "restart", no_argument, NULL, ARG_RESTART },
+		{}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+		switch (c) {
+		case 'h':
+			help();
+			return 0;
+		case ARG_VERSION:
+			printf("rprocctl %s\n", PACKAGE_VERSION);
+			return 0;
+		case ARG_JSON:
+			arg.json = true;
+			break;
+		case ARG_ROOT:
+			arg.root = optarg;
+			break;
+		case ARG_CLASS:
+			arg.fw_class = optarg;
+			break;
+		case ARG_MACHINE:
+			arg.fw_machine = optarg;
+			break;
+		case ARG_OPAQUE:
+			arg.opaque = true;
+			break;
+		case ARG_RESTART:
+			arg.restart = true;
+			break;
+		default:
+			return -1;
+		}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	int r = parse_argv(argc, argv);
+	int n;
+
+	if (r <= 0)
+		return r < 0 ? EXIT_USAGE : EXIT_OK;
+	n = argc - optind;
+	if (n < 1) {
+		help();
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(verbs[i].name, argv[optind]) != 0)
+			continue;
+		if (n < verbs[i].min_args) {
+			fprintf(stderr, "rprocctl %s: too few arguments\n", verbs[i].name);
+			return EXIT_USAGE;
+		}
+		return verbs[i].fn(n, argv + optind);
+	}
+	fprintf(stderr, "rprocctl: unknown command \"%s\"; see rprocctl --help\n", argv[optind]);
+	return EXIT_USAGE;
+}
