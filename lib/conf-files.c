@@ -148,7 +148,8 @@ int conf_list_dropins(const struct rproc_ctx *ctx, const char *const *dirs, cons
 	}
 
 	if (r >= 0) {
-		qsort(list, n, sizeof(*list), cmp_dropin);
+		if (n > 1)
+			qsort(list, n, sizeof(*list), cmp_dropin);
 		for (size_t i = 0; i < n && r >= 0; i++)
 			if (!list[i].masked) {
 				r = strv_push(&paths, list[i].path);

@@ -116,6 +116,11 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 /* Write the bytes of value to an existing file (O_WRONLY, no O_CREAT), in one write(). */
 int write_string_file(const char *path, const char *value);
 
+static inline int abs_errno(int e)
+{
+	return e < 0 ? -e : e;
+}
+
 /* Errno of the last failure, never 0 (an I/O path that failed without errno gives -EIO). */
 static inline int negative_errno(void)
 {

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-errors.h"
+#include "bus-manager.h"
+#include "config.h"
+#include "core.h"
+#include "manager.h"
+#include "util.h"
+
+static int get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	(void)bus, (void)path, (void)interface, (void)property, (void)userdata, (void)error;
+	return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int get_n_cores(sd_bus *bus, const char *path, const char *interface, const char *property,
+		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+
+	(void)bus, (void)path, (void)interface, (void)property, (void)error;
+	return sd_bus_message_append(reply, "u", (uint32_t)m->n_cores);
+}
+
+static int method_list_cores(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct manager *m = userdata;
+	int r;
+
+	(void)error;
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_open_container(reply, 'a', "(sssbo)");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m->n_cores; i++) {
+		const struct core *c = m->cores[i];
+
+		r = sd_bus_message_append(reply, "(sssbo)", c->name, rproc_device_get_name(c->dev),
+					  rproc_state_to_string(c->state), core_is_managed(c),
+					  c->object_path);
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_core(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	const char *name;
+	struct core *c;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &name);
+	if (r < 0)
+		return r;
+	c = manager_find_core(m, name);
+	if (!c)
+		return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_CORE, "no core named \"%s\"", name);
+	return sd_bus_reply_method_return(msg, "o", c->object_path);
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_strv_free_ char **messages = NULL;
+	struct manager *m = userdata;
+	int r;
+
+	r = manager_check_privileged(m, msg, error);
+	if (r < 0)
+		return r;
+	if (m->exiting)
+		return sd_bus_error_set(error, BUS_ERROR_SHUTTING_DOWN, "rprocd is shutting down");
+	r = manager_reload(m, &messages);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_return(msg, &reply);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_append_strv(reply, messages);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("NCores", "u", get_n_cores, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD_WITH_ARGS("ListCores", SD_BUS_NO_ARGS,
+				SD_BUS_RESULT("a(sssbo)", cores), method_list_cores,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetCore", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path),
+				method_get_core, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", pending),
+				method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_VTABLE_END
+};
+
+int bus_manager_register(struct manager *m)
+{
+	return sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, MANAGER_INTERFACE,
+					manager_vtable, m);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/stat.h>
+
+#include "log.h"
+#include "manager.h"
+#include "udev-monitor.h"
+#include "util.h"
+
+static void handle_remoteproc(struct manager *m, struct udev_device *d, const char *action)
+{
+	const char *sysname = udev_device_get_sysname(d);
+	struct rproc_device *dev = NULL;
+	int r;
+
+	if (!sysname || !startswith(sysname, "remoteproc"))
+		return;
+	if (streq(action, "remove")) {
+		manager_remove_device(m, sysname);
+		return;
+	}
+	if (!streq(action, "add"))
+		return;
+	r = rproc_device_new(m->ctx, sysname, &dev);
+	if (r < 0) {
+		log_warning_errno(r, "%s: added, but cannot be opened: %m", sysname);
+		return;
+	}
+	manager_add_device(m, dev);
+	rproc_device_unref(dev);
+}
+
+static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct manager *m = userdata;
+	struct udev_device *d;
+
+	(void)s, (void)fd, (void)revents;
+	while ((d = udev_monitor_receive_device(m->monitor))) {
+		const char *subsystem = udev_device_get_subsystem(d);
+		const char *action = udev_device_get_action(d);
+
+		if (subsystem && action && streq(subsystem, "remoteproc"))
+			handle_remoteproc(m, d, action);
+		udev_device_unref(d);
+	}
+	return 0;
+}
+
+int udev_monitor_start(struct manager *m)
+{
+	struct stat st;
+	const char *source;
+	int r;
+
+	m->udev = udev_new();
+	if (!m->udev)
+		return -ENOMEM;
+	/* With udevd running, listen to it (devices are ready when it says so). */
+	source = stat("/run/udev/control", &st) == 0 ? "udev" : "kernel";
+	m->monitor = udev_monitor_new_from_netlink(m->udev, source);
+	if (!m->monitor)
+		return -errno ?: -EIO;
+	r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "remoteproc", NULL);
+	if (r < 0)
+		return r;
+	r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "devcoredump", NULL);
+	if (r < 0)
+		return r;
+	r = udev_monitor_enable_receiving(m->monitor);
+	if (r < 0)
+		return r;
+	r = sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor), EPOLLIN,
+			    on_monitor, m);
+	if (r < 0)
+		return r;
+	log_debug("listening to %s events for remoteproc devices", source);
+	return 0;
+}
+
+void udev_monitor_stop(struct manager *m)
+{
+	m->monitor_source = sd_event_source_disable_unref(m->monitor_source);
+	if (m->monitor)
+		m->monitor = udev_monitor_unref(m->monitor);
+	if (m->udev)
+		m->udev = udev_unref(m->udev);
+}

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+#include "worker.h"
+
+struct worker_pool {
+	int pipe[2];
+	sd_event_source *source;
+	unsigned running;
+};
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+struct work *work_new(struct rproc_ctx *ctx, struct rproc_device *dev, enum core_action action)
+{
+	struct work *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->ctx = rproc_ctx_ref(ctx);
+	w->dev = rproc_device_ref(dev);
+	w->action = action;
+	w->expect.machine = -1;
+	w->set_recovery = -1;
+	w->set_coredump = -1;
+	w->cdev_fd = -1;
+	w->state_before = w->state_after = RPROC_STATE_INVALID;
+	return w;
+}
+
+struct work *work_free(struct work *w)
+{
+	if (!w)
+		return NULL;
+	rproc_device_unref(w->dev);
+	rproc_ctx_unref(w->ctx);
+	free(w->firmware);
+	free(w->fw_path);
+	free(w->kernel_firmware);
+	if (w->cdev_fd >= 0)
+		close(w->cdev_fd);
+	free(w);
+	return NULL;
+}
+
+static int fail(struct work *w, const char *step, int error)
+{
+	w->failed_step = step;
+	w->error = error;
+	return error;
+}
+
+/* Start or attach: through the chardev (keeping it open) or sysfs. */
+static int request_start(struct work *w)
+{
+	int fd, r;
+
+	if (!w->via_cdev)
+		return rproc_device_request(w->dev, RPROC_CMD_START, RPROC_VIA_SYSFS);
+
+	fd = rproc_cdev_open(w->dev);
+	if (fd < 0)
+		return fd;
+	/* Set the flag before starting, so a daemon killed mid-boot still stops the core. */
+	r = rproc_cdev_set_shutdown_on_release(fd, true);
+	if (r >= 0)
+		r = rproc_cdev_request(fd, RPROC_CMD_START);
+	if (r < 0) {
+		/* Clear the flag again: it belongs to the processor and outlives this fd. */
+		(void)rproc_cdev_set_shutdown_on_release(fd, false);
+		close(fd);
+		return r;
+	}
+	w->cdev_fd = fd;
+	return 0;
+}
+
+static bool same_file(const struct rproc_fw_info *a, const struct stat *st)
+{
+	return a->dev == st->st_dev && a->ino == st->st_ino && a->size == (uint64_t)st->st_size &&
+	       a->mtime_nsec == (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static int execute_boot(struct work *w)
+{
+	_cleanup_free_ char *current = NULL, *host = NULL;
+	const char *name = w->firmware;
+	struct stat st;
+	int r;
+
+	if (w->state_before != RPROC_STATE_OFFLINE)
+		return fail(w, "state", -EBUSY);
+
+	r = rproc_device_read_firmware(w->dev, &current);
+	if (r < 0)
+		return fail(w, "firmware", r);
+	if (!name)
+		name = current;
+
+	/* The kernel's ELF loader is not a safe gate: nothing unvalidated reaches it. */
+	r = rproc_firmware_validate(w->ctx, name, &w->expect, &w->fw_info, &w->fw_path);
+	if (r != 0)
+		return fail(w, "validate", r);
+
+	if (strcmp(name, current) != 0) {
+		r = rproc_device_write_firmware(w->dev, name);
+		if (r < 0)
+			return fail(w, "firmware", r);
+	}
+	r = request_start(w);
+	if (r < 0)
+		return fail(w, "start", r);
+
+	/* The image the kernel read must be the one we checked. */
+	if (rproc_ctx_path(w->ctx, w->fw_path, &host) >= 0 &&
+	    (stat(host, &st) < 0 || !same_file(&w->fw_info, &st)))
+		w->fw_changed = true;
+	return 0;
+}
+
+void work_execute(struct work *w)
+{
+	int r = 0;
+
+	w->begin_usec = now_usec();
+	if (rproc_device_read_state(w->dev, &w->state_before) < 0)
+		w->state_before = RPROC_STATE_INVALID;
+
+	if (w->set_recovery >= 0) {
+		r = rproc_device_write_recovery(w->dev, w->set_recovery ? RPROC_RECOVERY_ENABLED
+									: RPROC_RECOVERY_DISABLED);
+		if (r < 0)
+			fail(w, "recovery", r);
+	}
+	/* The kernel refuses coredump writes while crashed (EBUSY); that is not fatal. */
+	if (r >= 0 && w->set_coredump >= 0) {
+		r = rproc_device_write_coredump(w->dev, (enum rproc_coredump_mode)w->set_coredump);
+		if (r < 0)
+			fail(w, "coredump", r);
+	}
+
+	if (r >= 0)
+		switch (w->action) {
+		case ACTION_BOOT:
+			execute_boot(w);
+			break;
+		case ACTION_ATTACH:
+			r = request_start(w);
+			if (r < 0)
+				fail(w, "start", r);
+			break;
+		case ACTION_STOP:
+			r = rproc_device_request(w->dev, RPROC_CMD_STOP, RPROC_VIA_SYSFS);
+			if (r < 0)
+				fail(w, "stop", r);
+			break;
+		case ACTION_DETACH:
+			r = rproc_device_request(w->dev, RPROC_CMD_DETACH, RPROC_VIA_SYSFS);
+			if (r < 0)
+				fail(w, "detach", r);
+			break;
+		case ACTION_RECOVER:
+			r = rproc_device_write_recovery(w->dev, RPROC_RECOVERY_RECOVER);
+			if (r < 0)
+				fail(w, "recover", r);
+			break;
+		default:
+			break;
+		}
+
+	/* What the kernel did, not what was asked. */
+	if (rproc_device_read_state(w->dev, &w->state_after) < 0)
+		w->state_after = RPROC_STATE_INVALID;
+	(void)rproc_device_read_firmware(w->dev, &w->kernel_firmware);
+
+	/* A start that returned 0 yet left the core offline: the wedge of a failed recovery. */
+	if (w->error == 0 && (w->action == ACTION_BOOT || w->action == ACTION_RECOVER) &&
+	    w->state_after == RPROC_STATE_OFFLINE) {
+		w->wedged = true;
+		fail(w, w->action == ACTION_BOOT ? "start" : "recover", -ENOTRECOVERABLE);
+	}
+	w->end_usec = now_usec();
+}
+
+struct thread_arg {
+	struct work *w;
+	int pipe_fd;
+};
+
+static void *thread_main(void *arg)
+{
+	struct thread_arg *a = arg;
+	struct work *w = a->w;
+	int fd = a->pipe_fd;
+	ssize_t n;
+
+	free(a);
+	work_execute(w);
+	/* A pointer is far below PIPE_BUF: the write is atomic. */
+	do
+		n = write(fd, &w, sizeof(w));
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(w))
+		abort(); /* the loop could never complete this work: better restart */
+	return NULL;
+}
+
+static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct worker_pool *p = userdata;
+	struct work *batch[64];
+	ssize_t n;
+
+	(void)s;
+	(void)revents;
+	n = read(fd, batch, sizeof(batch));
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	for (size_t i = 0; i < (size_t)n / sizeof(batch[0]); i++) {
+		p->running--;
+		batch[i]->done(batch[i]);
+	}
+	return 0;
+}
+
+int worker_pool_new(sd_event *e, struct worker_pool **ret)
+{
+	struct worker_pool *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	if (pipe2(p->pipe, O_CLOEXEC) < 0) {
+		r = -errno;
+		free(p);
+		return r;
+	}
+	/* The read end never blocks the loop. */
+	fcntl(p->pipe[0], F_SETFL, O_NONBLOCK);
+	r = sd_event_add_io(e, &p->source, p->pipe[0], EPOLLIN, on_pipe, p);
+	if (r < 0) {
+		worker_pool_free(p);
+		return r;
+	}
+	/* Completions go before new D-Bus requests are looked at. */
+	sd_event_source_set_priority(p->source, SD_EVENT_PRIORITY_IMPORTANT);
+	*ret = p;
+	return 0;
+}
+
+struct worker_pool *worker_pool_free(struct worker_pool *p)
+{
+	if (!p)
+		return NULL;
+	sd_event_source_disable_unref(p->source);
+	close(p->pipe[0]);
+	close(p->pipe[1]);
+	free(p);
+	return NULL;
+}
+
+int worker_start(struct worker_pool *p, struct work *w)
+{
+	struct thread_arg *a = malloc(sizeof(*a));
+	pthread_attr_t attr;
+	sigset_t all, old;
+	pthread_t t;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->w = w;
+	a->pipe_fd = p->pipe[1];
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* Workers take no signals: the loop handles them through signalfd. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&t, &attr, thread_main, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
+		free(a);
+		return -r;
+	}
+	p->running++;
+	return 0;
+}
+
+unsigned worker_pool_running(const struct worker_pool *p)
+{
+	return p->running;
+}

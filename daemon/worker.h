@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Kernel writes block for a whole firmware load and boot, so each runs in a
+ * thread of its own. The thread gets everything it needs in a struct work,
+ * touches nothing else, and posts the finished work back to the event loop
+ * through a pipe; the completion runs on the loop thread.
+ */
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "core-policy.h"
+#include "librproc.h"
+
+struct work {
+	/* Input, filled in on the loop thread. The device reference belongs to the work. */
+	struct rproc_ctx *ctx;
+	struct rproc_device *dev;
+	enum core_action action;
+	char *firmware;                 /* ACTION_BOOT: the name to boot (NULL: the kernel's) */
+	struct rproc_fw_expect expect;
+	bool via_cdev;                  /* start through /dev/remoteprocN and keep it open */
+	int set_recovery;               /* -1, or write recovery enabled (1) / disabled (0) first */
+	int set_coredump;               /* -1, or an enum rproc_coredump_mode to write first */
+
+	/* Output, filled in by the worker. */
+	int error;                      /* 0, a negative errno, or a positive enum rproc_fw_error */
+	const char *failed_step;        /* which write failed: "firmware", "start", … */
+	bool wedged;                    /* start returned 0 but the core stayed offline */
+	bool fw_changed;                /* the file changed between validation and boot */
+	enum rproc_state state_before;
+	enum rproc_state state_after;
+	struct rproc_fw_info fw_info;
+	char *fw_path;                  /* where the validated firmware was found */
+	char *kernel_firmware;          /* the firmware attribute after the operation */
+	int cdev_fd;                    /* via_cdev: the open chardev, or -1 */
+	uint64_t begin_usec, end_usec;  /* CLOCK_MONOTONIC */
+
+	/* Completion, on the loop thread. */
+	void (*done)(struct work *w);
+	void *userdata;
+};
+
+struct worker_pool;
+
+int worker_pool_new(sd_event *e, struct worker_pool **ret);
+struct worker_pool *worker_pool_free(struct worker_pool *p);
+/* Start a thread for w; on failure w->done is not called. */
+int worker_start(struct worker_pool *p, struct work *w);
+unsigned worker_pool_running(const struct worker_pool *p);
+
+struct work *work_new(struct rproc_ctx *ctx, struct rproc_device *dev, enum core_action action);
+struct work *work_free(struct work *w);
+
+/* Run w synchronously in the calling thread (the worker body; also used by tests). */
+void work_execute(struct work *w);
