@@ -18,6 +18,17 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+	{ "list", 1, verb_list, "list                  list every core rprocd knows" },
+	{ "status", 2, verb_status, "status CORE…          show state, firmware, crashes, configuration" },
+	{ "start", 2, verb_action, "start CORE…           boot or attach" },
+	{ "stop", 2, verb_action, "stop CORE…            shut down (or detach, as Stop= says)" },
+	{ "restart", 2, verb_action, "restart CORE…         stop, then start" },
+	{ "attach", 2, verb_action, "attach CORE…          attach to a detached core" },
+	{ "detach", 2, verb_action, "detach CORE…          detach, leaving the core running" },
+	{ "recover", 2, verb_action, "recover CORE…         recover a crashed core" },
+	{ "set-firmware", 3, verb_set_firmware, "set-firmware CORE FILE  boot FILE next (--restart: now)" },
+	{ "reload", 1, verb_reload, "reload                re-read the configuration" },
+	{ "monitor", 1, verb_monitor, "monitor               print property changes as they happen" },
 	{ "validate", 2, verb_validate, "validate FILE…        check firmware images (no daemon needed)" },
 	{ "cat", 2, verb_cat, "cat CORE…             show the merged configuration and its files" },
 	{ "verify", 1, verb_verify, "verify                check every configuration file" },
@@ -36,7 +47,8 @@ static void help(void)
 	       "     --root DIR         offline commands: read configuration and firmware under DIR\n"
 	       "     --class 32|64      validate: require this ELF class\n"
 	       "     --machine NAME     validate: require this ELF machine (ARM, AARCH64, RISCV, …)\n"
-	       "     --opaque           validate: the image is opaque (signed/vendor format)\n");
+	       "     --opaque           validate: the image is opaque (signed/vendor format)\n"
+	       "     --restart          set-firmware: restart a running core with the new image\n");
 }
 
 static int parse_argv(int argc, char **argv)

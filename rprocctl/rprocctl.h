@@ -31,3 +31,11 @@ extern struct rprocctl_options arg;
 int verb_validate(int argc, char **argv);
 int verb_cat(int argc, char **argv);
 int verb_verify(int argc, char **argv);
+
+/* Commands that talk to rprocd. */
+int verb_list(int argc, char **argv);
+int verb_status(int argc, char **argv);
+int verb_action(int argc, char **argv);
+int verb_set_firmware(int argc, char **argv);
+int verb_reload(int argc, char **argv);
+int verb_monitor(int argc, char **argv);
