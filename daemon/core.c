@@ -489,7 +489,7 @@ static void core_log_success(struct core *c, const struct work *w)
 		c->origin = ORIGIN_BOOTED;
 		free(c->build_id);
 		c->build_id = rproc_fw_build_id_to_hex(&w->fw_info);
-		if (asprintf(&text, "booted %s in %llu ms", strempty(w->kernel_firmware),
+		if (asprintf(&text, "booted %s in %llu ms", strempty(c->firmware),
 			     (unsigned long long)(w->end_usec - w->begin_usec) / 1000) < 0)
 			text = NULL;
 		core_log(c, LOG_INFO, MESSAGE_CORE_BOOTED, 0, text ? text : "booted");
