@@ -441,6 +441,13 @@ static int job_begin(struct core *c, struct job *j)
 	if (j->type == JOB_SET_FIRMWARE) {
 		w->firmware = strdup(j->firmware);
 		w->action = ACTION_NONE;
+		w->validate_only = true;
+		if (!w->firmware) {
+			job_reply_error(j, "org.freedesktop.DBus.Error.NoMemory", "out of memory");
+			core_unref(c);
+			work_free(w);
+			return 0;
+		}
 	}
 	if (j->type == JOB_FIRST || j->type == JOB_RECONFIGURE)
 		core_plan_settings(c, w);
@@ -701,6 +708,8 @@ static enum dep_state core_dependencies(struct core *c, char **why)
 	for (char **n = cfg->requires; n && *n; n++) {
 		struct core *d = manager_find_core(c->manager, *n);
 
+		if (!d && c->manager->enumerating)
+			return DEP_WAITING;
 		if (!d || !core_is_managed(d)) {
 			if (asprintf(why, "required core %s is not present or not managed", *n) < 0)
 				*why = NULL;

@@ -76,6 +76,7 @@ static void emit(int priority, const char *message_id, const char *core, const c
 }
 
 /* Format with %m meaning strerror(error). */
+static char *format_message(int error, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static char *format_message(int error, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
@@ -120,6 +121,7 @@ void log_core_event(int priority, const char *message_id, const char *core, cons
 	free(msg);
 }
 
+__attribute__((format(printf, 6, 0)))
 void log_librproc(void *userdata, int priority, const char *file, int line, const char *func,
 		  const char *format, va_list args)
 {

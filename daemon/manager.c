@@ -418,6 +418,8 @@ void manager_state_changed(struct manager *m)
 {
 	bool all_decided = true;
 
+	if (m->enumerating)
+		return;
 	for (size_t i = 0; i < m->n_cores; i++)
 		core_check_dependencies(m->cores[i]);
 	for (size_t i = 0; i < m->n_cores; i++)
@@ -652,8 +654,11 @@ int manager_startup(struct manager *m)
 	r = rproc_device_enumerate(m->ctx, &devs, &n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to enumerate remote processors: %m");
+	/* Dependencies are judged once every present core is known. */
+	m->enumerating = true;
 	for (size_t i = 0; i < n; i++)
 		manager_add_device(m, devs[i]);
+	m->enumerating = false;
 	rproc_device_list_free(devs, n);
 
 	/* Configured cores the kernel does not have (yet): say so once. */

@@ -32,6 +32,7 @@ struct manager {
 	struct core **cores;                    /* cores on the bus: one per kernel device */
 	size_t n_cores;
 
+	bool enumerating;                       /* start-up: not every device is known yet */
 	bool ready;                             /* READY=1 sent */
 	bool exiting;                           /* SIGTERM seen: no new work */
 	bool name_owned;

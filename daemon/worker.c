@@ -141,6 +141,15 @@ void work_execute(struct work *w)
 	if (rproc_device_read_state(w->dev, &w->state_before) < 0)
 		w->state_before = RPROC_STATE_INVALID;
 
+	if (w->validate_only) {
+		r = rproc_firmware_validate(w->ctx, w->firmware, &w->expect, &w->fw_info, &w->fw_path);
+		if (r != 0)
+			fail(w, "validate", r);
+		w->state_after = w->state_before;
+		w->end_usec = now_usec();
+		return;
+	}
+
 	if (w->set_recovery >= 0) {
 		r = rproc_device_write_recovery(w->dev, w->set_recovery ? RPROC_RECOVERY_ENABLED
 									: RPROC_RECOVERY_DISABLED);

@@ -22,6 +22,7 @@ struct work {
 	char *firmware;                 /* ACTION_BOOT: the name to boot (NULL: the kernel's) */
 	struct rproc_fw_expect expect;
 	bool via_cdev;                  /* start through /dev/remoteprocN and keep it open */
+	bool validate_only;             /* only check firmware (SetFirmware): no kernel write */
 	int set_recovery;               /* -1, or write recovery enabled (1) / disabled (0) first */
 	int set_coredump;               /* -1, or an enum rproc_coredump_mode to write first */
 

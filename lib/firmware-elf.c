@@ -223,37 +223,66 @@ static void take_build_id(Elf_Data *data, struct rproc_fw_info *info)
 	}
 }
 
+/*
+ * The kernel's find_table() walks every section from index 0 and compares
+ * name_table + sh_name with ".resource_table", where name_table is the file
+ * offset of section e_shstrndx (section 0 when e_shstrndx is 0) and neither is
+ * bounded. strcmp() stops at a NUL or after sizeof(".resource_table") bytes:
+ * those bytes must lie inside the file.
+ */
+#define RSC_NAME ".resource_table"
+
+static int kernel_section_name(const uint8_t *b, uint64_t size, uint64_t table, uint64_t name,
+			       bool *ret_is_rsc)
+{
+	uint64_t pos, n;
+
+	if (table > size || name > size - table)
+		return RPROC_FW_E_BAD_SECTIONS;
+	pos = table + name;
+	n = size - pos < sizeof(RSC_NAME) ? size - pos : sizeof(RSC_NAME);
+	if (n < sizeof(RSC_NAME) && !memchr(b + pos, 0, n))
+		return RPROC_FW_E_BAD_SECTIONS;
+	*ret_is_rsc = n == sizeof(RSC_NAME) && memcmp(b + pos, RSC_NAME, sizeof(RSC_NAME)) == 0;
+	return 0;
+}
+
 static int check_sections(Elf *elf, const uint8_t *b, const struct ehdr *h, uint64_t size,
 			  struct rproc_fw_info *info)
 {
-	Elf_Scn *scn = NULL;
+	static const GElf_Shdr null_shdr;
+	GElf_Shdr sh, names;
+	Elf_Scn *scn;
+	int r;
 
 	if (h->shnum == 0)
 		return 0;
 
 	/* Every section with file contents must lie inside the file before any is read. */
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh))
+	for (size_t i = 0; i < h->shnum; i++) {
+		scn = elf_getscn(elf, i);
+		if (!scn || !gelf_getshdr(scn, &sh))
+			return RPROC_FW_E_BAD_SECTIONS;
+		/* Section 0 is all zero (extended numbering is refused above). */
+		if (i == 0 && memcmp(&sh, &null_shdr, sizeof(sh)) != 0)
 			return RPROC_FW_E_BAD_SECTIONS;
 		if (sh.sh_type != SHT_NOBITS && !range_inside(sh.sh_offset, sh.sh_size, size))
 			return RPROC_FW_E_BAD_SECTIONS;
 	}
-	if (h->shstrndx == SHN_UNDEF)
-		return 0;
 
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *name;
-		GElf_Shdr sh;
-		int r;
+	scn = elf_getscn(elf, h->shstrndx);
+	if (!scn || !gelf_getshdr(scn, &names))
+		return RPROC_FW_E_BAD_SECTIONS;
+	for (size_t i = 0; i < h->shnum; i++) {
+		bool is_rsc = false;
 
-		if (!gelf_getshdr(scn, &sh))
+		scn = elf_getscn(elf, i);
+		if (!scn || !gelf_getshdr(scn, &sh))
 			return RPROC_FW_E_BAD_SECTIONS;
-		name = elf_strptr(elf, h->shstrndx, sh.sh_name);
-		if (!name)
-			return RPROC_FW_E_BAD_SECTIONS;
-		if (streq(name, ".resource_table") && !info->has_resource_table) {
+		r = kernel_section_name(b, size, names.sh_offset, sh.sh_name, &is_rsc);
+		if (r)
+			return r;
+		if (is_rsc && !info->has_resource_table) {
 			/* The kernel uses the first one it finds. */
 			if (sh.sh_type == SHT_NOBITS)
 				return RPROC_FW_E_BAD_RSC_TABLE;

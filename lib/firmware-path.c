@@ -65,10 +65,12 @@ static int kernel_release(struct rproc_ctx *ctx, char **ret)
 		return r;
 	r = read_full_file(p, 256, &v, NULL);
 	if (r >= 0) {
-		strstrip(v);
-		if (*v) {
-			*ret = v;
-			return 0;
+		const char *stripped = strstrip(v);
+
+		if (*stripped) {
+			*ret = strdup(stripped);
+			free(v);
+			return *ret ? 0 : -ENOMEM;
 		}
 		free(v);
 	}

@@ -77,7 +77,7 @@ enum rproc_fw_error {
 	RPROC_FW_E_PHDRS_OUTSIDE,       /* "program-headers-outside-file" */
 	RPROC_FW_E_SHDRS_OUTSIDE,       /* "section-headers-outside-file" */
 	RPROC_FW_E_SEGMENT_OUTSIDE,     /* "segment-outside-file": PT_LOAD data past EOF */
-	RPROC_FW_E_SEGMENT_SIZE,        /* "segment-filesz-exceeds-memsz" */
+	RPROC_FW_E_SEGMENT_SIZE,        /* "bad-segment-size": p_filesz > p_memsz, or past the address space */
 	RPROC_FW_E_SEGMENT_OVERLAP,     /* "segments-overlap": two PT_LOADs share addresses */
 	RPROC_FW_E_NO_LOAD,             /* "no-loadable-segment" */
 	RPROC_FW_E_CLASS_MISMATCH,      /* "class-mismatch": not the configured 32/64 */
@@ -95,11 +95,11 @@ const char *rproc_fw_error_describe(int code);
 /* Images above this size are refused outright (the kernel reads them into memory). */
 #define RPROC_FIRMWARE_SIZE_MAX (256ULL * 1024 * 1024)
 
-/* What the configuration asks of an image; zero means "anything". */
+/* What the configuration asks of an image. */
 struct rproc_fw_expect {
 	enum rproc_fw_format format;
-	int elf_class;      /* 0, 32 or 64 */
-	int machine;        /* -1 for any, else an e_machine number */
+	int elf_class;      /* 0 for any, 32 or 64 */
+	int machine;        /* -1 for any, else an e_machine number (0 is EM_NONE) */
 };
 
 #define RPROC_FW_BUILD_ID_MAX 64
