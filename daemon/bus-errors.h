@@ -9,6 +9,5 @@
 #define BUS_ERROR_INVALID_FIRMWARE  "org.rprocd1.Error.InvalidFirmware"
 #define BUS_ERROR_KERNEL            "org.rprocd1.Error.KernelError"
 #define BUS_ERROR_WEDGED            "org.rprocd1.Error.Wedged"
-#define BUS_ERROR_DEPENDENCY        "org.rprocd1.Error.DependencyFailed"
 #define BUS_ERROR_SHUTTING_DOWN     "org.rprocd1.Error.ShuttingDown"
 #define BUS_ERROR_START_LIMIT_HIT   "org.rprocd1.Error.StartLimitHit"

@@ -1,0 +1,269 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# rprocd's D-Bus API on the real kernel, through independent clients (busctl,
+# dbus-send, rprocctl): every method, every documented error, access control,
+# firmware validation before the kernel sees an image, --json output.
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
+
+setup_two() {
+	sim_load names=m4,dsp detached=0,1
+	fw_install fw64 m4.elf
+	fw_install fw32 m4-32.elf
+	core_conf m4 "[Core]
+Firmware=m4.elf"
+	core_conf dsp "[Core]
+Start=attach
+Stop=detach"
+	rprocd_up
+}
+
+test_start_stop_restart() {
+	setup_two
+	assert_eq "$(sim_counter 0 start)" 1 "booted once"
+	# Start on a running core writes nothing (the kernel would pin a reference).
+	assert_eq "$(dbus_error m4 Start)" ok "Start on running"
+	assert_eq "$(sim_counter 0 start)" 1 "no second start"
+	assert_eq "$(dbus_error m4 Stop)" ok "Stop"
+	assert_state 0 offline
+	assert_eq "$(prop m4 State)" offline "State after Stop"
+	assert_eq "$(dbus_error m4 Stop)" ok "Stop on offline is a no-op"
+	assert_eq "$(dbus_error m4 Start)" ok "Start"
+	assert_state 0 running
+	assert_eq "$(sim_counter 0 start)" 2 "started again"
+	assert_eq "$(dbus_error m4 Restart)" ok "Restart"
+	sim_counters 0
+	assert_eq "$cnt_stop $cnt_start" "2 3" "Restart = stop + start"
+	assert_eq "$(prop m4 Origin)" booted "Origin"
+}
+
+test_attach_detach() {
+	setup_two
+	assert_state 1 attached
+	assert_eq "$(dbus_error dsp Detach)" ok "Detach"
+	assert_state 1 detached
+	assert_eq "$(sim_hw_running 1)" 1 "detached core keeps running"
+	assert_eq "$(dbus_error dsp Attach)" ok "Attach"
+	assert_state 1 attached
+	# Stop=detach: stopping the attached core detaches it.
+	assert_eq "$(dbus_error dsp Stop)" ok "Stop with Stop=detach"
+	assert_state 1 detached
+	sim_counters 1
+	assert_eq "$cnt_start $cnt_stop $cnt_attach $cnt_detach" "0 0 2 2" "never rebooted"
+}
+
+test_invalid_state_errors() {
+	setup_two
+	assert_eq "$(dbus_error m4 Detach)" org.rprocd1.Error.InvalidState "Detach of a booted core"
+	assert_eq "$(dbus_error m4 Attach)" org.rprocd1.Error.InvalidState "Attach of a running core"
+	assert_eq "$(dbus_error m4 Recover)" org.rprocd1.Error.InvalidState "Recover of a running core"
+	assert_state 0 running
+	assert_eq "$(sim_counter 0 start)" 1 "nothing written"
+}
+
+test_kernel_error() {
+	local err
+	setup_two
+	assert_eq "$(dbus_error m4 Stop)" ok "Stop"
+	sim_fail 0 start 22
+	assert_eq "$(dbus_error m4 Start)" org.rprocd1.Error.KernelError "failing start"
+	err=$(prop m4 LastError)
+	assert_contains "$err" "start: Invalid argument (EINVAL)" "LastError carries the kernel's errno"
+	assert_state 0 offline
+	assert_eq "$(prop m4 State)" offline "reported state is the real one"
+	# The next start works again.
+	assert_eq "$(dbus_error m4 Start)" ok "Start after the failure"
+	assert_state 0 running
+	assert_eq "$(prop m4 LastError)" "" "LastError cleared by a successful start"
+}
+
+test_set_firmware() {
+	local dumps
+	setup_two
+	assert_eq "$(dbus_error m4 SetFirmware string:../../etc/shadow)" \
+		org.rprocd1.Error.InvalidFirmware "name with .."
+	assert_eq "$(dbus_error m4 SetFirmware string:/lib/firmware/m4.elf)" \
+		org.rprocd1.Error.InvalidFirmware "absolute name"
+	assert_eq "$(dbus_error m4 SetFirmware string:missing.elf)" \
+		org.rprocd1.Error.InvalidFirmware "missing file"
+	# A malformed image never reaches the kernel's ELF loader.
+	head -c 100 "$(fw_image fw64)" >/lib/firmware/trunc.elf
+	assert_eq "$(dbus_error m4 SetFirmware string:trunc.elf)" \
+		org.rprocd1.Error.InvalidFirmware "truncated image"
+	assert_eq "$(dbus_error m4 SetFirmware string:m4-32.elf)" org.rprocd1.Error.InvalidState \
+		"SetFirmware while running, without restart"
+	assert_eq "$(prop m4 ConfiguredFirmware)" m4.elf "unchanged after refusals"
+	assert_eq "$(dbus_error m4 SetFirmwareAndRestart string:m4-32.elf)" ok "with restart"
+	assert_state 0 running
+	assert_eq "$(prop m4 Firmware)" m4-32.elf "the new image runs"
+	assert_eq "$(prop m4 ConfiguredFirmware)" m4-32.elf "ConfiguredFirmware"
+	assert_eq "$(sim_counter 0 load)" 2 "loaded twice"
+	assert_not_contains "$(dmesg)" "trunc.elf" "the kernel never saw the truncated image"
+}
+
+test_kernel_refuses_image() {
+	setup_two
+	fw_install fw64-outside outside.elf
+	assert_eq "$(dbus_error m4 SetFirmwareAndRestart string:outside.elf)" \
+		org.rprocd1.Error.KernelError "segment outside device memory"
+	assert_state 0 offline
+	assert_contains "$(prop m4 LastError)" "EINVAL" "kernel's error"
+}
+
+test_unmanaged_and_unknown() {
+	sim_load names=m4,lonely
+	fw_install fw64 m4.elf
+	core_conf m4 "[Core]
+Firmware=m4.elf"
+	rprocd_up
+	assert_eq "$(dbus_error lonely Start)" org.rprocd1.Error.NotManaged "unconfigured core"
+	assert_eq "$(manager_error GetCore string:nosuch)" org.rprocd1.Error.NoSuchCore "GetCore"
+	assert_failure rprocctl status nosuch
+	local rc=0
+	rprocctl status nosuch >/dev/null 2>&1 || rc=$?
+	assert_eq "$rc" 4 "rprocctl exit code for no such core"
+	# A wrong signature is the bus's error, and changes nothing.
+	local out
+	out=$(dbus-send --system --print-reply --dest=org.rprocd1 /org/rprocd1/core/m4 \
+		org.rprocd1.Core.Start string:extra 2>&1) || true
+	assert_contains "$out" "org.freedesktop.DBus.Error.InvalidArgs" "wrong signature"
+	assert_eq "$(sim_counter 0 start)" 1 "nothing changed"
+}
+
+test_unprivileged_caller() {
+	local out rc
+	setup_two
+	# Reading is open to everyone…
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups busctl get-property org.rprocd1 \
+		/org/rprocd1/core/m4 org.rprocd1.Core State)
+	assert_eq "$out" 's "running"' "unprivileged read"
+	# …changing is not, and nothing changes.
+	rc=0
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --system --print-reply \
+		--dest=org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core.Stop 2>&1) || rc=$?
+	assert_ne "$rc" 0 "unprivileged Stop"
+	assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "AccessDenied"
+	assert_state 0 running
+	# The daemon checks too, when the bus policy lets a call through.
+	cat >/etc/dbus-1/system.d/rprocd-test-open.conf <<'XML'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><policy context="default"><allow send_destination="org.rprocd1"/></policy></busconfig>
+XML
+	bus_reload
+	sleep 0.5
+	rc=0
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --system --print-reply \
+		--dest=org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core.Stop 2>&1) || rc=$?
+	assert_ne "$rc" 0 "unprivileged Stop through an open bus policy"
+	assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "the daemon's AccessDenied"
+	assert_contains "$out" "needs root" "the daemon's message"
+	assert_state 0 running
+	rm -f /etc/dbus-1/system.d/rprocd-test-open.conf
+	bus_reload
+}
+
+test_admin_group() {
+	local rc out
+	groupadd -g 4242 rprocadm 2>/dev/null || true
+	mkdir -p /etc/rprocd
+	printf '[Daemon]\nAdminGroup=rprocadm\n' >/etc/rprocd/rprocd.conf
+	cat >/etc/dbus-1/system.d/rprocd-test-admin.conf <<'XML'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><policy group="rprocadm"><allow send_destination="org.rprocd1"/></policy></busconfig>
+XML
+	setup_two
+	rc=0
+	out=$(setpriv --reuid=65534 --regid=65534 --groups=4242 dbus-send --system --print-reply \
+		--dest=org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core.Stop 2>&1) || rc=$?
+	assert_eq "$rc" 0 "a member of AdminGroup= may Stop: $out"
+	assert_state 0 offline
+	rm -f /etc/dbus-1/system.d/rprocd-test-admin.conf
+	bus_reload
+}
+
+test_rprocctl_json_and_text() {
+	setup_two
+	rprocctl --json list >/tmp/list.json
+	python3 - /tmp/list.json <<'PY'
+import json, sys
+cores = {c["name"]: c for c in json.load(open(sys.argv[1]))}
+assert cores["m4"]["state"] == "running", cores
+assert cores["m4"]["managed"] is True, cores
+assert cores["dsp"]["state"] == "attached", cores
+assert cores["m4"]["object_path"] == "/org/rprocd1/core/m4", cores
+PY
+	rprocctl --json status m4 >/tmp/status.json
+	python3 - /tmp/status.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))[0]
+assert s["State"] == "running", s
+assert s["Origin"] == "booted", s
+assert s["Firmware"] == "m4.elf", s
+assert s["CrashCount"] == 0, s
+assert s["ConfigFiles"] == ["/etc/rprocd/cores/m4.core"], s
+assert len(s["FirmwareBuildId"]) == 40, s
+PY
+	local out
+	out=$(rprocctl status m4)
+	assert_contains "$out" "State: running (booted)" "status text"
+	assert_contains "$out" "Config: /etc/rprocd/cores/m4.core" "status config files"
+	assert_success rprocctl stop m4
+	assert_state 0 offline
+	local rc=0
+	rprocctl status m4 >/dev/null || rc=$?
+	assert_eq "$rc" 3 "status exit code of an offline core"
+	assert_success rprocctl start m4
+	assert_state 0 running
+	out=$(rprocctl list)
+	assert_contains "$out" "2 cores listed." "list text"
+}
+
+test_introspection_and_object_manager() {
+	local out
+	setup_two
+	out=$(busctl introspect org.rprocd1 /org/rprocd1/core/m4)
+	assert_contains "$out" ".SetFirmwareAndRestart" "Core methods"
+	assert_contains "$out" ".LastCrashUSec" "Core properties"
+	assert_contains "$out" "emits-change" "PropertiesChanged flags"
+	out=$(busctl call org.rprocd1 /org/rprocd1 org.freedesktop.DBus.ObjectManager GetManagedObjects)
+	assert_contains "$out" "/org/rprocd1/core/m4" "ObjectManager lists m4"
+	assert_contains "$out" "/org/rprocd1/core/dsp" "ObjectManager lists dsp"
+	# The installed interface file matches what the daemon says about itself.
+	busctl introspect --xml-interface org.rprocd1 /org/rprocd1/core/m4 >/tmp/live.xml
+	python3 - /tmp/live.xml "$RPROCD_SOURCE_DIR/systemd/org.rprocd1.Core.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+def members(path):
+    root = ET.parse(path).getroot()
+    for i in root.iter("interface"):
+        if i.get("name") == "org.rprocd1.Core":
+            return sorted((c.tag, c.get("name"), c.get("type")) for c in i if c.tag in ("method", "property"))
+live, shipped = members(sys.argv[1]), members(sys.argv[2])
+assert live == shipped, (set(live) ^ set(shipped))
+PY
+}
+
+test_properties_changed_signal() {
+	local mon
+	setup_two
+	mon=/tmp/monitor.txt
+	rprocctl monitor >"$mon" 2>/dev/null &
+	local mpid=$!
+	sleep 1
+	assert_success rprocctl stop m4
+	sleep 0.5
+	kill "$mpid"
+	assert_contains "$(cat "$mon")" "m4:" "a change of m4 was seen"
+	assert_contains "$(cat "$mon")" "State=offline" "the State change was signalled"
+}
+
+for t in test_start_stop_restart test_attach_detach test_invalid_state_errors test_kernel_error \
+	test_set_firmware test_kernel_refuses_image test_unmanaged_and_unknown \
+	test_unprivileged_caller test_admin_group test_rprocctl_json_and_text \
+	test_introspection_and_object_manager test_properties_changed_signal; do
+	daemon_reset
+	test_case "$t" "$t"
+done
+daemon_reset
+test_summary
