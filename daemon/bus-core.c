@@ -12,6 +12,7 @@ static const char *const emitted_props[] = {
 	"State", "Firmware", "ConfiguredFirmware", "FirmwareBuildId", "Origin", "Recovery",
 	"Coredump", "CrashCount", "LastCrashUSec", "LastError", "StartLimitHit", "Managed",
 	"Wedged", "Busy", "Description", "ConfigFiles", "StartPolicy", "OnCrashPolicy",
+	"FallbackReason", "LastCoredump",
 };
 #define N_EMITTED ELEMENTSOF(emitted_props)
 
@@ -73,6 +74,8 @@ static char *render(const struct core *c, size_t i)
 	case 15: return config_files(c);
 	case 16: return strdup(cfg ? rproc_start_policy_to_string(cfg->settings.start) : "");
 	case 17: return strdup(cfg ? rproc_crash_policy_to_string(cfg->settings.on_crash) : "");
+	case 18: return strdup(strempty(c->fallback_reason));
+	case 19: return strdup(strempty(c->last_coredump));
 	}
 	return NULL;
 }
@@ -129,6 +132,8 @@ STRING_GETTER(get_origin, core_origin_to_string(c->origin))
 STRING_GETTER(get_recovery, c->recovery_enabled ? "enabled" : "disabled")
 STRING_GETTER(get_coredump, rproc_coredump_mode_to_string(c->coredump))
 STRING_GETTER(get_last_error, c->last_error)
+STRING_GETTER(get_fallback_reason, c->fallback_reason)
+STRING_GETTER(get_last_coredump, c->last_coredump)
 STRING_GETTER(get_description, c->config ? c->config->description : NULL)
 STRING_GETTER(get_start_policy, core_is_managed(c) ? rproc_start_policy_to_string(c->config->settings.start) : NULL)
 STRING_GETTER(get_on_crash, core_is_managed(c) ? rproc_crash_policy_to_string(c->config->settings.on_crash) : NULL)
@@ -279,11 +284,13 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_PROPERTY("Firmware", "s", get_firmware, 0, EMITS),
 	SD_BUS_PROPERTY("ConfiguredFirmware", "s", get_configured_firmware, 0, EMITS),
 	SD_BUS_PROPERTY("FirmwareBuildId", "s", get_build_id, 0, EMITS),
+	SD_BUS_PROPERTY("FallbackReason", "s", get_fallback_reason, 0, EMITS),
 	SD_BUS_PROPERTY("Origin", "s", get_origin, 0, EMITS),
 	SD_BUS_PROPERTY("Recovery", "s", get_recovery, 0, EMITS),
 	SD_BUS_PROPERTY("Coredump", "s", get_coredump, 0, EMITS),
 	SD_BUS_PROPERTY("CrashCount", "u", get_crash_count, 0, EMITS),
 	SD_BUS_PROPERTY("LastCrashUSec", "t", get_last_crash, 0, EMITS),
+	SD_BUS_PROPERTY("LastCoredump", "s", get_last_coredump, 0, EMITS),
 	SD_BUS_PROPERTY("LastError", "s", get_last_error, 0, EMITS),
 	SD_BUS_PROPERTY("StartLimitHit", "b", get_start_limit_hit, 0, EMITS),
 	SD_BUS_PROPERTY("Wedged", "b", get_wedged, 0, EMITS),

@@ -5,6 +5,7 @@
  * cores run concurrently, each write in a worker thread).
  */
 #include <stdio.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 
 #include "bus-errors.h"
@@ -168,6 +169,8 @@ struct core *core_unref(struct core *c)
 	free(c->firmware_override);
 	free(c->build_id);
 	free(c->last_error);
+	free(c->fallback_reason);
+	free(c->last_coredump);
 	free(c);
 	return NULL;
 }
@@ -175,7 +178,7 @@ struct core *core_unref(struct core *c)
 static void core_log(struct core *c, int priority, const char *id, int error, const char *what)
 {
 	log_core_event(priority, id, c->name, rproc_state_to_string(c->state), c->firmware, error,
-		       "%s", what);
+		       "%s", what ? what : "(out of memory)");
 }
 
 /* Queue a job; the queue is bounded so a flood of calls cannot exhaust memory. */
@@ -291,7 +294,37 @@ static const char *firmware_to_boot(const struct core *c)
 {
 	if (c->firmware_override)
 		return c->firmware_override;
-	return c->config ? c->config->firmware : NULL;
+	if (!c->config)
+		return NULL;
+	if (c->firmware_failed && c->config->fallback_firmware)
+		return c->config->fallback_firmware;
+	return c->config->firmware;
+}
+
+/* Can the configured image be given up for FallbackFirmware= now? */
+static bool core_can_fall_back(const struct core *c, const char *firmware)
+{
+	return core_is_managed(c) && c->config->fallback_firmware && !c->firmware_override &&
+	       !c->firmware_failed && firmware && streq_ptr(firmware, c->config->firmware);
+}
+
+/* Give up Firmware= until asked or reconfigured; reason says why. */
+static void core_fall_back(struct core *c, const char *reason)
+{
+	c->firmware_failed = true;
+	free(c->fallback_reason);
+	c->fallback_reason = strdup_printf("%s: %s", c->config->firmware, reason);
+	log_core_event(LOG_WARNING, MESSAGE_CORE_FALLBACK, c->name, rproc_state_to_string(c->state),
+		       c->config->fallback_firmware, 0, "booting FallbackFirmware=%s: %s",
+		       c->config->fallback_firmware, strempty(c->fallback_reason));
+}
+
+/* Explicit word from the operator or a new configuration: try Firmware= again. */
+static void core_reset_fallback(struct core *c)
+{
+	c->firmware_failed = false;
+	free(c->fallback_reason);
+	c->fallback_reason = NULL;
 }
 
 static void core_after_decision(struct core *c)
@@ -303,6 +336,51 @@ static void core_after_decision(struct core *c)
 }
 
 static void work_done(struct work *w);
+
+/* FDNAME of a core's chardev in systemd's file-descriptor store. */
+static char *cdev_fdname(const struct core *c)
+{
+	return strdup_printf("rproc-%s", rproc_device_get_sysname(c->dev));
+}
+
+/*
+ * BindLifetime=: hold the chardev with shutdown-on-release, and give systemd a
+ * copy so that a deliberate restart of the service does not stop the core.
+ */
+void core_take_cdev(struct core *c, int fd)
+{
+	_cleanup_free_ char *msg = NULL, *name = cdev_fdname(c);
+	int r;
+
+	c->cdev_fd = fd;
+	msg = name ? strdup_printf("FDSTORE=1\nFDNAME=%s", name) : NULL;
+	if (!msg)
+		return;
+	r = sd_pid_notify_with_fds(0, false, msg, &fd, 1);
+	if (r < 0)
+		log_warning_errno(r, "%s: cannot store the chardev with the service manager: %m",
+				  c->name);
+}
+
+/*
+ * Let go of the chardev. With clear, first drop shutdown-on-release: the flag
+ * belongs to the processor and would outlive every fd.
+ */
+void core_release_cdev(struct core *c, bool clear)
+{
+	_cleanup_free_ char *msg = NULL, *name = NULL;
+
+	if (c->cdev_fd < 0)
+		return;
+	if (clear)
+		(void)rproc_cdev_set_shutdown_on_release(c->cdev_fd, false);
+	name = cdev_fdname(c);
+	msg = name ? strdup_printf("FDSTOREREMOVE=1\nFDNAME=%s", name) : NULL;
+	if (msg)
+		(void)sd_notify(false, msg);
+	close(c->cdev_fd);
+	c->cdev_fd = -1;
+}
 
 static struct work *core_make_work(struct core *c, enum core_action action)
 {
@@ -397,6 +475,7 @@ static int job_begin(struct core *c, struct job *j)
 		}
 		free(c->firmware_override);
 		c->firmware_override = TAKE_PTR(j->firmware);
+		core_reset_fallback(c);
 		core_emit_changes(c);
 		if (core_state_is_up(c->state)) {
 			j->type = JOB_RESTART_STOP;
@@ -494,6 +573,7 @@ static void core_log_success(struct core *c, const struct work *w)
 	switch (w->action) {
 	case ACTION_BOOT:
 		c->origin = ORIGIN_BOOTED;
+		c->booted_usec = w->end_usec;
 		free(c->build_id);
 		c->build_id = rproc_fw_build_id_to_hex(&w->fw_info);
 		if (asprintf(&text, "booted %s in %llu ms", strempty(c->firmware),
@@ -539,14 +619,27 @@ static void work_done(struct work *w)
 		if (w->set_coredump >= 0 && !(streq_ptr(w->failed_step, "coredump")))
 			c->coredump = (enum rproc_coredump_mode)w->set_coredump;
 		if (w->cdev_fd >= 0) {
-			if (c->cdev_fd >= 0)
-				close(c->cdev_fd);
-			c->cdev_fd = w->cdev_fd;
+			core_release_cdev(c, false);
+			core_take_cdev(c, w->cdev_fd);
 			w->cdev_fd = -1;
 		}
+		/* A core that is down no longer needs binding to us. */
+		if (c->cdev_fd >= 0 && !core_state_is_up(c->state) && w->error == 0 &&
+		    (w->action == ACTION_STOP || w->action == ACTION_DETACH))
+			core_release_cdev(c, true);
 	}
 
-	if (w->error != 0) {
+	if (w->error != 0 && j && w->action == ACTION_BOOT && !w->wedged &&
+	    core_can_fall_back(c, w->firmware)) {
+		_cleanup_free_ char *text = work_error_text(w, fw);
+
+		/* Boot the fallback in the same job: the caller is answered after it. */
+		core_set_error(c, text);
+		core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error > 0 ? 0 : w->error, text);
+		core_fall_back(c, text ? text : "boot failed");
+		core_enqueue(c, j, true);
+		j = NULL;
+	} else if (w->error != 0) {
 		_cleanup_free_ char *text = work_error_text(w, fw);
 
 		core_set_error(c, text);
@@ -802,10 +895,26 @@ static void core_handle_crash(struct core *c)
 
 	c->crash_count++;
 	c->last_crash_usec = realtime_usec();
+	c->awaiting_dump = c->coredump != RPROC_COREDUMP_DISABLED;
 	core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0, "crashed");
 	if (!core_is_managed(c))
 		return;
 	s = &c->config->settings;
+
+	/* A crash right after rprocd booted Firmware= counts as a failed boot. */
+	if (c->origin == ORIGIN_BOOTED && now - c->booted_usec <= s->settle_usec &&
+	    core_can_fall_back(c, c->firmware)) {
+		_cleanup_free_ char *why = strdup_printf("crashed %llu ms after boot (SettleSec=)",
+							 (unsigned long long)(now - c->booted_usec) / 1000);
+		struct job *j = job_new(JOB_RESTART_STOP, NULL);
+
+		core_fall_back(c, why ? why : "crashed right after boot");
+		if (j && core_enqueue(c, j, false) >= 0)
+			core_dispatch(c);
+		else
+			job_free(j);
+		return;
+	}
 	if (s->on_crash != RPROC_CRASH_RESTART || c->running)
 		return;
 
@@ -842,6 +951,95 @@ void core_poll(struct core *c)
 	}
 	core_emit_changes(c);
 	manager_state_changed(c->manager);
+}
+
+static int read_boot_id(char *buf, size_t len)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t k = 0;
+	int r;
+
+	r = read_full_file("/proc/sys/kernel/random/boot_id", 64, &s, NULL);
+	if (r < 0)
+		return r;
+	for (char *p = s; *p && k + 1 < len; p++)
+		if (*p != '-' && *p != '\n')
+			buf[k++] = *p;
+	buf[k] = 0;
+	return 0;
+}
+
+static void dump_done(struct work *w)
+{
+	struct core *c = w->userdata;
+
+	if (w->error < 0) {
+		_cleanup_free_ char *text = strdup_printf("%s: %s (%s)", w->failed_step,
+							  strerror(-w->error), errno_name(w->error));
+
+		core_set_error(c, text);
+		core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error, text);
+	} else {
+		_cleanup_free_ char *text = strdup_printf(
+			"coredump saved to %s (%llu bytes%s)", w->dump_path,
+			(unsigned long long)w->dump_size,
+			w->dump_removed ? ", older dumps removed for the limits" : "");
+
+		free(c->last_coredump);
+		c->last_coredump = TAKE_PTR(w->dump_path);
+		core_log(c, LOG_INFO, MESSAGE_CORE_COREDUMP, 0, text);
+	}
+	work_free(w);
+	core_emit_changes(c);
+	manager_check_exit(c->manager);
+	core_unref(c);
+}
+
+void core_coredump_added(struct core *c, const char *dir)
+{
+	const struct rproc_core_settings *s;
+	char boot_id[40] = "unknown";
+	struct work *w;
+	int r;
+
+	if (c->removed || !core_is_managed(c))
+		return;
+	s = &c->config->settings;
+	if (s->coredump == RPROC_COREDUMP_DISABLED)
+		return;
+	/* A crash the poll did not see (the kernel recovered first): count it now. */
+	if (!c->awaiting_dump) {
+		c->crash_count++;
+		c->last_crash_usec = realtime_usec();
+		core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0,
+			 "crashed (seen through its coredump)");
+	}
+	c->awaiting_dump = false;
+
+	(void)read_boot_id(boot_id, sizeof(boot_id));
+	w = work_new(c->manager->ctx, c->dev, ACTION_NONE);
+	if (!w)
+		return;
+	w->done = dump_done;
+	w->userdata = core_ref(c);
+	w->dump_src = strdup(dir);
+	w->dump_prefix = strdup_printf("%s-", c->name);
+	w->dump_file = strdup_printf("%s-%s-%llu.core", c->name, boot_id,
+				     (unsigned long long)realtime_usec());
+	w->dump_max_files = s->coredump_max_files;
+	w->dump_max_use = s->coredump_max_use;
+	r = rproc_ctx_path(c->manager->ctx, s->coredump_directory, &w->dump_dir);
+	if (r >= 0 && (!w->dump_src || !w->dump_prefix || !w->dump_file))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = worker_start(c->manager->workers, w);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot save coredump %s: %m", c->name, dir);
+		core_unref(c);
+		work_free(w);
+		return;
+	}
+	core_emit_changes(c);
 }
 
 void core_remove(struct core *c)
@@ -884,6 +1082,9 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 	bool was_managed = old && old->valid && !old->masked;
 	struct job *j;
 
+	if (!old || !config || !streq_ptr(old->firmware, config->firmware) ||
+	    !streq_ptr(old->fallback_firmware, config->fallback_firmware))
+		core_reset_fallback(c);
 	c->config = config;
 	free(c->firmware_override);
 	c->firmware_override = NULL;

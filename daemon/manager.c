@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -13,6 +14,8 @@
 #include "udev-monitor.h"
 #include "util.h"
 #include "worker.h"
+
+static void close_stored_fds(struct manager *m);
 
 static void core_configs_free(struct rproc_core_config **l, size_t n)
 {
@@ -55,6 +58,8 @@ struct manager *manager_free(struct manager *m)
 		core_unref(m->cores[i]);
 	free(m->cores);
 	core_configs_free(m->core_configs, m->n_core_configs);
+	close_stored_fds(m);
+	free(m->stored_fds);
 	rproc_daemon_config_free(m->config);
 	sd_event_source_disable_unref(m->poll_timer);
 	udev_monitor_stop(m);
@@ -271,6 +276,54 @@ static char *choose_name(struct manager *m, struct rproc_device *dev,
 			     rproc_device_get_sysname(dev));
 }
 
+/* The chardev fd the fd store gave back for this device, matched by device number. */
+static int take_stored_fd(struct manager *m, struct rproc_device *dev)
+{
+	_cleanup_free_ char *node = NULL;
+	struct stat st, fst;
+
+	if (m->n_stored_fds == 0 || rproc_ctx_path(m->ctx, rproc_device_get_devnode(dev), &node) < 0 ||
+	    stat(node, &st) < 0 || !S_ISCHR(st.st_mode))
+		return -1;
+	for (size_t i = 0; i < m->n_stored_fds; i++) {
+		int fd = m->stored_fds[i];
+
+		if (fd >= 0 && fstat(fd, &fst) == 0 && S_ISCHR(fst.st_mode) && fst.st_rdev == st.st_rdev) {
+			m->stored_fds[i] = -1;
+			return fd;
+		}
+	}
+	return -1;
+}
+
+static void load_stored_fds(struct manager *m)
+{
+	int n = sd_listen_fds(true);
+
+	if (n <= 0)
+		return;
+	m->stored_fds = calloc((size_t)n, sizeof(int));
+	if (!m->stored_fds) {
+		for (int i = 0; i < n; i++)
+			close(SD_LISTEN_FDS_START + i);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		m->stored_fds[i] = SD_LISTEN_FDS_START + i;
+	m->n_stored_fds = (size_t)n;
+	log_info("%d chardev%s handed back by the service manager", n, n == 1 ? "" : "s");
+}
+
+/* Fds that matched no core: their cores are gone. Closing them is all there is to do. */
+static void close_stored_fds(struct manager *m)
+{
+	for (size_t i = 0; i < m->n_stored_fds; i++)
+		if (m->stored_fds[i] >= 0) {
+			close(m->stored_fds[i]);
+			m->stored_fds[i] = -1;
+		}
+}
+
 int manager_add_device(struct manager *m, struct rproc_device *dev)
 {
 	_cleanup_free_ char *conflict = NULL, *name = NULL;
@@ -302,6 +355,13 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 		c->last_error = TAKE_PTR(conflict);
 		log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, c->name, NULL, NULL, 0, "%s; not managed",
 			       c->last_error);
+	}
+	r = take_stored_fd(m, dev);
+	if (r >= 0) {
+		/* Still bound to us across the restart: the store keeps its copy. */
+		c->cdev_fd = r;
+		log_core_event(LOG_INFO, NULL, c->name, NULL, NULL, 0,
+			       "chardev (BindLifetime=) picked up from the fd store");
 	}
 	log_core_event(LOG_INFO, NULL, c->name, rproc_state_to_string(c->state), c->firmware, 0,
 		       "found %s (kernel name \"%s\")%s", rproc_device_get_sysname(dev),
@@ -343,6 +403,48 @@ void manager_remove_device(struct manager *m, const char *sysname)
 	}
 	core_unref(c);
 	manager_state_changed(m);
+}
+
+void manager_coredump_added(struct manager *m, const char *dir)
+{
+	_cleanup_free_ char *link = path_join(dir, "failing_device");
+	const char *root = rproc_ctx_get_root(m->ctx);
+	char real[PATH_MAX];
+
+	if (!link || !realpath(link, real))
+		return;
+	for (size_t i = 0; i < m->n_cores; i++) {
+		const char *devpath = rproc_device_get_devpath(m->cores[i]->dev);
+
+		/* Only dumps of our cores are touched: others belong to someone else. */
+		if (strncmp(real, root, strlen(root)) == 0 && streq(real + strlen(root), devpath)) {
+			core_coredump_added(m->cores[i], dir);
+			return;
+		}
+	}
+}
+
+/* Dumps left unread (before rprocd ran, or while it restarted) would stall an inline recovery. */
+static void manager_scan_coredumps(struct manager *m)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (rproc_ctx_path(m->ctx, "/sys/class/devcoredump", &dir) < 0)
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *p = NULL;
+
+		if (!startswith(de->d_name, "devcd"))
+			continue;
+		p = path_join(dir, de->d_name);
+		if (p)
+			manager_coredump_added(m, p);
+	}
 }
 
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
@@ -651,6 +753,7 @@ int manager_startup(struct manager *m)
 	if (r < 0)
 		log_warning_errno(r, "Failed to start the udev monitor, hotplug not seen: %m");
 
+	load_stored_fds(m);
 	r = rproc_device_enumerate(m->ctx, &devs, &n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to enumerate remote processors: %m");
@@ -660,6 +763,8 @@ int manager_startup(struct manager *m)
 		manager_add_device(m, devs[i]);
 	m->enumerating = false;
 	rproc_device_list_free(devs, n);
+	close_stored_fds(m);
+	manager_scan_coredumps(m);
 
 	/* Configured cores the kernel does not have (yet): say so once. */
 	for (size_t i = 0; i < m->n_core_configs; i++)

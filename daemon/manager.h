@@ -29,6 +29,9 @@ struct manager {
 	struct rproc_core_config **core_configs;
 	size_t n_core_configs;
 
+	int *stored_fds;                        /* chardevs handed back by the fd store */
+	size_t n_stored_fds;
+
 	struct core **cores;                    /* cores on the bus: one per kernel device */
 	size_t n_cores;
 
@@ -52,6 +55,9 @@ int manager_reload(struct manager *m, char ***ret_messages);
 /* A kernel device appeared (enumeration, hotplug) or went away. */
 int manager_add_device(struct manager *m, struct rproc_device *dev);
 void manager_remove_device(struct manager *m, const char *sysname);
+
+/* A devcoredump appeared (dir: its sysfs directory): hand it to the core it belongs to. */
+void manager_coredump_added(struct manager *m, const char *dir);
 
 struct core *manager_find_core(struct manager *m, const char *name);
 struct core *manager_find_core_by_path(struct manager *m, const char *path);

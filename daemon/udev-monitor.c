@@ -41,6 +41,9 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
 
 		if (subsystem && action && streq(subsystem, "remoteproc"))
 			handle_remoteproc(m, d, action);
+		else if (subsystem && action && streq(subsystem, "devcoredump") && streq(action, "add") &&
+			 udev_device_get_syspath(d))
+			manager_coredump_added(m, udev_device_get_syspath(d));
 		udev_device_unref(d);
 	}
 	return 0;

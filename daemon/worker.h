@@ -26,7 +26,19 @@ struct work {
 	int set_recovery;               /* -1, or write recovery enabled (1) / disabled (0) first */
 	int set_coredump;               /* -1, or an enum rproc_coredump_mode to write first */
 
+	/* Coredump capture: no kernel write, runs beside the core's jobs (an inline
+	 * dump holds the core's recovery until it is read). */
+	char *dump_src;                 /* /sys/…/devcoredump/devcdN */
+	char *dump_dir;                 /* host path of CoredumpDirectory= */
+	char *dump_prefix;              /* "<core>-": the files of this core */
+	char *dump_file;                /* "<core>-<boot id>-<usec>.core" */
+	unsigned dump_max_files;
+	uint64_t dump_max_use;
+
 	/* Output, filled in by the worker. */
+	char *dump_path;                /* the file written */
+	uint64_t dump_size;
+	unsigned dump_removed;          /* old dumps deleted for the limits */
 	int error;                      /* 0, a negative errno, or a positive enum rproc_fw_error */
 	const char *failed_step;        /* which write failed: "firmware", "start", … */
 	bool wedged;                    /* start returned 0 but the core stayed offline */

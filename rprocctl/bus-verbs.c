@@ -325,6 +325,14 @@ static void print_status(const struct props *p)
 	printf("     Crashes: %" PRIu64 ", last ", prop_num(p, "CrashCount"));
 	print_time(prop_num(p, "LastCrashUSec"));
 	printf("%s\n", prop_num(p, "StartLimitHit") ? "; START LIMIT HIT" : "");
+	if (*prop_str(p, "LastCoredump"))
+		printf("    Coredump: %s\n", prop_str(p, "LastCoredump"));
+	if (*prop_str(p, "FallbackReason"))
+		printf("    Fallback: runs FallbackFirmware= because %s\n", prop_str(p, "FallbackReason"));
+	if (!strcmp(origin, "attached") && prop_num(p, "Managed") &&
+	    !strcmp(prop_str(p, "OnCrashPolicy"), "kernel"))
+		printf("  On a crash: the kernel reboots it from its firmware file, unless the "
+		       "driver re-attaches (attach-on-recovery)\n");
 	if (*err)
 		printf("  Last error: %s\n", err);
 	if (*files) {
