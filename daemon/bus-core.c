@@ -7,29 +7,6 @@
 #include "manager.h"
 #include "util.h"
 
-/* Every emitted property, rendered as a string to notice what changed. */
-static const char *const emitted_props[] = {
-	"State", "Firmware", "ConfiguredFirmware", "FirmwareBuildId", "Origin", "Recovery",
-	"Coredump", "CrashCount", "LastCrashUSec", "LastError", "StartLimitHit", "Managed",
-	"Wedged", "Busy", "Description", "ConfigFiles", "StartPolicy", "OnCrashPolicy",
-	"FallbackReason", "LastCoredump",
-};
-#define N_EMITTED ELEMENTSOF(emitted_props)
-
-struct core_snapshot {
-	char *v[N_EMITTED];
-};
-
-void core_snapshot_free(struct core_snapshot *s);
-void core_snapshot_free(struct core_snapshot *s)
-{
-	if (!s)
-		return;
-	for (size_t i = 0; i < N_EMITTED; i++)
-		free(s->v[i]);
-	free(s);
-}
-
 static const char *configured_firmware(const struct core *c)
 {
 	if (c->firmware_override)
@@ -37,7 +14,106 @@ static const char *configured_firmware(const struct core *c)
 	return c->config ? c->config->firmware : NULL;
 }
 
-static char *config_files(const struct core *c)
+static const struct rproc_core_settings *managed_settings(const struct core *c)
+{
+	return core_is_managed(c) ? &c->config->settings : NULL;
+}
+
+static char *bool_str(bool b)
+{
+	return strdup(b ? "1" : "0");
+}
+
+/*
+ * Every property of a core is rendered as text by one function; the getters
+ * convert the text to the property's type, and PropertiesChanged is sent for
+ * the properties whose text differs from what was last sent.
+ */
+static char *r_name(const struct core *c)
+{
+	return strdup(c->name);
+}
+static char *r_kernel_name(const struct core *c)
+{
+	return strdup(rproc_device_get_name(c->dev));
+}
+static char *r_sysname(const struct core *c)
+{
+	return strdup(rproc_device_get_sysname(c->dev));
+}
+static char *r_devpath(const struct core *c)
+{
+	return strdup(rproc_device_get_devpath(c->dev));
+}
+static char *r_description(const struct core *c)
+{
+	return strdup(c->config ? strempty(c->config->description) : "");
+}
+static char *r_state(const struct core *c)
+{
+	return strdup(rproc_state_to_string(c->state));
+}
+static char *r_managed(const struct core *c)
+{
+	return bool_str(core_is_managed(c));
+}
+static char *r_firmware(const struct core *c)
+{
+	return strdup(strempty(c->firmware));
+}
+static char *r_configured(const struct core *c)
+{
+	return strdup(strempty(configured_firmware(c)));
+}
+static char *r_build_id(const struct core *c)
+{
+	return strdup(strempty(c->build_id));
+}
+static char *r_fallback(const struct core *c)
+{
+	return strdup(strempty(c->fallback_reason));
+}
+static char *r_origin(const struct core *c)
+{
+	return strdup(core_origin_to_string(c->origin));
+}
+static char *r_recovery(const struct core *c)
+{
+	return strdup(c->recovery_enabled ? "enabled" : "disabled");
+}
+static char *r_coredump(const struct core *c)
+{
+	return strdup(strempty(rproc_coredump_mode_to_string(c->coredump)));
+}
+static char *r_crash_count(const struct core *c)
+{
+	return strdup_printf("%u", c->crash_count);
+}
+static char *r_last_crash(const struct core *c)
+{
+	return strdup_printf("%llu", (unsigned long long) c->last_crash_usec);
+}
+static char *r_last_coredump(const struct core *c)
+{
+	return strdup(strempty(c->last_coredump));
+}
+static char *r_last_error(const struct core *c)
+{
+	return strdup(strempty(c->last_error));
+}
+static char *r_limit_hit(const struct core *c)
+{
+	return bool_str(c->start_limit_hit);
+}
+static char *r_wedged(const struct core *c)
+{
+	return bool_str(c->wedged);
+}
+static char *r_busy(const struct core *c)
+{
+	return bool_str(core_is_busy(c));
+}
+static char *r_config_files(const struct core *c)
 {
 	_cleanup_strv_free_ char **l = NULL;
 
@@ -50,39 +126,69 @@ static char *config_files(const struct core *c)
 			return NULL;
 	return strv_join(l, "\n");
 }
-
-static char *render(const struct core *c, size_t i)
+static char *r_start_policy(const struct core *c)
 {
-	const struct rproc_core_config *cfg = core_is_managed(c) ? c->config : NULL;
+	const struct rproc_core_settings *s = managed_settings(c);
 
-	switch (i) {
-	case 0: return strdup(rproc_state_to_string(c->state));
-	case 1: return strdup(strempty(c->firmware));
-	case 2: return strdup(strempty(configured_firmware(c)));
-	case 3: return strdup(strempty(c->build_id));
-	case 4: return strdup(core_origin_to_string(c->origin));
-	case 5: return strdup(c->recovery_enabled ? "enabled" : "disabled");
-	case 6: return strdup(strempty(rproc_coredump_mode_to_string(c->coredump)));
-	case 7: return strdup_printf("%u", c->crash_count);
-	case 8: return strdup_printf("%llu", (unsigned long long)c->last_crash_usec);
-	case 9: return strdup(strempty(c->last_error));
-	case 10: return strdup(c->start_limit_hit ? "1" : "0");
-	case 11: return strdup(core_is_managed(c) ? "1" : "0");
-	case 12: return strdup(c->wedged ? "1" : "0");
-	case 13: return strdup(core_is_busy(c) ? "1" : "0");
-	case 14: return strdup(c->config ? strempty(c->config->description) : "");
-	case 15: return config_files(c);
-	case 16: return strdup(cfg ? rproc_start_policy_to_string(cfg->settings.start) : "");
-	case 17: return strdup(cfg ? rproc_crash_policy_to_string(cfg->settings.on_crash) : "");
-	case 18: return strdup(strempty(c->fallback_reason));
-	case 19: return strdup(strempty(c->last_coredump));
-	}
-	return NULL;
+	return strdup(s ? rproc_start_policy_to_string(s->start) : "");
+}
+static char *r_on_crash(const struct core *c)
+{
+	const struct rproc_core_settings *s = managed_settings(c);
+
+	return strdup(s ? rproc_crash_policy_to_string(s->on_crash) : "");
+}
+
+static const struct core_property {
+	const char *name;
+	const char *type; /* s, b, u, t, or as (entries separated by '\n') */
+	char *(*render)(const struct core *c);
+	bool is_const;
+} properties[] = {
+	{ "Name", "s", r_name, true },
+	{ "KernelName", "s", r_kernel_name, true },
+	{ "SysName", "s", r_sysname, true },
+	{ "DevicePath", "s", r_devpath, true },
+	{ "Description", "s", r_description, false },
+	{ "State", "s", r_state, false },
+	{ "Managed", "b", r_managed, false },
+	{ "Firmware", "s", r_firmware, false },
+	{ "ConfiguredFirmware", "s", r_configured, false },
+	{ "FirmwareBuildId", "s", r_build_id, false },
+	{ "FallbackReason", "s", r_fallback, false },
+	{ "Origin", "s", r_origin, false },
+	{ "Recovery", "s", r_recovery, false },
+	{ "Coredump", "s", r_coredump, false },
+	{ "CrashCount", "u", r_crash_count, false },
+	{ "LastCrashUSec", "t", r_last_crash, false },
+	{ "LastCoredump", "s", r_last_coredump, false },
+	{ "LastError", "s", r_last_error, false },
+	{ "StartLimitHit", "b", r_limit_hit, false },
+	{ "Wedged", "b", r_wedged, false },
+	{ "Busy", "b", r_busy, false },
+	{ "ConfigFiles", "as", r_config_files, false },
+	{ "StartPolicy", "s", r_start_policy, false },
+	{ "OnCrashPolicy", "s", r_on_crash, false },
+};
+#define N_PROPERTIES ELEMENTSOF(properties)
+
+struct core_snapshot {
+	char *v[N_PROPERTIES];
+};
+
+void core_snapshot_free(struct core_snapshot *s);
+void core_snapshot_free(struct core_snapshot *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < N_PROPERTIES; i++)
+		free(s->v[i]);
+	free(s);
 }
 
 void core_emit_changes(struct core *c)
 {
-	const char *changed[N_EMITTED + 1];
+	const char *changed[N_PROPERTIES + 1];
 	size_t n = 0;
 
 	if (c->removed)
@@ -92,9 +198,12 @@ void core_emit_changes(struct core *c)
 		if (!c->emitted)
 			return;
 	}
-	for (size_t i = 0; i < N_EMITTED; i++) {
-		char *v = render(c, i);
+	for (size_t i = 0; i < N_PROPERTIES; i++) {
+		char *v;
 
+		if (properties[i].is_const)
+			continue;
+		v = properties[i].render(c);
 		if (!v)
 			continue;
 		if (c->emitted->v[i] && strcmp(v, c->emitted->v[i]) == 0) {
@@ -103,99 +212,57 @@ void core_emit_changes(struct core *c)
 		}
 		free(c->emitted->v[i]);
 		c->emitted->v[i] = v;
-		changed[n++] = emitted_props[i];
+		changed[n++] = properties[i].name;
 	}
 	changed[n] = NULL;
 	if (n > 0 && c->manager->bus)
-		(void)sd_bus_emit_properties_changed_strv(c->manager->bus, c->object_path,
-							  CORE_INTERFACE, (char **)changed);
+		(void) sd_bus_emit_properties_changed_strv(c->manager->bus, c->object_path,
+							   CORE_INTERFACE, (char **) changed);
 }
 
-#define STRING_GETTER(fn, expr)                                                                   \
-	static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-		      sd_bus_message *reply, void *userdata, sd_bus_error *error)                 \
-	{                                                                                         \
-		const struct core *c = userdata;                                                  \
-		(void)bus, (void)path, (void)interface, (void)property, (void)error;              \
-		return sd_bus_message_append(reply, "s", strempty(expr));                         \
-	}
-
-STRING_GETTER(get_name, c->name)
-STRING_GETTER(get_kernel_name, rproc_device_get_name(c->dev))
-STRING_GETTER(get_sysname, rproc_device_get_sysname(c->dev))
-STRING_GETTER(get_device_path, rproc_device_get_devpath(c->dev))
-STRING_GETTER(get_state, rproc_state_to_string(c->state))
-STRING_GETTER(get_firmware, c->firmware)
-STRING_GETTER(get_configured_firmware, configured_firmware(c))
-STRING_GETTER(get_build_id, c->build_id)
-STRING_GETTER(get_origin, core_origin_to_string(c->origin))
-STRING_GETTER(get_recovery, c->recovery_enabled ? "enabled" : "disabled")
-STRING_GETTER(get_coredump, rproc_coredump_mode_to_string(c->coredump))
-STRING_GETTER(get_last_error, c->last_error)
-STRING_GETTER(get_fallback_reason, c->fallback_reason)
-STRING_GETTER(get_last_coredump, c->last_coredump)
-STRING_GETTER(get_description, c->config ? c->config->description : NULL)
-STRING_GETTER(get_start_policy, core_is_managed(c) ? rproc_start_policy_to_string(c->config->settings.start) : NULL)
-STRING_GETTER(get_on_crash, core_is_managed(c) ? rproc_crash_policy_to_string(c->config->settings.on_crash) : NULL)
-
-static int get_bool(sd_bus_message *reply, bool v)
+static int append_as(sd_bus_message *reply, const char *text)
 {
-	return sd_bus_message_append(reply, "b", v);
+	int r = sd_bus_message_open_container(reply, 'a', "s");
+
+	for (const char *p = text; r >= 0 && *p;) {
+		const char *nl = strchrnul(p, '\n');
+		_cleanup_free_ char *item = strndup(p, (size_t) (nl - p));
+
+		r = item ? sd_bus_message_append(reply, "s", item) : -ENOMEM;
+		p = *nl ? nl + 1 : nl;
+	}
+	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
-#define BOOL_GETTER(fn, expr)                                                                     \
-	static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-		      sd_bus_message *reply, void *userdata, sd_bus_error *error)                 \
-	{                                                                                         \
-		const struct core *c = userdata;                                                  \
-		(void)bus, (void)path, (void)interface, (void)property, (void)error;              \
-		return get_bool(reply, expr);                                                     \
-	}
-
-BOOL_GETTER(get_managed, core_is_managed(c))
-BOOL_GETTER(get_start_limit_hit, c->start_limit_hit)
-BOOL_GETTER(get_wedged, c->wedged)
-BOOL_GETTER(get_busy, core_is_busy(c))
-
-static int get_crash_count(sd_bus *bus, const char *path, const char *interface,
-			   const char *property, sd_bus_message *reply, void *userdata,
-			   sd_bus_error *error)
+static int get_property(sd_bus *bus, const char *path, const char *interface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
 	const struct core *c = userdata;
 
-	(void)bus, (void)path, (void)interface, (void)property, (void)error;
-	return sd_bus_message_append(reply, "u", c->crash_count);
-}
+	(void) bus, (void) path, (void) interface, (void) error;
+	for (size_t i = 0; i < N_PROPERTIES; i++) {
+		const struct core_property *p = &properties[i];
+		_cleanup_free_ char *v = NULL;
 
-static int get_last_crash(sd_bus *bus, const char *path, const char *interface,
-			  const char *property, sd_bus_message *reply, void *userdata,
-			  sd_bus_error *error)
-{
-	const struct core *c = userdata;
-
-	(void)bus, (void)path, (void)interface, (void)property, (void)error;
-	return sd_bus_message_append(reply, "t", c->last_crash_usec);
-}
-
-static int get_config_files(sd_bus *bus, const char *path, const char *interface,
-			    const char *property, sd_bus_message *reply, void *userdata,
-			    sd_bus_error *error)
-{
-	const struct core *c = userdata;
-	int r;
-
-	(void)bus, (void)path, (void)interface, (void)property, (void)error;
-	r = sd_bus_message_open_container(reply, 'a', "s");
-	if (r < 0)
-		return r;
-	if (c->config && c->config->path) {
-		r = sd_bus_message_append(reply, "s", c->config->path);
-		for (char **d = c->config->dropins; r >= 0 && d && *d; d++)
-			r = sd_bus_message_append(reply, "s", *d);
-		if (r < 0)
-			return r;
+		if (!streq(p->name, property))
+			continue;
+		v = p->render(c);
+		if (!v)
+			return -ENOMEM;
+		switch (p->type[0]) {
+		case 'b':
+			return sd_bus_message_append(reply, "b", (int) streq(v, "1"));
+		case 'u':
+			return sd_bus_message_append(reply, "u", (uint32_t) strtoul(v, NULL, 10));
+		case 't':
+			return sd_bus_message_append(reply, "t", (uint64_t) strtoull(v, NULL, 10));
+		case 'a':
+			return append_as(reply, v);
+		default:
+			return sd_bus_message_append(reply, "s", v);
+		}
 	}
-	return sd_bus_message_close_container(reply);
+	return -ENOENT;
 }
 
 static int method_common(sd_bus_message *m, void *userdata, sd_bus_error *error,
@@ -274,30 +341,30 @@ static int method_set_firmware_restart(sd_bus_message *m, void *userdata, sd_bus
 
 const sd_bus_vtable core_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("KernelName", "s", get_kernel_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("SysName", "s", get_sysname, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("DevicePath", "s", get_device_path, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Description", "s", get_description, 0, EMITS),
-	SD_BUS_PROPERTY("State", "s", get_state, 0, EMITS),
-	SD_BUS_PROPERTY("Managed", "b", get_managed, 0, EMITS),
-	SD_BUS_PROPERTY("Firmware", "s", get_firmware, 0, EMITS),
-	SD_BUS_PROPERTY("ConfiguredFirmware", "s", get_configured_firmware, 0, EMITS),
-	SD_BUS_PROPERTY("FirmwareBuildId", "s", get_build_id, 0, EMITS),
-	SD_BUS_PROPERTY("FallbackReason", "s", get_fallback_reason, 0, EMITS),
-	SD_BUS_PROPERTY("Origin", "s", get_origin, 0, EMITS),
-	SD_BUS_PROPERTY("Recovery", "s", get_recovery, 0, EMITS),
-	SD_BUS_PROPERTY("Coredump", "s", get_coredump, 0, EMITS),
-	SD_BUS_PROPERTY("CrashCount", "u", get_crash_count, 0, EMITS),
-	SD_BUS_PROPERTY("LastCrashUSec", "t", get_last_crash, 0, EMITS),
-	SD_BUS_PROPERTY("LastCoredump", "s", get_last_coredump, 0, EMITS),
-	SD_BUS_PROPERTY("LastError", "s", get_last_error, 0, EMITS),
-	SD_BUS_PROPERTY("StartLimitHit", "b", get_start_limit_hit, 0, EMITS),
-	SD_BUS_PROPERTY("Wedged", "b", get_wedged, 0, EMITS),
-	SD_BUS_PROPERTY("Busy", "b", get_busy, 0, EMITS),
-	SD_BUS_PROPERTY("ConfigFiles", "as", get_config_files, 0, EMITS),
-	SD_BUS_PROPERTY("StartPolicy", "s", get_start_policy, 0, EMITS),
-	SD_BUS_PROPERTY("OnCrashPolicy", "s", get_on_crash, 0, EMITS),
+	SD_BUS_PROPERTY("Name", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("KernelName", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("SysName", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("DevicePath", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Description", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("State", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("Managed", "b", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("Firmware", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("ConfiguredFirmware", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareBuildId", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("FallbackReason", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("Origin", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("Recovery", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("Coredump", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("CrashCount", "u", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("LastCrashUSec", "t", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("LastCoredump", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("LastError", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("StartLimitHit", "b", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("Wedged", "b", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("Busy", "b", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("ConfigFiles", "as", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("StartPolicy", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("OnCrashPolicy", "s", get_property, 0, EMITS),
 	SD_BUS_METHOD("Start", "", "", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Stop", "", "", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Restart", "", "", method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -318,7 +385,7 @@ int core_object_find(sd_bus *bus, const char *path, const char *interface, void 
 	struct manager *m = userdata;
 	struct core *c;
 
-	(void)bus, (void)interface, (void)error;
+	(void) bus, (void) interface, (void) error;
 	c = manager_find_core_by_path(m, path);
 	if (!c)
 		return 0;
@@ -332,7 +399,7 @@ int core_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***
 	struct manager *m = userdata;
 	char **l;
 
-	(void)bus, (void)path, (void)error;
+	(void) bus, (void) path, (void) error;
 	l = calloc(m->n_cores + 1, sizeof(char *));
 	if (!l)
 		return -ENOMEM;

@@ -2,12 +2,12 @@
 #pragma once
 
 /* rprocd's D-Bus errors; each is documented in docs/DBUS.md. */
-#define BUS_ERROR_NO_SUCH_CORE      "org.rprocd1.Error.NoSuchCore"
-#define BUS_ERROR_NOT_MANAGED       "org.rprocd1.Error.NotManaged"
-#define BUS_ERROR_BUSY              "org.rprocd1.Error.Busy"
-#define BUS_ERROR_INVALID_STATE     "org.rprocd1.Error.InvalidState"
-#define BUS_ERROR_INVALID_FIRMWARE  "org.rprocd1.Error.InvalidFirmware"
-#define BUS_ERROR_KERNEL            "org.rprocd1.Error.KernelError"
-#define BUS_ERROR_WEDGED            "org.rprocd1.Error.Wedged"
-#define BUS_ERROR_SHUTTING_DOWN     "org.rprocd1.Error.ShuttingDown"
-#define BUS_ERROR_START_LIMIT_HIT   "org.rprocd1.Error.StartLimitHit"
+#define BUS_ERROR_NO_SUCH_CORE	   "org.rprocd1.Error.NoSuchCore"
+#define BUS_ERROR_NOT_MANAGED	   "org.rprocd1.Error.NotManaged"
+#define BUS_ERROR_BUSY		   "org.rprocd1.Error.Busy"
+#define BUS_ERROR_INVALID_STATE	   "org.rprocd1.Error.InvalidState"
+#define BUS_ERROR_INVALID_FIRMWARE "org.rprocd1.Error.InvalidFirmware"
+#define BUS_ERROR_KERNEL	   "org.rprocd1.Error.KernelError"
+#define BUS_ERROR_WEDGED	   "org.rprocd1.Error.Wedged"
+#define BUS_ERROR_SHUTTING_DOWN	   "org.rprocd1.Error.ShuttingDown"
+#define BUS_ERROR_START_LIMIT_HIT  "org.rprocd1.Error.StartLimitHit"

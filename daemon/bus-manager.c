@@ -9,7 +9,7 @@
 static int get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
 		       sd_bus_message *reply, void *userdata, sd_bus_error *error)
 {
-	(void)bus, (void)path, (void)interface, (void)property, (void)userdata, (void)error;
+	(void) bus, (void) path, (void) interface, (void) property, (void) userdata, (void) error;
 	return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
 }
 
@@ -18,8 +18,8 @@ static int get_n_cores(sd_bus *bus, const char *path, const char *interface, con
 {
 	struct manager *m = userdata;
 
-	(void)bus, (void)path, (void)interface, (void)property, (void)error;
-	return sd_bus_message_append(reply, "u", (uint32_t)m->n_cores);
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	return sd_bus_message_append(reply, "u", (uint32_t) m->n_cores);
 }
 
 static int method_list_cores(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -28,7 +28,7 @@ static int method_list_cores(sd_bus_message *msg, void *userdata, sd_bus_error *
 	struct manager *m = userdata;
 	int r;
 
-	(void)error;
+	(void) error;
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r < 0)
 		return r;
@@ -62,7 +62,8 @@ static int method_get_core(sd_bus_message *msg, void *userdata, sd_bus_error *er
 		return r;
 	c = manager_find_core(m, name);
 	if (!c)
-		return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_CORE, "no core named \"%s\"", name);
+		return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_CORE, "no core named \"%s\"",
+					 name);
 	return sd_bus_reply_method_return(msg, "o", c->object_path);
 }
 
@@ -94,9 +95,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("NCores", "u", get_n_cores, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_METHOD_WITH_ARGS("ListCores", SD_BUS_NO_ARGS,
-				SD_BUS_RESULT("a(sssbo)", cores), method_list_cores,
-				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ListCores", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssbo)", cores),
+				method_list_cores, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetCore", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path),
 				method_get_core, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", pending),

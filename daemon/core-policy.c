@@ -4,11 +4,12 @@
 const char *core_action_to_string(enum core_action a)
 {
 	static const char *const t[_ACTION_MAX] = {
-		[ACTION_NONE] = "none",     [ACTION_BOOT] = "boot",       [ACTION_ATTACH] = "attach",
-		[ACTION_ADOPT] = "adopt",   [ACTION_STOP] = "stop",       [ACTION_DETACH] = "detach",
+		[ACTION_NONE] = "none",	      [ACTION_BOOT] = "boot",
+		[ACTION_ATTACH] = "attach",   [ACTION_ADOPT] = "adopt",
+		[ACTION_STOP] = "stop",	      [ACTION_DETACH] = "detach",
 		[ACTION_RECOVER] = "recover", [ACTION_REFUSE] = "refuse",
 	};
-	return (unsigned)a < _ACTION_MAX ? t[a] : NULL;
+	return (unsigned) a < _ACTION_MAX ? t[a] : NULL;
 }
 
 const char *core_origin_to_string(enum core_origin o)
@@ -19,16 +20,17 @@ const char *core_origin_to_string(enum core_origin o)
 		[ORIGIN_ATTACHED] = "attached",
 		[ORIGIN_ADOPTED] = "adopted",
 	};
-	return (unsigned)o < _ORIGIN_MAX ? t[o] : "";
+	return (unsigned) o < _ORIGIN_MAX ? t[o] : "";
 }
 
 const char *core_method_to_string(enum core_method m)
 {
 	static const char *const t[_METHOD_MAX] = {
-		[METHOD_START] = "Start",     [METHOD_STOP] = "Stop",       [METHOD_ATTACH] = "Attach",
-		[METHOD_DETACH] = "Detach",   [METHOD_RECOVER] = "Recover",
+		[METHOD_START] = "Start",     [METHOD_STOP] = "Stop",
+		[METHOD_ATTACH] = "Attach",   [METHOD_DETACH] = "Detach",
+		[METHOD_RECOVER] = "Recover",
 	};
-	return (unsigned)m < _METHOD_MAX ? t[m] : NULL;
+	return (unsigned) m < _METHOD_MAX ? t[m] : NULL;
 }
 
 enum core_action core_first_action(enum rproc_start_policy policy, enum rproc_state state)

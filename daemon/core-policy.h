@@ -13,14 +13,14 @@
 #include "librproc.h"
 
 enum core_action {
-	ACTION_NONE,            /* nothing to write: already there, or leave it */
-	ACTION_BOOT,            /* write firmware (from offline), then start */
-	ACTION_ATTACH,          /* start from detached */
-	ACTION_ADOPT,           /* track a running/attached core, write nothing */
+	ACTION_NONE,   /* nothing to write: already there, or leave it */
+	ACTION_BOOT,   /* write firmware (from offline), then start */
+	ACTION_ATTACH, /* start from detached */
+	ACTION_ADOPT,  /* track a running/attached core, write nothing */
 	ACTION_STOP,
 	ACTION_DETACH,
-	ACTION_RECOVER,         /* recovery=recover on a crashed core */
-	ACTION_REFUSE,          /* not possible in this state */
+	ACTION_RECOVER, /* recovery=recover on a crashed core */
+	ACTION_REFUSE,	/* not possible in this state */
 	_ACTION_MAX,
 };
 const char *core_action_to_string(enum core_action a);

@@ -17,24 +17,24 @@
 #include "worker.h"
 
 enum job_type {
-	JOB_FIRST,              /* the first-seen decision */
-	JOB_METHOD,             /* Start, Stop, Attach, Detach, Recover */
-	JOB_RESTART_STOP,       /* Restart, first half */
-	JOB_RESTART_START,      /* Restart, second half */
+	JOB_FIRST,	   /* the first-seen decision */
+	JOB_METHOD,	   /* Start, Stop, Attach, Detach, Recover */
+	JOB_RESTART_STOP,  /* Restart, first half */
+	JOB_RESTART_START, /* Restart, second half */
 	JOB_SET_FIRMWARE,
-	JOB_CRASH_RECOVER,      /* OnCrash=restart after RestartSec= */
-	JOB_EXIT,               /* OnExit= at shutdown */
-	JOB_RECONFIGURE,        /* reload: write the kernel settings again, nothing else */
+	JOB_CRASH_RECOVER, /* OnCrash=restart after RestartSec= */
+	JOB_EXIT,	   /* OnExit= at shutdown */
+	JOB_RECONFIGURE,   /* reload: write the kernel settings again, nothing else */
 };
 
 struct job {
 	struct job *next;
 	enum job_type type;
 	enum core_method method;
-	char *firmware;         /* JOB_SET_FIRMWARE */
-	bool restart;           /* JOB_SET_FIRMWARE: restart a running core */
-	bool validated;         /* JOB_SET_FIRMWARE: the image passed */
-	sd_bus_message *msg;    /* the call to answer, or NULL */
+	char *firmware;	     /* JOB_SET_FIRMWARE */
+	bool restart;	     /* JOB_SET_FIRMWARE: restart a running core */
+	bool validated;	     /* JOB_SET_FIRMWARE: the image passed */
+	sd_bus_message *msg; /* the call to answer, or NULL */
 };
 
 static void core_dispatch(struct core *c);
@@ -44,7 +44,7 @@ static uint64_t realtime_usec(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static uint64_t monotonic_usec(void)
@@ -52,7 +52,7 @@ static uint64_t monotonic_usec(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 bool core_is_managed(const struct core *c)
@@ -231,7 +231,7 @@ static struct job *job_new(enum job_type type, sd_bus_message *msg)
 static void job_reply_ok(struct job *j)
 {
 	if (j->msg)
-		(void)sd_bus_reply_method_return(j->msg, NULL);
+		(void) sd_bus_reply_method_return(j->msg, NULL);
 }
 
 static void job_reply_error(struct job *j, const char *name, const char *fmt, ...) _printf_(3, 4);
@@ -246,7 +246,7 @@ static void job_reply_error(struct job *j, const char *name, const char *fmt, ..
 	if (vasprintf(&text, fmt, ap) < 0)
 		text = NULL;
 	va_end(ap);
-	(void)sd_bus_reply_method_errorf(j->msg, name, "%s", text ? text : name);
+	(void) sd_bus_reply_method_errorf(j->msg, name, "%s", text ? text : name);
 }
 
 /* The errno as its symbolic name where libc knows it ("EINVAL"). */
@@ -264,8 +264,9 @@ static char *work_error_text(const struct work *w, const char *firmware)
 	int r;
 
 	if (w->wedged)
-		r = asprintf(&s, "the kernel accepted %s but the core stayed offline: a failed "
-				 "recovery holds a power reference; reload the driver to clear it",
+		r = asprintf(&s,
+			     "the kernel accepted %s but the core stayed offline: a failed "
+			     "recovery holds a power reference; reload the driver to clear it",
 			     w->failed_step);
 	else if (w->error > 0)
 		r = asprintf(&s, "firmware %s refused: %s (%s)", strempty(firmware),
@@ -373,11 +374,11 @@ void core_release_cdev(struct core *c, bool clear)
 	if (c->cdev_fd < 0)
 		return;
 	if (clear)
-		(void)rproc_cdev_set_shutdown_on_release(c->cdev_fd, false);
+		(void) rproc_cdev_set_shutdown_on_release(c->cdev_fd, false);
 	name = cdev_fdname(c);
 	msg = name ? strdup_printf("FDSTOREREMOVE=1\nFDNAME=%s", name) : NULL;
 	if (msg)
-		(void)sd_notify(false, msg);
+		(void) sd_notify(false, msg);
 	close(c->cdev_fd);
 	c->cdev_fd = -1;
 }
@@ -467,10 +468,11 @@ static int job_begin(struct core *c, struct job *j)
 			break;
 		}
 		if (core_state_is_up(c->state) && !j->restart) {
-			job_reply_error(j, BUS_ERROR_INVALID_STATE,
-					"core %s is %s: the firmware takes effect on the next boot; "
-					"ask for a restart to boot it now",
-					c->name, rproc_state_to_string(c->state));
+			job_reply_error(
+				j, BUS_ERROR_INVALID_STATE,
+				"core %s is %s: the firmware takes effect on the next boot; "
+				"ask for a restart to boot it now",
+				c->name, rproc_state_to_string(c->state));
 			return 0;
 		}
 		free(c->firmware_override);
@@ -499,16 +501,19 @@ static int job_begin(struct core *c, struct job *j)
 	}
 
 	if (a == ACTION_REFUSE) {
-		const char *what = j->type == JOB_METHOD ? core_method_to_string(j->method) : "Restart";
+		const char *what =
+			j->type == JOB_METHOD ? core_method_to_string(j->method) : "Restart";
 
-		job_reply_error(j, BUS_ERROR_INVALID_STATE, "%s is not possible while core %s is %s",
-				what, c->name, rproc_state_to_string(c->state));
+		job_reply_error(j, BUS_ERROR_INVALID_STATE,
+				"%s is not possible while core %s is %s", what, c->name,
+				rproc_state_to_string(c->state));
 		return 0;
 	}
 	if (c->wedged && (a == ACTION_BOOT || a == ACTION_RECOVER)) {
 		job_reply_error(j, BUS_ERROR_WEDGED,
 				"core %s is wedged: a failed recovery holds a power reference; "
-				"reload its driver", c->name);
+				"reload its driver",
+				c->name);
 		return 0;
 	}
 
@@ -559,7 +564,8 @@ static void job_finish_first(struct core *c, struct work *w)
 	switch (w->action) {
 	case ACTION_ADOPT:
 		c->origin = ORIGIN_ADOPTED;
-		core_log(c, LOG_INFO, MESSAGE_CORE_ADOPTED, 0, "adopted: already up, left untouched");
+		core_log(c, LOG_INFO, MESSAGE_CORE_ADOPTED, 0,
+			 "adopted: already up, left untouched");
 		break;
 	default:
 		break;
@@ -577,7 +583,7 @@ static void core_log_success(struct core *c, const struct work *w)
 		free(c->build_id);
 		c->build_id = rproc_fw_build_id_to_hex(&w->fw_info);
 		if (asprintf(&text, "booted %s in %llu ms", strempty(c->firmware),
-			     (unsigned long long)(w->end_usec - w->begin_usec) / 1000) < 0)
+			     (unsigned long long) (w->end_usec - w->begin_usec) / 1000) < 0)
 			text = NULL;
 		core_log(c, LOG_INFO, MESSAGE_CORE_BOOTED, 0, text ? text : "booted");
 		break;
@@ -617,7 +623,7 @@ static void work_done(struct work *w)
 		if (w->set_recovery >= 0 && !(streq_ptr(w->failed_step, "recovery")))
 			c->recovery_enabled = w->set_recovery;
 		if (w->set_coredump >= 0 && !(streq_ptr(w->failed_step, "coredump")))
-			c->coredump = (enum rproc_coredump_mode)w->set_coredump;
+			c->coredump = (enum rproc_coredump_mode) w->set_coredump;
 		if (w->cdev_fd >= 0) {
 			core_release_cdev(c, false);
 			core_take_cdev(c, w->cdev_fd);
@@ -645,9 +651,11 @@ static void work_done(struct work *w)
 		core_set_error(c, text);
 		if (w->wedged) {
 			c->wedged = true;
-			core_log(c, LOG_ERR, MESSAGE_CORE_WEDGED, w->error > 0 ? 0 : w->error, text);
+			core_log(c, LOG_ERR, MESSAGE_CORE_WEDGED, w->error > 0 ? 0 : w->error,
+				 text);
 		} else
-			core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error > 0 ? 0 : w->error, text);
+			core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error > 0 ? 0 : w->error,
+				 text);
 		if (j)
 			job_reply_error(j, work_error_name(w), "%s", text ? text : "failed");
 	} else if (j && j->type == JOB_SET_FIRMWARE && !j->validated) {
@@ -710,7 +718,8 @@ static int core_queue(struct core *c, struct job *j, sd_bus_error *error)
 	if (core_enqueue(c, j, false) < 0) {
 		job_free(j);
 		return sd_bus_error_setf(error, BUS_ERROR_BUSY,
-					 "core %s has %u calls waiting already", c->name, CORE_JOBS_MAX);
+					 "core %s has %u calls waiting already", c->name,
+					 CORE_JOBS_MAX);
 	}
 	core_dispatch(c);
 	return 1;
@@ -721,7 +730,8 @@ static int core_check_managed(struct core *c, sd_bus_error *error)
 	if (core_is_managed(c))
 		return 0;
 	if (c->config && c->config->masked)
-		return sd_bus_error_setf(error, BUS_ERROR_NOT_MANAGED, "core %s is masked", c->name);
+		return sd_bus_error_setf(error, BUS_ERROR_NOT_MANAGED, "core %s is masked",
+					 c->name);
 	if (c->config)
 		return sd_bus_error_setf(error, BUS_ERROR_NOT_MANAGED,
 					 "core %s has an invalid configuration: %s", c->name,
@@ -780,10 +790,12 @@ int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_b
 	if (r < 0)
 		return r;
 	if (!rproc_firmware_name_is_valid(name))
-		return sd_bus_error_setf(error, BUS_ERROR_INVALID_FIRMWARE,
-					 "invalid firmware name: names are relative to the firmware "
-					 "search path, at most %d bytes, without \"..\" or control "
-					 "characters", RPROC_FIRMWARE_NAME_MAX);
+		return sd_bus_error_setf(
+			error, BUS_ERROR_INVALID_FIRMWARE,
+			"invalid firmware name: names are relative to the firmware "
+			"search path, at most %d bytes, without \"..\" or control "
+			"characters",
+			RPROC_FIRMWARE_NAME_MAX);
 	j = job_new(JOB_SET_FIRMWARE, msg);
 	if (!j || !(j->firmware = strdup(name))) {
 		job_free(j);
@@ -858,10 +870,12 @@ void core_start_first(struct core *c)
 {
 	if (!core_is_managed(c)) {
 		if (c->config && !c->config->masked) {
-			const struct rproc_config_diag *e = rproc_core_config_first_error(c->config);
+			const struct rproc_config_diag *e =
+				rproc_core_config_first_error(c->config);
 			_cleanup_free_ char *text = NULL;
 
-			if (e && asprintf(&text, "%s:%u: %s", strempty(e->file), e->line, e->message) >= 0)
+			if (e && asprintf(&text, "%s:%u: %s", strempty(e->file), e->line,
+					  e->message) >= 0)
 				core_set_error(c, text);
 		}
 		c->decided = true;
@@ -876,8 +890,8 @@ static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	struct core *c = userdata;
 	struct job *j;
 
-	(void)s;
-	(void)usec;
+	(void) s;
+	(void) usec;
 	j = job_new(JOB_CRASH_RECOVER, NULL);
 	if (!j || core_enqueue(c, j, false) < 0) {
 		job_free(j);
@@ -904,8 +918,9 @@ static void core_handle_crash(struct core *c)
 	/* A crash right after rprocd booted Firmware= counts as a failed boot. */
 	if (c->origin == ORIGIN_BOOTED && now - c->booted_usec <= s->settle_usec &&
 	    core_can_fall_back(c, c->firmware)) {
-		_cleanup_free_ char *why = strdup_printf("crashed %llu ms after boot (SettleSec=)",
-							 (unsigned long long)(now - c->booted_usec) / 1000);
+		_cleanup_free_ char *why =
+			strdup_printf("crashed %llu ms after boot (SettleSec=)",
+				      (unsigned long long) (now - c->booted_usec) / 1000);
 		struct job *j = job_new(JOB_RESTART_STOP, NULL);
 
 		core_fall_back(c, why ? why : "crashed right after boot");
@@ -925,11 +940,12 @@ static void core_handle_crash(struct core *c)
 		return;
 	}
 	if (c->restart_timer)
-		r = sd_event_source_set_time_relative(c->restart_timer, s->restart_usec) ?:
-		    sd_event_source_set_enabled(c->restart_timer, SD_EVENT_ONESHOT);
+		r = sd_event_source_set_time_relative(c->restart_timer, s->restart_usec)
+			    ?: sd_event_source_set_enabled(c->restart_timer, SD_EVENT_ONESHOT);
 	else
-		r = sd_event_add_time_relative(c->manager->event, &c->restart_timer, CLOCK_MONOTONIC,
-					       s->restart_usec, 0, on_restart_timer, c);
+		r = sd_event_add_time_relative(c->manager->event, &c->restart_timer,
+					       CLOCK_MONOTONIC, s->restart_usec, 0,
+					       on_restart_timer, c);
 	if (r < 0)
 		log_error_errno(r, "%s: cannot arm the restart timer: %m", c->name);
 }
@@ -974,15 +990,15 @@ static void dump_done(struct work *w)
 	struct core *c = w->userdata;
 
 	if (w->error < 0) {
-		_cleanup_free_ char *text = strdup_printf("%s: %s (%s)", w->failed_step,
-							  strerror(-w->error), errno_name(w->error));
+		_cleanup_free_ char *text = strdup_printf(
+			"%s: %s (%s)", w->failed_step, strerror(-w->error), errno_name(w->error));
 
 		core_set_error(c, text);
 		core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error, text);
 	} else {
 		_cleanup_free_ char *text = strdup_printf(
 			"coredump saved to %s (%llu bytes%s)", w->dump_path,
-			(unsigned long long)w->dump_size,
+			(unsigned long long) w->dump_size,
 			w->dump_removed ? ", older dumps removed for the limits" : "");
 
 		free(c->last_coredump);
@@ -1016,7 +1032,7 @@ void core_coredump_added(struct core *c, const char *dir)
 	}
 	c->awaiting_dump = false;
 
-	(void)read_boot_id(boot_id, sizeof(boot_id));
+	(void) read_boot_id(boot_id, sizeof(boot_id));
 	w = work_new(c->manager->ctx, c->dev, ACTION_NONE);
 	if (!w)
 		return;
@@ -1025,7 +1041,7 @@ void core_coredump_added(struct core *c, const char *dir)
 	w->dump_src = strdup(dir);
 	w->dump_prefix = strdup_printf("%s-", c->name);
 	w->dump_file = strdup_printf("%s-%s-%llu.core", c->name, boot_id,
-				     (unsigned long long)realtime_usec());
+				     (unsigned long long) realtime_usec());
 	w->dump_max_files = s->coredump_max_files;
 	w->dump_max_use = s->coredump_max_use;
 	r = rproc_ctx_path(c->manager->ctx, s->coredump_directory, &w->dump_dir);
@@ -1107,7 +1123,8 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 	if (core_state_is_up(c->state) && config->firmware && c->firmware &&
 	    strcmp(config->firmware, c->firmware) != 0) {
 		char *msg = strdup_printf("%s: Firmware=%s takes effect when the core restarts "
-					  "(running %s)", c->name, config->firmware, c->firmware);
+					  "(running %s)",
+					  c->name, config->firmware, c->firmware);
 
 		if (!msg || strv_push(messages, msg) < 0)
 			return -ENOMEM;

@@ -12,12 +12,12 @@
 struct manager;
 struct job;
 
-#define CORE_INTERFACE "org.rprocd1.Core"
+#define CORE_INTERFACE	 "org.rprocd1.Core"
 #define CORE_PATH_PREFIX "/org/rprocd1/core"
-#define CORE_JOBS_MAX 128
+#define CORE_JOBS_MAX	 128
 
 enum dep_state {
-	DEP_NONE,       /* no Requires=/After= left to wait for */
+	DEP_NONE, /* no Requires=/After= left to wait for */
 	DEP_WAITING,
 	DEP_FAILED,
 };
@@ -25,9 +25,9 @@ enum dep_state {
 struct core {
 	unsigned n_ref;
 	struct manager *manager;
-	char *name;                             /* name on the bus: NAME, or the kernel's */
+	char *name; /* name on the bus: NAME, or the kernel's */
 	char *object_path;
-	struct rproc_core_config *config;       /* NULL: not managed, read-only */
+	struct rproc_core_config *config; /* NULL: not managed, read-only */
 	struct rproc_device *dev;
 	bool removed;
 
@@ -38,24 +38,24 @@ struct core {
 	enum rproc_coredump_mode coredump;
 
 	/* What rprocd knows. */
-	char *firmware_override;                /* SetFirmware(), until reload */
-	char *build_id;                         /* of the image rprocd booted */
+	char *firmware_override; /* SetFirmware(), until reload */
+	char *build_id;		 /* of the image rprocd booted */
 	enum core_origin origin;
 	unsigned crash_count;
-	uint64_t last_crash_usec;               /* CLOCK_REALTIME */
+	uint64_t last_crash_usec; /* CLOCK_REALTIME */
 	char *last_error;
 	bool start_limit_hit;
 	bool wedged;
-	bool firmware_failed;                   /* Firmware= failed: boot FallbackFirmware= */
-	char *fallback_reason;                  /* why the fallback runs ("" otherwise) */
-	uint64_t booted_usec;                   /* CLOCK_MONOTONIC of the last boot rprocd did */
-	bool awaiting_dump;                     /* a crash was counted; its dump is still to come */
-	char *last_coredump;                    /* the file of the last dump saved */
-	bool decided;                           /* the first-seen decision is done */
+	bool firmware_failed;  /* Firmware= failed: boot FallbackFirmware= */
+	char *fallback_reason; /* why the fallback runs ("" otherwise) */
+	uint64_t booted_usec;  /* CLOCK_MONOTONIC of the last boot rprocd did */
+	bool awaiting_dump;    /* a crash was counted; its dump is still to come */
+	char *last_coredump;   /* the file of the last dump saved */
+	bool decided;	       /* the first-seen decision is done */
 	enum dep_state dep;
 	struct start_limit limit;
 	sd_event_source *restart_timer;
-	int cdev_fd;                            /* BindLifetime=: the open chardev */
+	int cdev_fd; /* BindLifetime=: the open chardev */
 
 	struct job *jobs, *jobs_tail;
 	unsigned n_jobs;

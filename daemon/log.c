@@ -76,7 +76,8 @@ static void emit(int priority, const char *message_id, const char *core, const c
 }
 
 /* Format with %m meaning strerror(error). */
-static char *format_message(int error, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static char *format_message(int error, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 static char *format_message(int error, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
@@ -121,16 +122,17 @@ void log_core_event(int priority, const char *message_id, const char *core, cons
 	free(msg);
 }
 
-__attribute__((format(printf, 6, 0)))
-void log_librproc(void *userdata, int priority, const char *file, int line, const char *func,
-		  const char *format, va_list args)
+__attribute__((format(printf, 6, 0))) void log_librproc(void *userdata, int priority,
+							const char *file, int line,
+							const char *func, const char *format,
+							va_list args)
 {
 	char *msg = NULL;
 
-	(void)userdata;
-	(void)file;
-	(void)line;
-	(void)func;
+	(void) userdata;
+	(void) file;
+	(void) line;
+	(void) func;
 	if (priority > max_priority)
 		return;
 	if (vasprintf(&msg, format, args) < 0)

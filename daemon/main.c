@@ -19,12 +19,10 @@ static void help(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "debug", no_argument, NULL, 'd' },
-		{}
-	};
+	static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+						 { "version", no_argument, NULL, 'V' },
+						 { "debug", no_argument, NULL, 'd' },
+						 {} };
 	struct manager *m = NULL;
 	int c, r, priority = LOG_INFO;
 

@@ -31,7 +31,7 @@ int manager_new(const char *root, struct manager **ret)
 
 	if (!m)
 		return -ENOMEM;
-	m->admin_gid = (gid_t)-1;
+	m->admin_gid = (gid_t) -1;
 	r = rproc_ctx_new(root, &m->ctx);
 	if (r < 0)
 		goto fail;
@@ -110,7 +110,7 @@ static int resolve_admin_group(struct manager *m)
 {
 	struct group *g;
 
-	m->admin_gid = (gid_t)-1;
+	m->admin_gid = (gid_t) -1;
 	if (!m->config->admin_group)
 		return 0;
 	errno = 0;
@@ -146,11 +146,12 @@ static void check_dependency_cycles(struct rproc_core_config **l, size_t n)
 							continue;
 						if (x == i) {
 							l[i]->valid = false;
-							log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR,
-								       l[i]->name, NULL, NULL, 0,
-								       "%s: dependency cycle through "
-								       "Requires=/After=; not managed",
-								       strempty(l[i]->path));
+							log_core_event(
+								LOG_ERR, MESSAGE_CONFIG_ERROR,
+								l[i]->name, NULL, NULL, 0,
+								"%s: dependency cycle through "
+								"Requires=/After=; not managed",
+								strempty(l[i]->path));
 						} else if (!seen[x] && depth < ELEMENTSOF(stack)) {
 							seen[x] = true;
 							stack[depth++] = x;
@@ -227,8 +228,9 @@ static struct rproc_core_config *match_config(struct manager *m, struct rproc_de
 	for (size_t i = 0; i < m->n_core_configs; i++) {
 		struct rproc_core_config *c = m->core_configs[i];
 
-		if (!c || c->masked || !rproc_core_config_matches(c, rproc_device_get_name(dev),
-								   rproc_device_get_devpath(dev)))
+		if (!c || c->masked ||
+		    !rproc_core_config_matches(c, rproc_device_get_name(dev),
+					       rproc_device_get_devpath(dev)))
 			continue;
 		if (config_in_use(m, c->name))
 			continue; /* already bound to an earlier device */
@@ -282,13 +284,15 @@ static int take_stored_fd(struct manager *m, struct rproc_device *dev)
 	_cleanup_free_ char *node = NULL;
 	struct stat st, fst;
 
-	if (m->n_stored_fds == 0 || rproc_ctx_path(m->ctx, rproc_device_get_devnode(dev), &node) < 0 ||
+	if (m->n_stored_fds == 0 ||
+	    rproc_ctx_path(m->ctx, rproc_device_get_devnode(dev), &node) < 0 ||
 	    stat(node, &st) < 0 || !S_ISCHR(st.st_mode))
 		return -1;
 	for (size_t i = 0; i < m->n_stored_fds; i++) {
 		int fd = m->stored_fds[i];
 
-		if (fd >= 0 && fstat(fd, &fst) == 0 && S_ISCHR(fst.st_mode) && fst.st_rdev == st.st_rdev) {
+		if (fd >= 0 && fstat(fd, &fst) == 0 && S_ISCHR(fst.st_mode) &&
+		    fst.st_rdev == st.st_rdev) {
 			m->stored_fds[i] = -1;
 			return fd;
 		}
@@ -302,7 +306,7 @@ static void load_stored_fds(struct manager *m)
 
 	if (n <= 0)
 		return;
-	m->stored_fds = calloc((size_t)n, sizeof(int));
+	m->stored_fds = calloc((size_t) n, sizeof(int));
 	if (!m->stored_fds) {
 		for (int i = 0; i < n; i++)
 			close(SD_LISTEN_FDS_START + i);
@@ -310,7 +314,7 @@ static void load_stored_fds(struct manager *m)
 	}
 	for (int i = 0; i < n; i++)
 		m->stored_fds[i] = SD_LISTEN_FDS_START + i;
-	m->n_stored_fds = (size_t)n;
+	m->n_stored_fds = (size_t) n;
 	log_info("%d chardev%s handed back by the service manager", n, n == 1 ? "" : "s");
 }
 
@@ -339,7 +343,8 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 		return -ENOMEM;
 	r = core_new(m, name, dev, cfg, &c);
 	if (r < 0)
-		return log_error_errno(r, "%s: cannot create core: %m", rproc_device_get_sysname(dev));
+		return log_error_errno(r, "%s: cannot create core: %m",
+				       rproc_device_get_sysname(dev));
 	if (cfg)
 		take_config(m, cfg);
 	nl = realloc(m->cores, sizeof(*nl) * (m->n_cores + 1));
@@ -353,8 +358,8 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 	if (conflict) {
 		free(c->last_error);
 		c->last_error = TAKE_PTR(conflict);
-		log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, c->name, NULL, NULL, 0, "%s; not managed",
-			       c->last_error);
+		log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, c->name, NULL, NULL, 0,
+			       "%s; not managed", c->last_error);
 	}
 	r = take_stored_fd(m, dev);
 	if (r >= 0) {
@@ -366,10 +371,11 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 	log_core_event(LOG_INFO, NULL, c->name, rproc_state_to_string(c->state), c->firmware, 0,
 		       "found %s (kernel name \"%s\")%s", rproc_device_get_sysname(dev),
 		       rproc_device_get_name(dev),
-		       core_is_managed(c) ? "" : c->config && c->config->masked ? ", masked"
-								 : ", not managed");
+		       core_is_managed(c)		? ""
+		       : c->config && c->config->masked ? ", masked"
+							: ", not managed");
 	if (m->bus)
-		(void)sd_bus_emit_object_added(m->bus, c->object_path);
+		(void) sd_bus_emit_object_added(m->bus, c->object_path);
 	core_start_first(c);
 	core_emit_changes(c);
 	manager_state_changed(m);
@@ -385,15 +391,15 @@ void manager_remove_device(struct manager *m, const char *sysname)
 		return;
 	core_remove(c);
 	if (m->bus)
-		(void)sd_bus_emit_object_removed(m->bus, c->object_path);
+		(void) sd_bus_emit_object_removed(m->bus, c->object_path);
 	for (i = 0; i < m->n_cores && m->cores[i] != c; i++)
 		;
 	memmove(m->cores + i, m->cores + i + 1, sizeof(*m->cores) * (m->n_cores - i - 1));
 	m->n_cores--;
 	/* Its configuration goes back to the pool for a device that comes later. */
 	if (c->config) {
-		struct rproc_core_config **nl = realloc(m->core_configs,
-			sizeof(*nl) * (m->n_core_configs + 1));
+		struct rproc_core_config **nl =
+			realloc(m->core_configs, sizeof(*nl) * (m->n_core_configs + 1));
 
 		if (nl) {
 			m->core_configs = nl;
@@ -451,8 +457,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct manager *m = userdata;
 
-	(void)s;
-	(void)usec;
+	(void) s;
+	(void) usec;
 	for (size_t i = 0; i < m->n_cores; i++)
 		if (core_state_can_change(m->cores[i]->state))
 			core_poll(m->cores[i]);
@@ -552,10 +558,10 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 {
 	struct manager *m = userdata;
 
-	(void)s;
+	(void) s;
 	if (m->exiting)
 		return 0;
-	log_info("received %s: applying OnExit= and stopping", strsignal((int)si->ssi_signo));
+	log_info("received %s: applying OnExit= and stopping", strsignal((int) si->ssi_signo));
 	sd_notify(false, "STOPPING=1\nSTATUS=Applying OnExit= policies");
 	m->exiting = true;
 	for (size_t i = 0; i < m->n_cores; i++)
@@ -570,8 +576,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
 	struct manager *m = userdata;
 	int r;
 
-	(void)s;
-	(void)si;
+	(void) s;
+	(void) si;
 	r = manager_reload(m, &messages);
 	if (r < 0)
 		log_error_errno(r, "Reload failed: %m");
@@ -584,8 +590,8 @@ static int on_sigusr2(sd_event_source *s, const struct signalfd_siginfo *si, voi
 {
 	struct manager *m = userdata;
 
-	(void)s;
-	(void)si;
+	(void) s;
+	(void) si;
 	if (!m->test_stall)
 		return 0;
 	/* Test hook (RPROCD_TEST_STALL=1): a loop that stops answering, for watchdog tests. */
@@ -634,8 +640,9 @@ int manager_reload(struct manager *m, char ***ret_messages)
 			take_config(m, cfg);
 		if (cfg && !streq(cfg->name, c->name))
 			r = strv_push(&messages, strdup_printf("%s: now configured by %s; its bus "
-							      "name changes when the device is "
-							      "re-added", c->name, cfg->name));
+							       "name changes when the device is "
+							       "re-added",
+							       c->name, cfg->name));
 		if (r >= 0)
 			r = core_apply_config(c, olds[i], cfg, &messages);
 		if (r >= 0 && conflict) {
@@ -665,8 +672,10 @@ int manager_check_privileged(struct manager *m, sd_bus_message *msg, sd_bus_erro
 	gid_t gid;
 	int r, n;
 
-	r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
-						   SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT,
+	r = sd_bus_query_sender_creds(msg,
+				      SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+					      SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
+					      SD_BUS_CREDS_AUGMENT,
 				      &creds);
 	if (r < 0)
 		return r;
@@ -676,7 +685,7 @@ int manager_check_privileged(struct manager *m, sd_bus_message *msg, sd_bus_erro
 					"cannot tell who is calling; access denied");
 	if (uid == 0)
 		return 0;
-	if (m->admin_gid != (gid_t)-1) {
+	if (m->admin_gid != (gid_t) -1) {
 		if (sd_bus_creds_get_egid(creds, &gid) >= 0 && gid == m->admin_gid)
 			return 0;
 		n = sd_bus_creds_get_supplementary_gids(creds, &gids);

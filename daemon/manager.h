@@ -24,20 +24,20 @@ struct manager {
 	sd_bus_slot *object_manager_slot;
 
 	struct rproc_daemon_config *config;
-	gid_t admin_gid;                        /* (gid_t)-1: none */
+	gid_t admin_gid; /* (gid_t)-1: none */
 	/* Every NAME.core, valid or not, loaded at start-up or reload. */
 	struct rproc_core_config **core_configs;
 	size_t n_core_configs;
 
-	int *stored_fds;                        /* chardevs handed back by the fd store */
+	int *stored_fds; /* chardevs handed back by the fd store */
 	size_t n_stored_fds;
 
-	struct core **cores;                    /* cores on the bus: one per kernel device */
+	struct core **cores; /* cores on the bus: one per kernel device */
 	size_t n_cores;
 
-	bool enumerating;                       /* start-up: not every device is known yet */
-	bool ready;                             /* READY=1 sent */
-	bool exiting;                           /* SIGTERM seen: no new work */
+	bool enumerating; /* start-up: not every device is known yet */
+	bool ready;	  /* READY=1 sent */
+	bool exiting;	  /* SIGTERM seen: no new work */
 	bool name_owned;
 	char *status_text;
 	/* Test hook: SIGUSR2 blocks the loop (watchdog tests), from RPROCD_TEST_STALL=1. */

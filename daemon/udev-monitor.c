@@ -34,15 +34,15 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
 	struct manager *m = userdata;
 	struct udev_device *d;
 
-	(void)s, (void)fd, (void)revents;
+	(void) s, (void) fd, (void) revents;
 	while ((d = udev_monitor_receive_device(m->monitor))) {
 		const char *subsystem = udev_device_get_subsystem(d);
 		const char *action = udev_device_get_action(d);
 
 		if (subsystem && action && streq(subsystem, "remoteproc"))
 			handle_remoteproc(m, d, action);
-		else if (subsystem && action && streq(subsystem, "devcoredump") && streq(action, "add") &&
-			 udev_device_get_syspath(d))
+		else if (subsystem && action && streq(subsystem, "devcoredump") &&
+			 streq(action, "add") && udev_device_get_syspath(d))
 			manager_coredump_added(m, udev_device_get_syspath(d));
 		udev_device_unref(d);
 	}

@@ -24,7 +24,7 @@ static uint64_t now_usec(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 struct work *work_new(struct rproc_ctx *ctx, struct rproc_device *dev, enum core_action action)
@@ -88,7 +88,7 @@ static int request_start(struct work *w)
 		r = rproc_cdev_request(fd, RPROC_CMD_START);
 	if (r < 0) {
 		/* Clear the flag again: it belongs to the processor and outlives this fd. */
-		(void)rproc_cdev_set_shutdown_on_release(fd, false);
+		(void) rproc_cdev_set_shutdown_on_release(fd, false);
 		close(fd);
 		return r;
 	}
@@ -98,8 +98,8 @@ static int request_start(struct work *w)
 
 static bool same_file(const struct rproc_fw_info *a, const struct stat *st)
 {
-	return a->dev == st->st_dev && a->ino == st->st_ino && a->size == (uint64_t)st->st_size &&
-	       a->mtime_nsec == (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	return a->dev == st->st_dev && a->ino == st->st_ino && a->size == (uint64_t) st->st_size &&
+	       a->mtime_nsec == (int64_t) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
 static int execute_boot(struct work *w)
@@ -189,15 +189,16 @@ static void enforce_dump_limits(struct work *w)
 
 		if (!startswith(de->d_name, w->dump_prefix) || !endswith(de->d_name, ".core"))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		nv = realloc(v, sizeof(*v) * (n + 1));
 		if (!nv)
 			break;
 		v = nv;
 		v[n].name = strdup(de->d_name);
-		v[n].mtime_nsec = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		v[n].size = (uint64_t)st.st_size;
+		v[n].mtime_nsec = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		v[n].size = (uint64_t) st.st_size;
 		if (!v[n].name)
 			break;
 		total += v[n++].size;
@@ -228,21 +229,21 @@ static void execute_coredump(struct work *w)
 
 	w->begin_usec = now_usec();
 	if (!data)
-		return (void)fail(w, "coredump", -ENOMEM);
+		return (void) fail(w, "coredump", -ENOMEM);
 	r = mkdir_p(w->dump_dir, 0700);
 	if (r < 0)
-		return (void)fail(w, "coredump directory", r);
+		return (void) fail(w, "coredump directory", r);
 	tmp = strdup_printf("%s/.%s.tmp", w->dump_dir, w->dump_file);
 	final = path_join(w->dump_dir, w->dump_file);
 	if (!tmp || !final)
-		return (void)fail(w, "coredump", -ENOMEM);
+		return (void) fail(w, "coredump", -ENOMEM);
 
 	in = open(data, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
-		return (void)fail(w, "coredump read", -errno);
+		return (void) fail(w, "coredump read", -errno);
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0)
-		return (void)fail(w, "coredump write", -errno);
+		return (void) fail(w, "coredump write", -errno);
 	for (;;) {
 		ssize_t n = read(in, buf, sizeof(buf)), k;
 
@@ -251,28 +252,28 @@ static void execute_coredump(struct work *w)
 		if (n < 0) {
 			r = -errno;
 			unlink(tmp);
-			return (void)fail(w, "coredump read", r);
+			return (void) fail(w, "coredump read", r);
 		}
 		if (n == 0)
 			break;
 		for (ssize_t off = 0; off < n; off += k) {
-			k = write(out, buf + off, (size_t)(n - off));
+			k = write(out, buf + off, (size_t) (n - off));
 			if (k < 0) {
 				r = -errno;
 				unlink(tmp);
-				return (void)fail(w, "coredump write", r);
+				return (void) fail(w, "coredump write", r);
 			}
 		}
-		w->dump_size += (uint64_t)n;
+		w->dump_size += (uint64_t) n;
 	}
 	if (fsync(out) < 0 || rename(tmp, final) < 0) {
 		r = -errno;
 		unlink(tmp);
-		return (void)fail(w, "coredump write", r);
+		return (void) fail(w, "coredump write", r);
 	}
 	w->dump_path = TAKE_PTR(final);
 	/* Writing anything to data frees the kernel's copy (and lets an inline recovery go on). */
-	(void)write_string_file(data, "1");
+	(void) write_string_file(data, "1");
 	enforce_dump_limits(w);
 	w->end_usec = now_usec();
 }
@@ -290,7 +291,8 @@ void work_execute(struct work *w)
 		w->state_before = RPROC_STATE_INVALID;
 
 	if (w->validate_only) {
-		r = rproc_firmware_validate(w->ctx, w->firmware, &w->expect, &w->fw_info, &w->fw_path);
+		r = rproc_firmware_validate(w->ctx, w->firmware, &w->expect, &w->fw_info,
+					    &w->fw_path);
 		if (r != 0)
 			fail(w, "validate", r);
 		w->state_after = w->state_before;
@@ -306,7 +308,7 @@ void work_execute(struct work *w)
 	}
 	/* The kernel refuses coredump writes while crashed (EBUSY); that is not fatal. */
 	if (r >= 0 && w->set_coredump >= 0) {
-		r = rproc_device_write_coredump(w->dev, (enum rproc_coredump_mode)w->set_coredump);
+		r = rproc_device_write_coredump(w->dev, (enum rproc_coredump_mode) w->set_coredump);
 		if (r < 0)
 			fail(w, "coredump", r);
 	}
@@ -343,7 +345,7 @@ void work_execute(struct work *w)
 	/* What the kernel did, not what was asked. */
 	if (rproc_device_read_state(w->dev, &w->state_after) < 0)
 		w->state_after = RPROC_STATE_INVALID;
-	(void)rproc_device_read_firmware(w->dev, &w->kernel_firmware);
+	(void) rproc_device_read_firmware(w->dev, &w->kernel_firmware);
 
 	/* A start that returned 0 yet left the core offline: the wedge of a failed recovery. */
 	if (w->error == 0 && (w->action == ACTION_BOOT || w->action == ACTION_RECOVER) &&
@@ -383,12 +385,12 @@ static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	struct work *batch[64];
 	ssize_t n;
 
-	(void)s;
-	(void)revents;
+	(void) s;
+	(void) revents;
 	n = read(fd, batch, sizeof(batch));
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	for (size_t i = 0; i < (size_t)n / sizeof(batch[0]); i++) {
+	for (size_t i = 0; i < (size_t) n / sizeof(batch[0]); i++) {
 		p->running--;
 		batch[i]->done(batch[i]);
 	}

@@ -19,37 +19,37 @@ struct work {
 	struct rproc_ctx *ctx;
 	struct rproc_device *dev;
 	enum core_action action;
-	char *firmware;                 /* ACTION_BOOT: the name to boot (NULL: the kernel's) */
+	char *firmware; /* ACTION_BOOT: the name to boot (NULL: the kernel's) */
 	struct rproc_fw_expect expect;
-	bool via_cdev;                  /* start through /dev/remoteprocN and keep it open */
-	bool validate_only;             /* only check firmware (SetFirmware): no kernel write */
-	int set_recovery;               /* -1, or write recovery enabled (1) / disabled (0) first */
-	int set_coredump;               /* -1, or an enum rproc_coredump_mode to write first */
+	bool via_cdev;	    /* start through /dev/remoteprocN and keep it open */
+	bool validate_only; /* only check firmware (SetFirmware): no kernel write */
+	int set_recovery;   /* -1, or write recovery enabled (1) / disabled (0) first */
+	int set_coredump;   /* -1, or an enum rproc_coredump_mode to write first */
 
 	/* Coredump capture: no kernel write, runs beside the core's jobs (an inline
 	 * dump holds the core's recovery until it is read). */
-	char *dump_src;                 /* /sys/…/devcoredump/devcdN */
-	char *dump_dir;                 /* host path of CoredumpDirectory= */
-	char *dump_prefix;              /* "<core>-": the files of this core */
-	char *dump_file;                /* "<core>-<boot id>-<usec>.core" */
+	char *dump_src;	   /* /sys/…/devcoredump/devcdN */
+	char *dump_dir;	   /* host path of CoredumpDirectory= */
+	char *dump_prefix; /* "<core>-": the files of this core */
+	char *dump_file;   /* "<core>-<boot id>-<usec>.core" */
 	unsigned dump_max_files;
 	uint64_t dump_max_use;
 
 	/* Output, filled in by the worker. */
-	char *dump_path;                /* the file written */
+	char *dump_path; /* the file written */
 	uint64_t dump_size;
-	unsigned dump_removed;          /* old dumps deleted for the limits */
-	int error;                      /* 0, a negative errno, or a positive enum rproc_fw_error */
-	const char *failed_step;        /* which write failed: "firmware", "start", … */
-	bool wedged;                    /* start returned 0 but the core stayed offline */
-	bool fw_changed;                /* the file changed between validation and boot */
+	unsigned dump_removed;	 /* old dumps deleted for the limits */
+	int error;		 /* 0, a negative errno, or a positive enum rproc_fw_error */
+	const char *failed_step; /* which write failed: "firmware", "start", … */
+	bool wedged;		 /* start returned 0 but the core stayed offline */
+	bool fw_changed;	 /* the file changed between validation and boot */
 	enum rproc_state state_before;
 	enum rproc_state state_after;
 	struct rproc_fw_info fw_info;
-	char *fw_path;                  /* where the validated firmware was found */
-	char *kernel_firmware;          /* the firmware attribute after the operation */
-	int cdev_fd;                    /* via_cdev: the open chardev, or -1 */
-	uint64_t begin_usec, end_usec;  /* CLOCK_MONOTONIC */
+	char *fw_path;		       /* where the validated firmware was found */
+	char *kernel_firmware;	       /* the firmware attribute after the operation */
+	int cdev_fd;		       /* via_cdev: the open chardev, or -1 */
+	uint64_t begin_usec, end_usec; /* CLOCK_MONOTONIC */
 
 	/* Completion, on the loop thread. */
 	void (*done)(struct work *w);

@@ -33,7 +33,7 @@ _public_ int rproc_cdev_request(int fd, enum rproc_command cmd)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return negative_errno();
-	return (size_t)n == strlen(w) ? 0 : -EIO;
+	return (size_t) n == strlen(w) ? 0 : -EIO;
 }
 
 _public_ int rproc_cdev_set_shutdown_on_release(int fd, bool enable)

@@ -69,7 +69,7 @@ struct dropin {
 
 static int cmp_dropin(const void *a, const void *b)
 {
-	return strcmp(((const struct dropin *)a)->name, ((const struct dropin *)b)->name);
+	return strcmp(((const struct dropin *) a)->name, ((const struct dropin *) b)->name);
 }
 
 int conf_list_dropins(const struct rproc_ctx *ctx, const char *const *dirs, const char *name,
@@ -105,14 +105,15 @@ int conf_list_dropins(const struct rproc_ctx *ctx, const char *const *dirs, cons
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {
-			r = conf_diag(diags, LOG_WARNING, dir, 0,
-				      "%s", "is not a directory, drop-ins ignored");
+			r = conf_diag(diags, LOG_WARNING, dir, 0, "%s",
+				      "is not a directory, drop-ins ignored");
 			continue;
 		}
 		dh = opendir(host);
 		if (!dh) {
 			r = conf_diag(diags, LOG_WARNING, dir, 0,
-				      "drop-in directory cannot be read, ignored: %s", strerror(errno));
+				      "drop-in directory cannot be read, ignored: %s",
+				      strerror(errno));
 			continue;
 		}
 		while ((de = readdir(dh))) {

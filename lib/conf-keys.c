@@ -5,17 +5,17 @@
 #include "conf-keys.h"
 
 enum conf_type {
-	T_TEXT,          /* free text */
-	T_KERNEL_NAME,   /* a kernel "name" attribute value */
-	T_FIRMWARE,      /* a firmware name */
-	T_ABS_GLOB,      /* an absolute path glob */
+	T_TEXT,	       /* free text */
+	T_KERNEL_NAME, /* a kernel "name" attribute value */
+	T_FIRMWARE,    /* a firmware name */
+	T_ABS_GLOB,    /* an absolute path glob */
 	T_ABS_PATH,
 	T_BOOL,
 	T_TIMESPAN,
-	T_TIMESPAN_POS,  /* > 0 */
+	T_TIMESPAN_POS, /* > 0 */
 	T_SIZE,
 	T_UNSIGNED,
-	T_UNSIGNED_POS,  /* > 0 */
+	T_UNSIGNED_POS, /* > 0 */
 	T_ENUM,
 	T_COREDUMP,
 	T_FW_FORMAT,
@@ -26,9 +26,9 @@ enum conf_type {
 };
 
 enum conf_scope {
-	SCOPE_CORE,     /* [Match]/[Core] of NAME.core only; offset into rproc_core_config */
-	SCOPE_SETTING,  /* [Core] of NAME.core and [Defaults] of rprocd.conf; into rproc_core_settings */
-	SCOPE_DAEMON,   /* [Daemon] of rprocd.conf; into rproc_daemon_config */
+	SCOPE_CORE, /* [Match]/[Core] of NAME.core only; offset into rproc_core_config */
+	SCOPE_SETTING, /* [Core] of NAME.core and [Defaults] of rprocd.conf; into rproc_core_settings */
+	SCOPE_DAEMON, /* [Daemon] of rprocd.conf; into rproc_daemon_config */
 };
 
 static const char *const start_words[] = { "auto", "boot", "attach", "no", NULL };
@@ -38,7 +38,7 @@ static const char *const exit_words[] = { "leave", "stop", "detach", NULL };
 
 struct conf_key {
 	enum rproc_config_key id;
-	const char *full;       /* "Section.Key" */
+	const char *full; /* "Section.Key" */
 	const char *section;
 	const char *name;
 	enum conf_type type;
@@ -47,30 +47,45 @@ struct conf_key {
 	const char *const *words;
 };
 
-#define CORE(k, sec, n, t, f) { k, sec "." n, sec, n, t, SCOPE_CORE, offsetof(struct rproc_core_config, f), NULL }
-#define SET(k, n, t, f, w) { k, "Core." n, "Core", n, t, SCOPE_SETTING, offsetof(struct rproc_core_settings, f), w }
-#define DMN(k, n, t, f) { k, "Daemon." n, "Daemon", n, t, SCOPE_DAEMON, offsetof(struct rproc_daemon_config, f), NULL }
+#define CORE(k, sec, n, t, f)                                                                    \
+	{                                                                                        \
+		k, sec "." n, sec, n, t, SCOPE_CORE, offsetof(struct rproc_core_config, f), NULL \
+	}
+#define SET(k, n, t, f, w)                                         \
+	{                                                          \
+		k, "Core." n, "Core", n, t, SCOPE_SETTING,         \
+			offsetof(struct rproc_core_settings, f), w \
+	}
+#define DMN(k, n, t, f)                                               \
+	{                                                             \
+		k, "Daemon." n, "Daemon", n, t, SCOPE_DAEMON,         \
+			offsetof(struct rproc_daemon_config, f), NULL \
+	}
 
 static const struct conf_key keys[] = {
 	CORE(RPROC_KEY_MATCH_NAME, "Match", "Name", T_KERNEL_NAME, match_name),
 	CORE(RPROC_KEY_MATCH_DEVICE_PATH, "Match", "DevicePath", T_ABS_GLOB, match_device_path),
 	CORE(RPROC_KEY_DESCRIPTION, "Core", "Description", T_TEXT, description),
 	CORE(RPROC_KEY_FIRMWARE, "Core", "Firmware", T_FIRMWARE, firmware),
-	CORE(RPROC_KEY_FALLBACK_FIRMWARE, "Core", "FallbackFirmware", T_FIRMWARE, fallback_firmware),
+	CORE(RPROC_KEY_FALLBACK_FIRMWARE, "Core", "FallbackFirmware", T_FIRMWARE,
+	     fallback_firmware),
 	CORE(RPROC_KEY_FIRMWARE_CLASS, "Core", "FirmwareClass", T_ELF_CLASS, firmware_class),
-	CORE(RPROC_KEY_FIRMWARE_MACHINE, "Core", "FirmwareMachine", T_ELF_MACHINE, firmware_machine),
+	CORE(RPROC_KEY_FIRMWARE_MACHINE, "Core", "FirmwareMachine", T_ELF_MACHINE,
+	     firmware_machine),
 	SET(RPROC_KEY_FIRMWARE_FORMAT, "FirmwareFormat", T_FW_FORMAT, firmware_format, NULL),
 	SET(RPROC_KEY_START, "Start", T_ENUM, start, start_words),
 	SET(RPROC_KEY_STOP, "Stop", T_ENUM, stop, stop_words),
 	SET(RPROC_KEY_ON_CRASH, "OnCrash", T_ENUM, on_crash, crash_words),
 	SET(RPROC_KEY_ON_EXIT, "OnExit", T_ENUM, on_exit, exit_words),
 	SET(RPROC_KEY_RESTART_SEC, "RestartSec", T_TIMESPAN, restart_usec, NULL),
-	SET(RPROC_KEY_START_LIMIT_BURST, "StartLimitBurst", T_UNSIGNED_POS, start_limit_burst, NULL),
+	SET(RPROC_KEY_START_LIMIT_BURST, "StartLimitBurst", T_UNSIGNED_POS, start_limit_burst,
+	    NULL),
 	SET(RPROC_KEY_START_LIMIT_INTERVAL_SEC, "StartLimitIntervalSec", T_TIMESPAN,
 	    start_limit_interval_usec, NULL),
 	SET(RPROC_KEY_SETTLE_SEC, "SettleSec", T_TIMESPAN, settle_usec, NULL),
 	SET(RPROC_KEY_COREDUMP, "Coredump", T_COREDUMP, coredump, NULL),
-	SET(RPROC_KEY_COREDUMP_DIRECTORY, "CoredumpDirectory", T_ABS_PATH, coredump_directory, NULL),
+	SET(RPROC_KEY_COREDUMP_DIRECTORY, "CoredumpDirectory", T_ABS_PATH, coredump_directory,
+	    NULL),
 	SET(RPROC_KEY_COREDUMP_MAX_FILES, "CoredumpMaxFiles", T_UNSIGNED, coredump_max_files, NULL),
 	SET(RPROC_KEY_COREDUMP_MAX_USE, "CoredumpMaxUse", T_SIZE, coredump_max_use, NULL),
 	SET(RPROC_KEY_BIND_LIFETIME, "BindLifetime", T_BOOL, bind_lifetime, NULL),
@@ -141,7 +156,7 @@ void core_settings_done(struct rproc_core_settings *s)
 
 static bool core_name_char(char c)
 {
-	return isalnum((unsigned char)c) || strchr("_.-@:", c);
+	return isalnum((unsigned char) c) || strchr("_.-@:", c);
 }
 
 _public_ bool rproc_core_name_is_valid(const char *name)
@@ -163,10 +178,10 @@ static bool group_name_is_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 32 || s[0] == '-' || isdigit((unsigned char)s[0]))
+	if (n == 0 || n > 32 || s[0] == '-' || isdigit((unsigned char) s[0]))
 		return false;
 	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("_-.", *s))
+		if (!isalnum((unsigned char) *s) && !strchr("_-.", *s))
 			return false;
 	return true;
 }
@@ -175,11 +190,11 @@ static void *field_of(const struct conf_target *t, const struct conf_key *k)
 {
 	switch (k->scope) {
 	case SCOPE_CORE:
-		return (char *)t->core + k->offset;
+		return (char *) t->core + k->offset;
 	case SCOPE_SETTING:
-		return (char *)t->settings + k->offset;
+		return (char *) t->settings + k->offset;
 	case SCOPE_DAEMON:
-		return (char *)t->daemon + k->offset;
+		return (char *) t->daemon + k->offset;
 	}
 	return NULL;
 }
@@ -188,27 +203,29 @@ static void *field_of(const struct conf_target *t, const struct conf_key *k)
 static int reset_field(struct conf_target *t, const struct conf_key *k, void *f)
 {
 	if (k->scope == SCOPE_SETTING) {
-		const void *b = (const char *)t->base + k->offset;
+		const void *b = (const char *) t->base + k->offset;
 
 		if (k->type == T_ABS_PATH)
-			return free_and_strdup(f, *(char *const *)b);
-		memcpy(f, b, k->type == T_SIZE || k->type == T_TIMESPAN ? sizeof(uint64_t)
-			     : k->type == T_BOOL ? sizeof(bool) : sizeof(int));
+			return free_and_strdup(f, *(char *const *) b);
+		memcpy(f, b,
+		       k->type == T_SIZE || k->type == T_TIMESPAN ? sizeof(uint64_t)
+		       : k->type == T_BOOL			  ? sizeof(bool)
+								  : sizeof(int));
 		return 0;
 	}
 	switch (k->type) {
 	case T_CORE_LIST:
-		strv_free(*(char ***)f);
-		*(char ***)f = NULL;
+		strv_free(*(char ***) f);
+		*(char ***) f = NULL;
 		return 0;
 	case T_ELF_CLASS:
-		*(int *)f = 0;
+		*(int *) f = 0;
 		return 0;
 	case T_ELF_MACHINE:
-		*(int *)f = -1;
+		*(int *) f = -1;
 		return 0;
 	case T_TIMESPAN_POS:
-		*(rproc_usec_t *)f = RPROC_DEFAULT_POLL_INTERVAL_USEC;
+		*(rproc_usec_t *) f = RPROC_DEFAULT_POLL_INTERVAL_USEC;
 		return 0;
 	default:
 		return free_and_strdup(f, NULL);
@@ -267,9 +284,10 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 		return free_and_strdup(f, value);
 	case T_FIRMWARE:
 		if (!rproc_firmware_name_is_valid(value))
-			return invalid(t, file, line, k, value,
-				       "a firmware name is relative to the firmware search path, at "
-				       "most 255 bytes, without \"..\" or control characters");
+			return invalid(
+				t, file, line, k, value,
+				"a firmware name is relative to the firmware search path, at "
+				"most 255 bytes, without \"..\" or control characters");
 		return free_and_strdup(f, value);
 	case T_ABS_GLOB:
 	case T_ABS_PATH:
@@ -282,20 +300,23 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 		r = rproc_parse_boolean(value);
 		if (r < 0)
 			return invalid(t, file, line, k, value, "expected yes or no");
-		*(bool *)f = r;
+		*(bool *) f = r;
 		return 0;
 	case T_TIMESPAN:
 	case T_TIMESPAN_POS:
 		if (rproc_parse_timespan(value, &u64) < 0)
-			return invalid(t, file, line, k, value, "expected a time span such as 500ms, 2s or 1min");
+			return invalid(t, file, line, k, value,
+				       "expected a time span such as 500ms, 2s or 1min");
 		if (k->type == T_TIMESPAN_POS && (u64 == 0 || u64 == RPROC_USEC_INFINITY))
-			return invalid(t, file, line, k, value, "must be greater than zero and finite");
-		*(rproc_usec_t *)f = u64;
+			return invalid(t, file, line, k, value,
+				       "must be greater than zero and finite");
+		*(rproc_usec_t *) f = u64;
 		return 0;
 	case T_SIZE:
 		if (rproc_parse_size(value, &u64) < 0)
-			return invalid(t, file, line, k, value, "expected a size such as 4096, 512K or 64M");
-		*(uint64_t *)f = u64;
+			return invalid(t, file, line, k, value,
+				       "expected a size such as 4096, 512K or 64M");
+		*(uint64_t *) f = u64;
 		return 0;
 	case T_UNSIGNED:
 	case T_UNSIGNED_POS:
@@ -303,32 +324,34 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 			return invalid(t, file, line, k, value, "expected a non-negative integer");
 		if (k->type == T_UNSIGNED_POS && u == 0)
 			return invalid(t, file, line, k, value, "must be at least 1");
-		*(unsigned *)f = u;
+		*(unsigned *) f = u;
 		return 0;
 	case T_ENUM:
 	case T_COREDUMP:
 	case T_FW_FORMAT: {
 		const char *const *w = enum_words(k);
-		_cleanup_free_ char *expected = strv_join((char *const *)w, ", ");
+		_cleanup_free_ char *expected = strv_join((char *const *) w, ", ");
 
 		r = parse_enum(w, value);
 		if (r < 0)
-			return invalid(t, file, line, k, value, expected ? expected : "unknown word");
-		*(int *)f = r;
+			return invalid(t, file, line, k, value,
+				       expected ? expected : "unknown word");
+		*(int *) f = r;
 		return 0;
 	}
 	case T_ELF_CLASS:
 		if (streq(value, "32") || streq(value, "64")) {
-			*(int *)f = atoi(value);
+			*(int *) f = atoi(value);
 			return 0;
 		}
 		return invalid(t, file, line, k, value, "expected 32 or 64");
 	case T_ELF_MACHINE:
 		r = rproc_elf_machine_from_string(value);
 		if (r < 0)
-			return invalid(t, file, line, k, value,
-				       "expected an ELF machine name (ARM, AARCH64, RISCV, …) or number");
-		*(int *)f = r;
+			return invalid(
+				t, file, line, k, value,
+				"expected an ELF machine name (ARM, AARCH64, RISCV, …) or number");
+		*(int *) f = r;
 		return 0;
 	case T_CORE_LIST:
 		return assign_list(t, file, line, k, value, f);
@@ -395,15 +418,16 @@ int conf_assign(void *userdata, const char *file, unsigned line, const char *sec
 			 key, section);
 }
 
-char *conf_format_value(const struct rproc_core_config *core, const struct rproc_daemon_config *daemon,
-			enum rproc_config_key id)
+char *conf_format_value(const struct rproc_core_config *core,
+			const struct rproc_daemon_config *daemon, enum rproc_config_key id)
 {
 	const struct conf_key *k = key_by_id(id);
 	struct conf_target t = {
-		.core = (struct rproc_core_config *)core,
-		.daemon = (struct rproc_daemon_config *)daemon,
-		.settings = core ? (struct rproc_core_settings *)&core->settings
-				 : daemon ? (struct rproc_core_settings *)&daemon->defaults : NULL,
+		.core = (struct rproc_core_config *) core,
+		.daemon = (struct rproc_daemon_config *) daemon,
+		.settings = core     ? (struct rproc_core_settings *) &core->settings
+			    : daemon ? (struct rproc_core_settings *) &daemon->defaults
+				     : NULL,
 	};
 	const void *f;
 	char buf[64];
@@ -419,15 +443,15 @@ char *conf_format_value(const struct rproc_core_config *core, const struct rproc
 	case T_ABS_GLOB:
 	case T_ABS_PATH:
 	case T_GROUP:
-		return *(char *const *)f ? strdup(*(char *const *)f) : NULL;
+		return *(char *const *) f ? strdup(*(char *const *) f) : NULL;
 	case T_BOOL:
-		return strdup(*(const bool *)f ? "yes" : "no");
+		return strdup(*(const bool *) f ? "yes" : "no");
 	case T_TIMESPAN:
 	case T_TIMESPAN_POS:
-		return strdup(rproc_format_timespan(buf, sizeof(buf), *(const rproc_usec_t *)f));
+		return strdup(rproc_format_timespan(buf, sizeof(buf), *(const rproc_usec_t *) f));
 	case T_SIZE: {
 		static const char suffix[] = "KMGT";
-		uint64_t v = *(const uint64_t *)f;
+		uint64_t v = *(const uint64_t *) f;
 		int i = -1;
 
 		while (v && v % 1024 == 0 && i < 3) {
@@ -435,17 +459,17 @@ char *conf_format_value(const struct rproc_core_config *core, const struct rproc
 			i++;
 		}
 		if (i < 0)
-			return strdup_printf("%llu", (unsigned long long)v);
-		return strdup_printf("%llu%c", (unsigned long long)v, suffix[i]);
+			return strdup_printf("%llu", (unsigned long long) v);
+		return strdup_printf("%llu%c", (unsigned long long) v, suffix[i]);
 	}
 	case T_UNSIGNED:
 	case T_UNSIGNED_POS:
-		return strdup_printf("%u", *(const unsigned *)f);
+		return strdup_printf("%u", *(const unsigned *) f);
 	case T_ENUM:
 	case T_COREDUMP:
 	case T_FW_FORMAT: {
 		const char *const *w = enum_words(k);
-		int v = *(const int *)f;
+		int v = *(const int *) f;
 
 		for (int i = 0; w[i]; i++)
 			if (i == v)
@@ -453,18 +477,18 @@ char *conf_format_value(const struct rproc_core_config *core, const struct rproc
 		return NULL;
 	}
 	case T_ELF_CLASS:
-		return *(const int *)f ? strdup_printf("%d", *(const int *)f) : NULL;
+		return *(const int *) f ? strdup_printf("%d", *(const int *) f) : NULL;
 	case T_ELF_MACHINE: {
-		int m = *(const int *)f;
+		int m = *(const int *) f;
 		const char *n;
 
 		if (m < 0)
 			return NULL;
-		n = rproc_elf_machine_to_string((unsigned)m);
+		n = rproc_elf_machine_to_string((unsigned) m);
 		return n ? strdup(n) : strdup_printf("%d", m);
 	}
 	case T_CORE_LIST:
-		return *(char **const *)f ? strv_join(*(char **const *)f, " ") : NULL;
+		return *(char **const *) f ? strv_join(*(char **const *) f, " ") : NULL;
 	}
 	return NULL;
 }

@@ -7,9 +7,9 @@
 
 /* What is being loaded, and where assignments go. */
 struct conf_target {
-	struct rproc_core_config *core;         /* set when loading NAME.core */
-	struct rproc_daemon_config *daemon;     /* set when loading rprocd.conf */
-	struct rproc_core_settings *settings;   /* core->settings or daemon->defaults */
+	struct rproc_core_config *core;		/* set when loading NAME.core */
+	struct rproc_daemon_config *daemon;	/* set when loading rprocd.conf */
+	struct rproc_core_settings *settings;	/* core->settings or daemon->defaults */
 	const struct rproc_core_settings *base; /* what an empty assignment resets to */
 	struct rproc_config_origin *origin;
 	struct conf_diags diags;
@@ -24,5 +24,5 @@ int core_settings_copy(struct rproc_core_settings *dst, const struct rproc_core_
 void core_settings_done(struct rproc_core_settings *s);
 
 /* A key's value formatted as in a file; NULL when not set or not of this object. */
-char *conf_format_value(const struct rproc_core_config *core, const struct rproc_daemon_config *daemon,
-			enum rproc_config_key key);
+char *conf_format_value(const struct rproc_core_config *core,
+			const struct rproc_daemon_config *daemon, enum rproc_config_key key);

@@ -4,8 +4,8 @@
 
 #include "conf-parser.h"
 
-int conf_diag(struct conf_diags *d, int priority, const char *file, unsigned line,
-	      const char *fmt, ...)
+int conf_diag(struct conf_diags *d, int priority, const char *file, unsigned line, const char *fmt,
+	      ...)
 {
 	struct rproc_config_diag *nv, *e;
 	va_list ap;
@@ -80,7 +80,7 @@ static size_t utf8_char_len(const unsigned char *s)
 /* Text must be UTF-8 without control characters other than tab (values go onto D-Bus). */
 static bool line_is_text(const char *line)
 {
-	const unsigned char *s = (const unsigned char *)line;
+	const unsigned char *s = (const unsigned char *) line;
 
 	while (*s) {
 		size_t n;
@@ -166,8 +166,8 @@ static int finish_line(struct parse_state *st, unsigned line, char *logical, siz
 	return parse_logical_line(st, line, logical);
 }
 
-int conf_parse_file(const char *host_path, const char *file, conf_assignment_fn fn,
-		    void *userdata, struct conf_diags *diags)
+int conf_parse_file(const char *host_path, const char *file, conf_assignment_fn fn, void *userdata,
+		    struct conf_diags *diags)
 {
 	_cleanup_free_ char *buf = NULL, *logical = NULL;
 	struct parse_state st = {
@@ -204,14 +204,14 @@ int conf_parse_file(const char *host_path, const char *file, conf_assignment_fn 
 		return -ENOMEM;
 
 	for (p = buf; p < buf + size && r >= 0; p = end + 1) {
-		char *nl = memchr(p, '\n', (size_t)(buf + size - p));
+		char *nl = memchr(p, '\n', (size_t) (buf + size - p));
 		size_t n;
 		bool cont;
 
 		end = nl ? nl : buf + size;
 		*end = 0;
 		lineno++;
-		n = (size_t)(end - p);
+		n = (size_t) (end - p);
 		if (n > 0 && p[n - 1] == '\r')
 			p[--n] = 0;
 

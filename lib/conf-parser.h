@@ -12,8 +12,8 @@ struct conf_diags {
 };
 
 /* Record (and log through the context) a diagnostic. Returns -ENOMEM or 0. */
-int conf_diag(struct conf_diags *d, int priority, const char *file, unsigned line,
-	      const char *fmt, ...) _printf_(5, 6);
+int conf_diag(struct conf_diags *d, int priority, const char *file, unsigned line, const char *fmt,
+	      ...) _printf_(5, 6);
 void conf_diags_free(struct rproc_config_diag *v, size_t n);
 
 /*
@@ -37,14 +37,14 @@ typedef int (*conf_assignment_fn)(void *userdata, const char *file, unsigned lin
  * had no error, -EBADMSG when it had one (all assignments that were valid
  * were still passed on), another negative errno when it could not be read.
  */
-int conf_parse_file(const char *host_path, const char *file, conf_assignment_fn fn,
-		    void *userdata, struct conf_diags *diags);
+int conf_parse_file(const char *host_path, const char *file, conf_assignment_fn fn, void *userdata,
+		    struct conf_diags *diags);
 
 /* Find the main file: the first of dirs/name that exists. */
 struct conf_main {
-	char *path;     /* as the managed system sees it; NULL when none */
-	bool masked;    /* a symlink to /dev/null in the winning directory */
-	int error;      /* negative errno when the winning entry cannot be used */
+	char *path;  /* as the managed system sees it; NULL when none */
+	bool masked; /* a symlink to /dev/null in the winning directory */
+	int error;   /* negative errno when the winning entry cannot be used */
 };
 int conf_find_main(const struct rproc_ctx *ctx, const char *const *dirs, const char *name,
 		   struct conf_main *ret);

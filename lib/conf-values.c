@@ -62,20 +62,20 @@ static int parse_time_component(const char **p, rproc_usec_t *ret)
 	rproc_usec_t unit = RPROC_USEC_PER_SEC;
 	size_t ulen = 0;
 
-	if (!isdigit((unsigned char)*s) && *s != '.')
+	if (!isdigit((unsigned char) *s) && *s != '.')
 		return -EINVAL;
-	for (e = s; isdigit((unsigned char)*e); e++) {
+	for (e = s; isdigit((unsigned char) *e); e++) {
 		if (whole > (ULLONG_MAX - 9) / 10)
 			return -ERANGE;
-		whole = whole * 10 + (unsigned)(*e - '0');
+		whole = whole * 10 + (unsigned) (*e - '0');
 	}
 	if (*e == '.') {
 		e++;
-		if (!isdigit((unsigned char)*e) && e - 1 == s)
+		if (!isdigit((unsigned char) *e) && e - 1 == s)
 			return -EINVAL;
-		for (; isdigit((unsigned char)*e); e++)
+		for (; isdigit((unsigned char) *e); e++)
 			if (frac_div < 1000000ULL) {
-				frac = frac * 10 + (unsigned)(*e - '0');
+				frac = frac * 10 + (unsigned) (*e - '0');
 				frac_div *= 10;
 			}
 	}
@@ -84,13 +84,13 @@ static int parse_time_component(const char **p, rproc_usec_t *ret)
 	for (size_t i = 0; i < ELEMENTSOF(time_units); i++) {
 		size_t l = strlen(time_units[i].suffix);
 
-		if (strncmp(e, time_units[i].suffix, l) == 0 && !isalpha((unsigned char)e[l])) {
+		if (strncmp(e, time_units[i].suffix, l) == 0 && !isalpha((unsigned char) e[l])) {
 			unit = time_units[i].usec;
 			ulen = l;
 			break;
 		}
 	}
-	if (ulen == 0 && isalpha((unsigned char)*e))
+	if (ulen == 0 && isalpha((unsigned char) *e))
 		return -EINVAL;
 
 	if (whole > (UINT64_MAX - unit) / unit)
@@ -108,7 +108,7 @@ _public_ int rproc_parse_timespan(const char *s, rproc_usec_t *ret)
 
 	if (!s)
 		return -EINVAL;
-	while (isspace((unsigned char)*s))
+	while (isspace((unsigned char) *s))
 		s++;
 	if (strcmp(s, "infinity") == 0) {
 		*ret = RPROC_USEC_INFINITY;
@@ -118,7 +118,7 @@ _public_ int rproc_parse_timespan(const char *s, rproc_usec_t *ret)
 		rproc_usec_t v;
 		int r;
 
-		while (isspace((unsigned char)*s))
+		while (isspace((unsigned char) *s))
 			s++;
 		if (!*s)
 			break;
@@ -141,16 +141,17 @@ _public_ int rproc_parse_size(const char *s, uint64_t *ret)
 	static const struct {
 		char c;
 		unsigned shift;
-	} suffixes[] = { { 'K', 10 }, { 'M', 20 }, { 'G', 30 }, { 'T', 40 }, { 'P', 50 }, { 'E', 60 } };
+	} suffixes[] = { { 'K', 10 }, { 'M', 20 }, { 'G', 30 },
+			 { 'T', 40 }, { 'P', 50 }, { 'E', 60 } };
 	unsigned long long v;
 	unsigned shift = 0;
 	char *end;
 
 	if (!s)
 		return -EINVAL;
-	while (isspace((unsigned char)*s))
+	while (isspace((unsigned char) *s))
 		s++;
-	if (!isdigit((unsigned char)*s))
+	if (!isdigit((unsigned char) *s))
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
@@ -162,7 +163,7 @@ _public_ int rproc_parse_size(const char *s, uint64_t *ret)
 		bool found = false;
 
 		for (size_t i = 0; i < ELEMENTSOF(suffixes); i++)
-			if (toupper((unsigned char)*end) == suffixes[i].c) {
+			if (toupper((unsigned char) *end) == suffixes[i].c) {
 				shift = suffixes[i].shift;
 				found = true;
 				break;
@@ -180,7 +181,7 @@ _public_ int rproc_parse_size(const char *s, uint64_t *ret)
 	}
 	if (shift && v > (UINT64_MAX >> shift))
 		return -ERANGE;
-	*ret = (uint64_t)v << shift;
+	*ret = (uint64_t) v << shift;
 	return 0;
 }
 
@@ -189,7 +190,7 @@ _public_ int rproc_parse_unsigned(const char *s, unsigned *ret)
 	unsigned long v;
 	char *end;
 
-	if (!s || !isdigit((unsigned char)*s))
+	if (!s || !isdigit((unsigned char) *s))
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
@@ -197,7 +198,7 @@ _public_ int rproc_parse_unsigned(const char *s, unsigned *ret)
 		return -ERANGE;
 	if (*end)
 		return -EINVAL;
-	*ret = (unsigned)v;
+	*ret = (unsigned) v;
 	return 0;
 }
 
@@ -207,12 +208,9 @@ _public_ char *rproc_format_timespan(char *buf, size_t len, rproc_usec_t usec)
 		const char *suffix;
 		rproc_usec_t usec;
 	} units[] = {
-		{ "d", 86400 * RPROC_USEC_PER_SEC },
-		{ "h", 3600 * RPROC_USEC_PER_SEC },
-		{ "min", 60 * RPROC_USEC_PER_SEC },
-		{ "s", RPROC_USEC_PER_SEC },
-		{ "ms", RPROC_USEC_PER_MSEC },
-		{ "us", 1 },
+		{ "d", 86400 * RPROC_USEC_PER_SEC }, { "h", 3600 * RPROC_USEC_PER_SEC },
+		{ "min", 60 * RPROC_USEC_PER_SEC },  { "s", RPROC_USEC_PER_SEC },
+		{ "ms", RPROC_USEC_PER_MSEC },	     { "us", 1 },
 	};
 	size_t used = 0;
 
@@ -234,10 +232,10 @@ _public_ char *rproc_format_timespan(char *buf, size_t len, rproc_usec_t usec)
 		if (n == 0)
 			continue;
 		k = snprintf(buf + used, len - used, "%s%llu%s", used ? " " : "",
-			     (unsigned long long)n, units[i].suffix);
+			     (unsigned long long) n, units[i].suffix);
 		if (k < 0)
 			break;
-		used += (size_t)k;
+		used += (size_t) k;
 		usec -= n * units[i].usec;
 	}
 	return buf;

@@ -4,11 +4,7 @@
 #include "conf-keys.h"
 
 static const char *const config_dirs[] = {
-	"/etc/rprocd",
-	"/run/rprocd",
-	"/usr/local/lib/rprocd",
-	"/usr/lib/rprocd",
-	NULL,
+	"/etc/rprocd", "/run/rprocd", "/usr/local/lib/rprocd", "/usr/lib/rprocd", NULL,
 };
 
 static const char *const core_dirs[] = {
@@ -31,22 +27,22 @@ static const char *const exit_names[_RPROC_EXIT_MAX] = { "leave", "stop", "detac
 
 _public_ const char *rproc_start_policy_to_string(enum rproc_start_policy p)
 {
-	return (unsigned)p < _RPROC_START_MAX ? start_names[p] : NULL;
+	return (unsigned) p < _RPROC_START_MAX ? start_names[p] : NULL;
 }
 
 _public_ const char *rproc_stop_policy_to_string(enum rproc_stop_policy p)
 {
-	return (unsigned)p < _RPROC_STOP_MAX ? stop_names[p] : NULL;
+	return (unsigned) p < _RPROC_STOP_MAX ? stop_names[p] : NULL;
 }
 
 _public_ const char *rproc_crash_policy_to_string(enum rproc_crash_policy p)
 {
-	return (unsigned)p < _RPROC_CRASH_MAX ? crash_names[p] : NULL;
+	return (unsigned) p < _RPROC_CRASH_MAX ? crash_names[p] : NULL;
 }
 
 _public_ const char *rproc_exit_policy_to_string(enum rproc_exit_policy p)
 {
-	return (unsigned)p < _RPROC_EXIT_MAX ? exit_names[p] : NULL;
+	return (unsigned) p < _RPROC_EXIT_MAX ? exit_names[p] : NULL;
 }
 
 _public_ struct rproc_core_config *rproc_core_config_free(struct rproc_core_config *cfg)
@@ -107,7 +103,8 @@ static int inherit_defaults(struct rproc_core_config *cfg, const struct rproc_da
 			if (r < 0)
 				return r;
 		}
-		cfg->origin[k] = (struct rproc_config_origin){ cfg->defaults_files[i], d->origin[k].line };
+		cfg->origin[k] =
+			(struct rproc_config_origin){ cfg->defaults_files[i], d->origin[k].line };
 	}
 	return 0;
 }
@@ -118,7 +115,8 @@ static int check_core(struct rproc_core_config *cfg, struct conf_target *t)
 	const struct rproc_config_origin *o;
 	int r;
 
-	if (cfg->fallback_firmware && cfg->firmware && streq(cfg->fallback_firmware, cfg->firmware)) {
+	if (cfg->fallback_firmware && cfg->firmware &&
+	    streq(cfg->fallback_firmware, cfg->firmware)) {
 		o = &cfg->origin[RPROC_KEY_FALLBACK_FIRMWARE];
 		r = conf_diag(&t->diags, LOG_ERR, o->file, o->line,
 			      "FallbackFirmware= names the same image as Firmware=");
@@ -222,7 +220,8 @@ _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 		} else if (r < 0 && r != -ENOMEM) {
 			/* Unreadable (permissions, a loop, vanished): the core is not managed. */
 			cfg->valid = false;
-			r = conf_diag(&t.diags, LOG_ERR, file, 0, "cannot be read: %s", strerror(-r));
+			r = conf_diag(&t.diags, LOG_ERR, file, 0, "cannot be read: %s",
+				      strerror(-r));
 		}
 	}
 	core_settings_done(&base);
@@ -238,8 +237,8 @@ _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 	return r;
 }
 
-_public_ const struct rproc_config_diag *
-rproc_core_config_first_error(const struct rproc_core_config *cfg)
+_public_ const struct rproc_config_diag *rproc_core_config_first_error(
+	const struct rproc_core_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_diags; i++)
 		if (cfg->diags[i].priority <= LOG_ERR)

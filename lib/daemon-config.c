@@ -83,7 +83,8 @@ _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon
 			goto finish;
 		else if (r < 0) {
 			cfg->valid = false;
-			r = conf_diag(&t.diags, LOG_ERR, file, 0, "cannot be read: %s", strerror(-r));
+			r = conf_diag(&t.diags, LOG_ERR, file, 0, "cannot be read: %s",
+				      strerror(-r));
 			if (r < 0)
 				goto finish;
 		}

@@ -7,7 +7,7 @@
 #include "rproc/kernel.h"
 
 #define SYSFS_CLASS "/sys/class/remoteproc"
-#define ATTR_MAX 4096
+#define ATTR_MAX    4096
 
 struct rproc_device {
 	unsigned n_ref;
@@ -15,8 +15,8 @@ struct rproc_device {
 	char *sysname;
 	unsigned index;
 	char *name;
-	char *devpath;          /* as the managed system sees it */
-	char *host_path;        /* root + devpath */
+	char *devpath;	 /* as the managed system sees it */
+	char *host_path; /* root + devpath */
 	char *devnode;
 };
 
@@ -30,13 +30,13 @@ static int parse_sysname(const char *sysname, unsigned *ret_index)
 	if (!startswith(sysname, "remoteproc"))
 		return -EINVAL;
 	d = sysname + strlen("remoteproc");
-	if (!isdigit((unsigned char)d[0]) || (d[0] == '0' && d[1]))
+	if (!isdigit((unsigned char) d[0]) || (d[0] == '0' && d[1]))
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(d, &end, 10);
 	if (errno || *end || v > UINT_MAX)
 		return -EINVAL;
-	*ret_index = (unsigned)v;
+	*ret_index = (unsigned) v;
 	return 0;
 }
 
@@ -117,8 +117,8 @@ _public_ int rproc_device_new(struct rproc_ctx *ctx, const char *sysname, struct
 
 static int cmp_device(const void *a, const void *b)
 {
-	const struct rproc_device *x = *(struct rproc_device *const *)a;
-	const struct rproc_device *y = *(struct rproc_device *const *)b;
+	const struct rproc_device *x = *(struct rproc_device *const *) a;
+	const struct rproc_device *y = *(struct rproc_device *const *) b;
 
 	return (x->index > y->index) - (x->index < y->index);
 }
@@ -251,7 +251,8 @@ _public_ int rproc_device_read_state(struct rproc_device *dev, enum rproc_state 
 		return r;
 	*ret = rproc_state_from_string(s);
 	if (*ret == RPROC_STATE_INVALID && !streq(s, "invalid"))
-		rproc_debug(dev->ctx, "%s: unknown state \"%s\", taken as invalid", dev->sysname, s);
+		rproc_debug(dev->ctx, "%s: unknown state \"%s\", taken as invalid", dev->sysname,
+			    s);
 	return 0;
 }
 
@@ -318,7 +319,7 @@ _public_ int rproc_device_write_recovery(struct rproc_device *dev, enum rproc_re
 		[RPROC_RECOVERY_RECOVER] = "recover",
 	};
 
-	if ((unsigned)cmd >= _RPROC_RECOVERY_MAX)
+	if ((unsigned) cmd >= _RPROC_RECOVERY_MAX)
 		return -EINVAL;
 	return rproc_device_write_attr(dev, "recovery", words[cmd]);
 }

@@ -29,7 +29,7 @@ struct range {
 
 /* struct resource_table of <linux/remoteproc.h>: ver, num, reserved[2], offset[num] */
 #define RSC_TABLE_HDR_SIZE 16u
-#define RSC_HDR_SIZE 4u
+#define RSC_HDR_SIZE	   4u
 
 static bool range_inside(uint64_t offset, uint64_t len, uint64_t size)
 {
@@ -110,7 +110,7 @@ static int check_tables(const struct ehdr *h, uint64_t size)
 	if (h->phentsize != (is32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr)))
 		return RPROC_FW_E_BAD_HEADER_SIZE;
 	/* phnum and phentsize are 16-bit: their product cannot overflow. */
-	if (!range_inside(h->phoff, (uint64_t)h->phnum * h->phentsize, size))
+	if (!range_inside(h->phoff, (uint64_t) h->phnum * h->phentsize, size))
 		return RPROC_FW_E_PHDRS_OUTSIDE;
 
 	/* No section table at all is fine (the kernel then finds no resource table). */
@@ -122,7 +122,7 @@ static int check_tables(const struct ehdr *h, uint64_t size)
 	}
 	if (h->shentsize != (is32 ? sizeof(Elf32_Shdr) : sizeof(Elf64_Shdr)))
 		return RPROC_FW_E_BAD_HEADER_SIZE;
-	if (!range_inside(h->shoff, (uint64_t)h->shnum * h->shentsize, size))
+	if (!range_inside(h->shoff, (uint64_t) h->shnum * h->shentsize, size))
 		return RPROC_FW_E_SHDRS_OUTSIDE;
 	if (h->shstrndx != SHN_UNDEF && h->shstrndx >= h->shnum)
 		return RPROC_FW_E_BAD_SECTIONS;
@@ -151,7 +151,7 @@ static int check_segments(Elf *elf, const struct ehdr *h, uint64_t size, struct 
 	for (size_t i = 0; i < h->phnum; i++) {
 		GElf_Phdr ph;
 
-		if (!gelf_getphdr(elf, (int)i, &ph))
+		if (!gelf_getphdr(elf, (int) i, &ph))
 			return RPROC_FW_E_PHDRS_OUTSIDE;
 		if (ph.p_type != PT_LOAD)
 			continue;
@@ -195,10 +195,10 @@ static int check_resource_table(const uint8_t *b, uint64_t offset, uint64_t len)
 	if (le32_at(t) != 1 || le32_at(t + 8) != 0 || le32_at(t + 12) != 0)
 		return RPROC_FW_E_BAD_RSC_TABLE;
 	num = le32_at(t + 4);
-	if ((uint64_t)num * 4 > len - RSC_TABLE_HDR_SIZE)
+	if ((uint64_t) num * 4 > len - RSC_TABLE_HDR_SIZE)
 		return RPROC_FW_E_BAD_RSC_TABLE;
 	for (uint32_t i = 0; i < num; i++) {
-		uint32_t off = le32_at(t + RSC_TABLE_HDR_SIZE + 4 * (uint64_t)i);
+		uint32_t off = le32_at(t + RSC_TABLE_HDR_SIZE + 4 * (uint64_t) i);
 
 		if (!range_inside(off, RSC_HDR_SIZE, len))
 			return RPROC_FW_E_BAD_RSC_TABLE;
@@ -214,9 +214,9 @@ static void take_build_id(Elf_Data *data, struct rproc_fw_info *info)
 	while (info->build_id_len == 0 && off < data->d_size &&
 	       (next = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
 		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-		    memcmp((const char *)data->d_buf + name_off, "GNU", 4) == 0 &&
+		    memcmp((const char *) data->d_buf + name_off, "GNU", 4) == 0 &&
 		    nh.n_descsz > 0 && nh.n_descsz <= RPROC_FW_BUILD_ID_MAX) {
-			memcpy(info->build_id, (const char *)data->d_buf + desc_off, nh.n_descsz);
+			memcpy(info->build_id, (const char *) data->d_buf + desc_off, nh.n_descsz);
 			info->build_id_len = nh.n_descsz;
 		}
 		off = next;
@@ -307,9 +307,9 @@ static void find_build_id_in_phdrs(Elf *elf, const struct ehdr *h, struct rproc_
 		GElf_Phdr ph;
 		Elf_Data *d;
 
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE || ph.p_filesz == 0)
+		if (!gelf_getphdr(elf, (int) i, &ph) || ph.p_type != PT_NOTE || ph.p_filesz == 0)
 			continue;
-		d = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		d = elf_getdata_rawchunk(elf, (int64_t) ph.p_offset, ph.p_filesz, ELF_T_NHDR);
 		if (d)
 			take_build_id(d, info);
 	}
@@ -322,7 +322,7 @@ static int check_expectations(const struct rproc_fw_expect *expect,
 		return 0;
 	if (expect->elf_class && expect->elf_class != info->elf_class)
 		return RPROC_FW_E_CLASS_MISMATCH;
-	if (expect->machine >= 0 && (unsigned)expect->machine != info->machine)
+	if (expect->machine >= 0 && (unsigned) expect->machine != info->machine)
 		return RPROC_FW_E_MACHINE_MISMATCH;
 	return 0;
 }
@@ -347,7 +347,7 @@ static int validate_elf(uint8_t *b, size_t size, const struct rproc_fw_expect *e
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOTRECOVERABLE;
-	elf = elf_memory((char *)b, size);
+	elf = elf_memory((char *) b, size);
 	if (!elf)
 		return -ENOMEM;
 	if (elf_kind(elf) != ELF_K_ELF)
@@ -415,25 +415,25 @@ _public_ int rproc_firmware_validate_fd(int fd, const struct rproc_fw_expect *ex
 		return negative_errno();
 	info.dev = st.st_dev;
 	info.ino = st.st_ino;
-	info.mtime_nsec = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	info.size = (uint64_t)st.st_size;
+	info.mtime_nsec = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	info.size = (uint64_t) st.st_size;
 
 	if (!S_ISREG(st.st_mode))
 		r = RPROC_FW_E_NOT_REGULAR;
 	else if (st.st_size == 0)
 		r = RPROC_FW_E_EMPTY;
-	else if ((uint64_t)st.st_size > RPROC_FIRMWARE_SIZE_MAX)
+	else if ((uint64_t) st.st_size > RPROC_FIRMWARE_SIZE_MAX)
 		r = RPROC_FW_E_TOO_LARGE;
 	else if (expect && expect->format == RPROC_FW_FORMAT_OPAQUE) {
 		info.format = RPROC_FW_FORMAT_OPAQUE;
 		r = 0;
 	} else {
 		/* Read, not mmap: a file truncated under us must not SIGBUS the daemon. */
-		buf = malloc((size_t)st.st_size);
+		buf = malloc((size_t) st.st_size);
 		if (!buf)
 			return -ENOMEM;
-		while (size < (size_t)st.st_size) {
-			ssize_t n = pread(fd, buf + size, (size_t)st.st_size - size, (off_t)size);
+		while (size < (size_t) st.st_size) {
+			ssize_t n = pread(fd, buf + size, (size_t) st.st_size - size, (off_t) size);
 
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -441,7 +441,7 @@ _public_ int rproc_firmware_validate_fd(int fd, const struct rproc_fw_expect *ex
 				return negative_errno();
 			if (n == 0)
 				break;
-			size += (size_t)n;
+			size += (size_t) n;
 		}
 		r = validate_image(buf, size, expect, &info);
 	}

@@ -33,12 +33,12 @@ static const struct {
 	[RPROC_FW_E_NO_LOAD] = { "no-loadable-segment", "the image has no loadable segment" },
 	[RPROC_FW_E_CLASS_MISMATCH] = { "class-mismatch",
 					"the ELF class is not the configured FirmwareClass=" },
-	[RPROC_FW_E_MACHINE_MISMATCH] = { "machine-mismatch",
-					  "the ELF machine is not the configured FirmwareMachine=" },
+	[RPROC_FW_E_MACHINE_MISMATCH] = { "machine-mismatch", "the ELF machine is not the "
+							      "configured FirmwareMachine=" },
 	[RPROC_FW_E_NOT_REGULAR] = { "not-regular-file", "the firmware is not a regular file" },
 	[RPROC_FW_E_TOO_LARGE] = { "too-large", "the file is larger than 256 MiB" },
-	[RPROC_FW_E_BAD_SECTIONS] = { "bad-sections",
-				      "a section lies outside the file or its names are unreadable" },
+	[RPROC_FW_E_BAD_SECTIONS] = { "bad-sections", "a section lies outside the file or its "
+						      "names are unreadable" },
 	[RPROC_FW_E_BAD_RSC_TABLE] = { "bad-resource-table",
 				       "the .resource_table section is malformed" },
 };
@@ -66,13 +66,13 @@ _public_ enum rproc_fw_format rproc_fw_format_from_string(const char *s)
 {
 	for (int i = 0; s && i < _RPROC_FW_FORMAT_MAX; i++)
 		if (streq(fw_formats[i], s))
-			return (enum rproc_fw_format)i;
+			return (enum rproc_fw_format) i;
 	return RPROC_FW_FORMAT_INVALID;
 }
 
 _public_ const char *rproc_fw_format_to_string(enum rproc_fw_format f)
 {
-	if ((unsigned)f >= _RPROC_FW_FORMAT_MAX)
+	if ((unsigned) f >= _RPROC_FW_FORMAT_MAX)
 		return NULL;
 	return fw_formats[f];
 }
@@ -82,26 +82,16 @@ static const struct {
 	const char *name;
 	unsigned machine;
 } machines[] = {
-	{ "NONE", EM_NONE },
-	{ "386", EM_386 },
-	{ "I386", EM_386 },
-	{ "MIPS", EM_MIPS },
-	{ "PPC", EM_PPC },
-	{ "PPC64", EM_PPC64 },
-	{ "ARM", EM_ARM },
-	{ "SH", EM_SH },
-	{ "ARC", EM_ARC },
-	{ "X86_64", EM_X86_64 },
-	{ "XTENSA", EM_XTENSA },
-	{ "TI_C6000", EM_TI_C6000 },
-	{ "QDSP6", EM_QDSP6 },
-	{ "HEXAGON", EM_QDSP6 },
-	{ "AARCH64", EM_AARCH64 },
-	{ "MICROBLAZE", EM_MICROBLAZE },
-	{ "ARCV2", 195 },
-	{ "RISCV", EM_RISCV },
-	{ "BPF", EM_BPF },
-	{ "LOONGARCH", 258 },
+	{ "NONE", EM_NONE },	   { "386", EM_386 },
+	{ "I386", EM_386 },	   { "MIPS", EM_MIPS },
+	{ "PPC", EM_PPC },	   { "PPC64", EM_PPC64 },
+	{ "ARM", EM_ARM },	   { "SH", EM_SH },
+	{ "ARC", EM_ARC },	   { "X86_64", EM_X86_64 },
+	{ "XTENSA", EM_XTENSA },   { "TI_C6000", EM_TI_C6000 },
+	{ "QDSP6", EM_QDSP6 },	   { "HEXAGON", EM_QDSP6 },
+	{ "AARCH64", EM_AARCH64 }, { "MICROBLAZE", EM_MICROBLAZE },
+	{ "ARCV2", 195 },	   { "RISCV", EM_RISCV },
+	{ "BPF", EM_BPF },	   { "LOONGARCH", 258 },
 };
 
 _public_ int rproc_elf_machine_from_string(const char *s)
@@ -114,14 +104,14 @@ _public_ int rproc_elf_machine_from_string(const char *s)
 	for (size_t i = 0; i < ELEMENTSOF(machines); i++)
 		if (strcasecmp(machines[i].name, s) == 0 ||
 		    (strncasecmp(s, "EM_", 3) == 0 && strcasecmp(machines[i].name, s + 3) == 0))
-			return (int)machines[i].machine;
-	if (!isdigit((unsigned char)s[0]))
+			return (int) machines[i].machine;
+	if (!isdigit((unsigned char) s[0]))
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v > 0xffff)
 		return -EINVAL;
-	return (int)v;
+	return (int) v;
 }
 
 _public_ const char *rproc_elf_machine_to_string(unsigned machine)

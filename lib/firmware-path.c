@@ -6,7 +6,7 @@
 #include "rproc/firmware.h"
 
 #define FW_CLASS_PATH_PARAM "/sys/module/firmware_class/parameters/path"
-#define OSRELEASE "/proc/sys/kernel/osrelease"
+#define OSRELEASE	    "/proc/sys/kernel/osrelease"
 
 /* The kernel's fw_path[] after firmware_class.path: directory, and whether the release follows. */
 static const struct {
@@ -35,13 +35,13 @@ _public_ bool rproc_firmware_name_is_valid(const char *name)
 	if (len == 0 || len > RPROC_FIRMWARE_NAME_MAX || name[0] == '/')
 		return false;
 	for (c = name; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+		if ((unsigned char) *c < 0x20 || *c == 0x7f)
 			return false;
 
 	/* Every component must be a real name: no "", ".", "..". */
 	for (c = name;;) {
 		const char *e = strchrnul(c, '/');
-		size_t n = (size_t)(e - c);
+		size_t n = (size_t) (e - c);
 
 		if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
 			return false;

@@ -5,14 +5,10 @@
 #include "util.h"
 
 static const char *const state_table[_RPROC_STATE_MAX] = {
-	[RPROC_STATE_OFFLINE] = "offline",
-	[RPROC_STATE_SUSPENDED] = "suspended",
-	[RPROC_STATE_RUNNING] = "running",
-	[RPROC_STATE_CRASHED] = "crashed",
-	[RPROC_STATE_DELETED] = "deleted",
-	[RPROC_STATE_ATTACHED] = "attached",
-	[RPROC_STATE_DETACHED] = "detached",
-	[RPROC_STATE_INVALID] = "invalid",
+	[RPROC_STATE_OFFLINE] = "offline",   [RPROC_STATE_SUSPENDED] = "suspended",
+	[RPROC_STATE_RUNNING] = "running",   [RPROC_STATE_CRASHED] = "crashed",
+	[RPROC_STATE_DELETED] = "deleted",   [RPROC_STATE_ATTACHED] = "attached",
+	[RPROC_STATE_DETACHED] = "detached", [RPROC_STATE_INVALID] = "invalid",
 };
 
 static const char *const coredump_table[_RPROC_COREDUMP_MAX] = {
@@ -35,7 +31,7 @@ static bool word_eq(const char *word, const char *s)
 	if (strncmp(word, s, n) != 0)
 		return false;
 	for (s += n; *s; s++)
-		if (!isspace((unsigned char)*s))
+		if (!isspace((unsigned char) *s))
 			return false;
 	return true;
 }
@@ -46,13 +42,13 @@ _public_ enum rproc_state rproc_state_from_string(const char *s)
 		return RPROC_STATE_INVALID;
 	for (int i = 0; i < _RPROC_STATE_MAX; i++)
 		if (word_eq(state_table[i], s))
-			return (enum rproc_state)i;
+			return (enum rproc_state) i;
 	return RPROC_STATE_INVALID;
 }
 
 _public_ const char *rproc_state_to_string(enum rproc_state state)
 {
-	if ((unsigned)state >= _RPROC_STATE_MAX)
+	if ((unsigned) state >= _RPROC_STATE_MAX)
 		return "invalid";
 	return state_table[state];
 }
@@ -63,20 +59,20 @@ _public_ enum rproc_coredump_mode rproc_coredump_mode_from_string(const char *s)
 		return RPROC_COREDUMP_INVALID;
 	for (int i = 0; i < _RPROC_COREDUMP_MAX; i++)
 		if (word_eq(coredump_table[i], s))
-			return (enum rproc_coredump_mode)i;
+			return (enum rproc_coredump_mode) i;
 	return RPROC_COREDUMP_INVALID;
 }
 
 _public_ const char *rproc_coredump_mode_to_string(enum rproc_coredump_mode mode)
 {
-	if ((unsigned)mode >= _RPROC_COREDUMP_MAX)
+	if ((unsigned) mode >= _RPROC_COREDUMP_MAX)
 		return NULL;
 	return coredump_table[mode];
 }
 
 _public_ const char *rproc_command_to_string(enum rproc_command cmd)
 {
-	if ((unsigned)cmd >= _RPROC_CMD_MAX)
+	if ((unsigned) cmd >= _RPROC_CMD_MAX)
 		return NULL;
 	return command_table[cmd];
 }

@@ -61,7 +61,7 @@ bool strv_contains(char *const *l, const char *s)
 
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 void strv_sort(char **l)
@@ -105,14 +105,14 @@ char *strstrip_trailing(char *s)
 {
 	size_t n = strlen(s);
 
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
+	while (n > 0 && isspace((unsigned char) s[n - 1]))
 		s[--n] = 0;
 	return s;
 }
 
 char *strstrip(char *s)
 {
-	while (isspace((unsigned char)*s))
+	while (isspace((unsigned char) *s))
 		s++;
 	return strstrip_trailing(s);
 }
@@ -185,7 +185,7 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size)
 		}
 		if (n == 0)
 			break;
-		size += (size_t)n;
+		size += (size_t) n;
 		if (size > max)
 			return -EFBIG;
 	}
@@ -215,7 +215,7 @@ int write_string_file(const char *path, const char *value)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return negative_errno();
-	if ((size_t)n != len)
+	if ((size_t) n != len)
 		return -EIO;
 	return 0;
 }

@@ -12,30 +12,30 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#define _public_ __attribute__((visibility("default")))
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_ __attribute__((unused))
+#define _public_       __attribute__((visibility("default")))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* Hand ownership out of a _cleanup_ scope. */
-#define TAKE_PTR(p)                                 \
-	({                                          \
-		__typeof__(p) _p_ = (p);            \
-		(p) = NULL;                         \
-		_p_;                                \
+#define TAKE_PTR(p)                      \
+	({                               \
+		__typeof__(p) _p_ = (p); \
+		(p) = NULL;              \
+		_p_;                     \
 	})
-#define TAKE_FD(fd)                                 \
-	({                                          \
-		int _fd_ = (fd);                    \
-		(fd) = -1;                          \
-		_fd_;                               \
+#define TAKE_FD(fd)              \
+	({                       \
+		int _fd_ = (fd); \
+		(fd) = -1;       \
+		_fd_;            \
 	})
 
 static inline void freep(void *p)
 {
-	free(*(void **)p);
+	free(*(void **) p);
 }
 #define _cleanup_free_ _cleanup_(freep)
 

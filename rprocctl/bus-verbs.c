@@ -12,16 +12,16 @@
 #include "json.h"
 #include "rprocctl.h"
 
-#define DEST "org.rprocd1"
-#define MANAGER_PATH "/org/rprocd1"
+#define DEST	      "org.rprocd1"
+#define MANAGER_PATH  "/org/rprocd1"
 #define MANAGER_IFACE "org.rprocd1.Manager"
-#define CORE_IFACE "org.rprocd1.Core"
+#define CORE_IFACE    "org.rprocd1.Core"
 
 /* One property as read from GetAll, kept as text (and number where it is one). */
 struct prop {
 	char name[32];
 	char type;
-	char *text;             /* "as": entries joined by '\n' */
+	char *text; /* "as": entries joined by '\n' */
 	uint64_t number;
 };
 
@@ -93,7 +93,7 @@ static int read_prop(sd_bus_message *m, struct prop *out)
 		int b;
 
 		r = sd_bus_message_read_basic(m, 'b', &b);
-		out->number = (uint64_t)b;
+		out->number = (uint64_t) b;
 		out->text = strdup(b ? "yes" : "no");
 		break;
 	}
@@ -220,7 +220,7 @@ int verb_list(int argc, char **argv)
 	unsigned n = 0;
 	int managed, r, ret = EXIT_OK;
 
-	(void)argc, (void)argv;
+	(void) argc, (void) argv;
 	if (bus_connect(&bus) < 0)
 		return EXIT_NO_DAEMON;
 	r = sd_bus_call_method(bus, DEST, MANAGER_PATH, MANAGER_IFACE, "ListCores", &e, &reply, "");
@@ -236,7 +236,8 @@ int verb_list(int argc, char **argv)
 		json_begin_array(&j, NULL);
 	else
 		printf("%-20s %-10s %-8s %s\n", "CORE", "STATE", "MANAGED", "KERNEL NAME");
-	while ((r = sd_bus_message_read(reply, "(sssbo)", &name, &kname, &state, &managed, &path)) > 0) {
+	while ((r = sd_bus_message_read(reply, "(sssbo)", &name, &kname, &state, &managed, &path)) >
+	       0) {
 		if (arg.json) {
 			json_begin_object(&j, NULL);
 			json_string(&j, "name", name);
@@ -282,7 +283,7 @@ static int get_all(sd_bus *bus, const char *path, struct props *p, sd_bus_error 
 
 static void print_time(uint64_t usec)
 {
-	time_t t = (time_t)(usec / 1000000);
+	time_t t = (time_t) (usec / 1000000);
 	struct tm tm;
 	char buf[64];
 
@@ -303,16 +304,23 @@ static void print_status(const struct props *p)
 	const char *desc = prop_str(p, "Description");
 	bool up = !strcmp(state, "running") || !strcmp(state, "attached");
 
-	printf("%s %s%s%s\n", up ? "●" : strcmp(state, "crashed") ? "○" : "×", prop_str(p, "Name"),
-	       *desc ? " - " : "", desc);
+	printf("%s %s%s%s\n",
+	       up			  ? "●"
+	       : strcmp(state, "crashed") ? "○"
+					  : "×",
+	       prop_str(p, "Name"), *desc ? " - " : "", desc);
 	printf("       State: %s%s%s%s%s\n", state, *origin ? " (" : "", origin, *origin ? ")" : "",
-	       prop_num(p, "Wedged") ? ", WEDGED" : prop_num(p, "Busy") ? ", busy" : "");
+	       prop_num(p, "Wedged") ? ", WEDGED"
+	       : prop_num(p, "Busy") ? ", busy"
+				     : "");
 	printf("    Firmware: %s", *fw ? fw : "-");
 	if (*bid)
 		printf(" (build-id %s)", bid);
 	printf("\n");
 	if (strcmp(prop_str(p, "ConfiguredFirmware"), fw))
-		printf("  Configured: %s\n", *prop_str(p, "ConfiguredFirmware") ? prop_str(p, "ConfiguredFirmware") : "-");
+		printf("  Configured: %s\n", *prop_str(p, "ConfiguredFirmware")
+						     ? prop_str(p, "ConfiguredFirmware")
+						     : "-");
 	printf("      Kernel: %s (%s, %s)\n", prop_str(p, "KernelName"), prop_str(p, "SysName"),
 	       prop_str(p, "DevicePath"));
 	if (prop_num(p, "Managed"))
@@ -328,7 +336,8 @@ static void print_status(const struct props *p)
 	if (*prop_str(p, "LastCoredump"))
 		printf("    Coredump: %s\n", prop_str(p, "LastCoredump"));
 	if (*prop_str(p, "FallbackReason"))
-		printf("    Fallback: runs FallbackFirmware= because %s\n", prop_str(p, "FallbackReason"));
+		printf("    Fallback: runs FallbackFirmware= because %s\n",
+		       prop_str(p, "FallbackReason"));
 	if (!strcmp(origin, "attached") && prop_num(p, "Managed") &&
 	    !strcmp(prop_str(p, "OnCrashPolicy"), "kernel"))
 		printf("  On a crash: the kernel reboots it from its firmware file, unless the "
@@ -340,7 +349,7 @@ static void print_status(const struct props *p)
 
 		printf("      Config: ");
 		for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1)
-			printf("%.*s\n              ", (int)(nl - s), s);
+			printf("%.*s\n              ", (int) (nl - s), s);
 		printf("%s\n", s);
 	}
 }
@@ -361,7 +370,7 @@ static void json_props(struct json *j, const char *key, const struct props *p)
 			json_begin_array(j, x->name);
 			while (*s) {
 				const char *nl = strchr(s, '\n');
-				char *item = strndup(s, nl ? (size_t)(nl - s) : strlen(s));
+				char *item = strndup(s, nl ? (size_t) (nl - s) : strlen(s));
 
 				json_string(j, NULL, item);
 				free(item);
@@ -429,7 +438,7 @@ int verb_action(int argc, char **argv)
 	static const struct {
 		const char *verb, *method;
 	} map[] = {
-		{ "start", "Start" },   { "stop", "Stop" },     { "restart", "Restart" },
+		{ "start", "Start" },	{ "stop", "Stop" },	{ "restart", "Restart" },
 		{ "attach", "Attach" }, { "detach", "Detach" }, { "recover", "Recover" },
 	};
 	const char *method = NULL;
@@ -473,7 +482,7 @@ int verb_set_firmware(int argc, char **argv)
 	char *path = NULL;
 	int ret = EXIT_OK, code = EXIT_FAILED, r;
 
-	(void)argc;
+	(void) argc;
 	if (bus_connect(&bus) < 0)
 		return EXIT_NO_DAEMON;
 	if (core_path(bus, argv[1], &path, &code) < 0) {
@@ -484,7 +493,8 @@ int verb_set_firmware(int argc, char **argv)
 			       arg.restart ? "SetFirmwareAndRestart" : "SetFirmware", &e, NULL, "s",
 			       argv[2]);
 	if (r < 0) {
-		fprintf(stderr, "set-firmware %s: %s\n", argv[1], e.message ? e.message : strerror(-r));
+		fprintf(stderr, "set-firmware %s: %s\n", argv[1],
+			e.message ? e.message : strerror(-r));
 		ret = exit_for_error(&e, r);
 	}
 	sd_bus_error_free(&e);
@@ -501,7 +511,7 @@ int verb_reload(int argc, char **argv)
 	char **pending = NULL;
 	int ret = EXIT_OK, r;
 
-	(void)argc, (void)argv;
+	(void) argc, (void) argv;
 	if (bus_connect(&bus) < 0)
 		return EXIT_NO_DAEMON;
 	r = sd_bus_call_method(bus, DEST, MANAGER_PATH, MANAGER_IFACE, "Reload", &e, &reply, "");
@@ -529,7 +539,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 	char *decoded = NULL;
 	int r;
 
-	(void)userdata, (void)error;
+	(void) userdata, (void) error;
 	if (sd_bus_path_decode(path, "/org/rprocd1/core", &decoded) > 0)
 		name = decoded;
 	else
@@ -570,17 +580,19 @@ static int on_interfaces(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	const char *path = NULL;
 	char *decoded = NULL;
 
-	(void)userdata, (void)error;
+	(void) userdata, (void) error;
 	if (sd_bus_message_read(m, "o", &path) < 0)
 		return 0;
 	if (sd_bus_path_decode(path, "/org/rprocd1/core", &decoded) <= 0)
 		return 0;
 	if (arg.json)
 		printf("{\"core\":\"%s\",\"event\":\"%s\"}\n", decoded,
-		       strcmp(sd_bus_message_get_member(m), "InterfacesAdded") ? "removed" : "added");
+		       strcmp(sd_bus_message_get_member(m), "InterfacesAdded") ? "removed"
+									       : "added");
 	else
 		printf("%s: %s\n", decoded,
-		       strcmp(sd_bus_message_get_member(m), "InterfacesAdded") ? "removed" : "added");
+		       strcmp(sd_bus_message_get_member(m), "InterfacesAdded") ? "removed"
+									       : "added");
 	fflush(stdout);
 	free(decoded);
 	return 0;
@@ -591,7 +603,7 @@ int verb_monitor(int argc, char **argv)
 	sd_bus *bus = NULL;
 	int r;
 
-	(void)argc, (void)argv;
+	(void) argc, (void) argv;
 	if (bus_connect(&bus) < 0)
 		return EXIT_NO_DAEMON;
 	r = sd_bus_match_signal(bus, NULL, DEST, NULL, "org.freedesktop.DBus.Properties",

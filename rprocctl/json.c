@@ -6,7 +6,7 @@
 static void put_escaped(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+	for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
 		switch (*c) {
 		case '"':
 			fputs("\\\"", f);

@@ -46,7 +46,7 @@ static void json_fw_info(struct json *j, const char *file, int r, const struct r
 		json_string(j, "format", rproc_fw_format_to_string(i->format));
 		json_uint(j, "size", i->size);
 		if (i->format == RPROC_FW_FORMAT_ELF) {
-			json_uint(j, "class", (uint64_t)i->elf_class);
+			json_uint(j, "class", (uint64_t) i->elf_class);
 			json_uint(j, "machine", i->machine);
 			json_string(j, "machine_name", rproc_elf_machine_to_string(i->machine));
 			json_uint(j, "entry", i->entry);
@@ -118,7 +118,8 @@ static int open_ctx(struct rproc_ctx **ctx)
 	int r = rproc_ctx_new(arg.root, ctx);
 
 	if (r < 0)
-		fprintf(stderr, "cannot use root %s: %s\n", arg.root ? arg.root : "/", strerror(-r));
+		fprintf(stderr, "cannot use root %s: %s\n", arg.root ? arg.root : "/",
+			strerror(-r));
 	return r;
 }
 
@@ -141,16 +142,16 @@ static void print_merged(const struct rproc_core_config *c)
 	const char *section = NULL;
 
 	for (int k = 0; k < _RPROC_KEY_MAX; k++) {
-		const char *full = rproc_config_key_name((enum rproc_config_key)k);
-		char *v = rproc_core_config_format_value(c, (enum rproc_config_key)k);
+		const char *full = rproc_config_key_name((enum rproc_config_key) k);
+		char *v = rproc_core_config_format_value(c, (enum rproc_config_key) k);
 		const struct rproc_config_origin *o = &c->origin[k];
 		const char *dot = strchr(full, '.');
 		char line[512];
 
 		if (!v)
 			continue;
-		if (!section || strncmp(section, full, (size_t)(dot - full)) != 0) {
-			printf("%s[%.*s]\n", section ? "\n" : "", (int)(dot - full), full);
+		if (!section || strncmp(section, full, (size_t) (dot - full)) != 0) {
+			printf("%s[%.*s]\n", section ? "\n" : "", (int) (dot - full), full);
 			section = full;
 		}
 		snprintf(line, sizeof(line), "%s=%s", dot + 1, v);
@@ -175,11 +176,11 @@ static void json_core_config(struct json *j, const struct rproc_core_config *c, 
 	json_end_array(j);
 	json_begin_object(j, "settings");
 	for (int k = 0; k < _RPROC_KEY_MAX && !c->masked; k++) {
-		char *v = rproc_core_config_format_value(c, (enum rproc_config_key)k);
+		char *v = rproc_core_config_format_value(c, (enum rproc_config_key) k);
 
 		if (!v)
 			continue;
-		json_begin_object(j, rproc_config_key_name((enum rproc_config_key)k));
+		json_begin_object(j, rproc_config_key_name((enum rproc_config_key) k));
 		json_string(j, "value", v);
 		json_string(j, "file", c->origin[k].file);
 		json_uint(j, "line", c->origin[k].line);
@@ -278,8 +279,8 @@ int verb_verify(int argc, char **argv)
 	int ret = EXIT_OK, r;
 	unsigned n_ok = 0, n_bad = 0, n_masked = 0;
 
-	(void)argc;
-	(void)argv;
+	(void) argc;
+	(void) argv;
 	if (open_ctx(&ctx) < 0)
 		return EXIT_FAILED;
 	d = load_daemon_config(ctx, false, &ret);

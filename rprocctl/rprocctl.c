@@ -12,24 +12,28 @@ struct rprocctl_options arg;
 
 struct verb {
 	const char *name;
-	int min_args;           /* including the verb */
+	int min_args; /* including the verb */
 	int (*fn)(int argc, char **argv);
 	const char *help;
 };
 
 static const struct verb verbs[] = {
 	{ "list", 1, verb_list, "list                  list every core rprocd knows" },
-	{ "status", 2, verb_status, "status CORE…          show state, firmware, crashes, configuration" },
+	{ "status", 2, verb_status,
+	  "status CORE…          show state, firmware, crashes, configuration" },
 	{ "start", 2, verb_action, "start CORE…           boot or attach" },
 	{ "stop", 2, verb_action, "stop CORE…            shut down (or detach, as Stop= says)" },
 	{ "restart", 2, verb_action, "restart CORE…         stop, then start" },
 	{ "attach", 2, verb_action, "attach CORE…          attach to a detached core" },
 	{ "detach", 2, verb_action, "detach CORE…          detach, leaving the core running" },
 	{ "recover", 2, verb_action, "recover CORE…         recover a crashed core" },
-	{ "set-firmware", 3, verb_set_firmware, "set-firmware CORE FILE  boot FILE next (--restart: now)" },
+	{ "set-firmware", 3, verb_set_firmware,
+	  "set-firmware CORE FILE  boot FILE next (--restart: now)" },
 	{ "reload", 1, verb_reload, "reload                re-read the configuration" },
-	{ "monitor", 1, verb_monitor, "monitor               print property changes as they happen" },
-	{ "validate", 2, verb_validate, "validate FILE…        check firmware images (no daemon needed)" },
+	{ "monitor", 1, verb_monitor,
+	  "monitor               print property changes as they happen" },
+	{ "validate", 2, verb_validate,
+	  "validate FILE…        check firmware images (no daemon needed)" },
 	{ "cat", 2, verb_cat, "cat CORE…             show the merged configuration and its files" },
 	{ "verify", 1, verb_verify, "verify                check every configuration file" },
 };
@@ -44,27 +48,36 @@ static void help(void)
 	       "  -h --help             show this help\n"
 	       "     --version          show the version\n"
 	       "     --json             machine-readable output\n"
-	       "     --root DIR         offline commands: read configuration and firmware under DIR\n"
+	       "     --root DIR         offline commands: read configuration and firmware under "
+	       "DIR\n"
 	       "     --class 32|64      validate: require this ELF class\n"
-	       "     --machine NAME     validate: require this ELF machine (ARM, AARCH64, RISCV, …)\n"
+	       "     --machine NAME     validate: require this ELF machine (ARM, AARCH64, RISCV, "
+	       "…)\n"
 	       "     --opaque           validate: the image is opaque (signed/vendor format)\n"
 	       "     --restart          set-firmware: restart a running core with the new image\n");
 }
 
 static int parse_argv(int argc, char **argv)
 {
-	enum { ARG_VERSION = 0x100, ARG_JSON, ARG_ROOT, ARG_CLASS, ARG_MACHINE, ARG_OPAQUE, ARG_RESTART };
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, ARG_VERSION },
-		{ "json", no_argument, NULL, ARG_JSON },
-		{ "root", required_argument, NULL, ARG_ROOT },
-		{ "class", required_argument, NULL, ARG_CLASS },
-		{ "machine", required_argument, NULL, ARG_MACHINE },
-		{ "opaque", no_argument, NULL, ARG_OPAQUE },
-		{ "restart", no_argument, NULL, ARG_RESTART },
-		{}
+	enum {
+		ARG_VERSION = 0x100,
+		ARG_JSON,
+		ARG_ROOT,
+		ARG_CLASS,
+		ARG_MACHINE,
+		ARG_OPAQUE,
+		ARG_RESTART
 	};
+	static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+						 { "version", no_argument, NULL, ARG_VERSION },
+						 { "json", no_argument, NULL, ARG_JSON },
+						 { "root", required_argument, NULL, ARG_ROOT },
+						 { "class", required_argument, NULL, ARG_CLASS },
+						 { "machine", required_argument, NULL,
+						   ARG_MACHINE },
+						 { "opaque", no_argument, NULL, ARG_OPAQUE },
+						 { "restart", no_argument, NULL, ARG_RESTART },
+						 {} };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)

@@ -6,23 +6,23 @@
 /* Exit codes, documented in rprocctl(1). */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAILED = 1,        /* an operation failed, an image or a file is invalid */
-	EXIT_USAGE = 2,         /* wrong arguments */
-	EXIT_NOT_RUNNING = 3,   /* status: a core is not running/attached */
+	EXIT_FAILED = 1,      /* an operation failed, an image or a file is invalid */
+	EXIT_USAGE = 2,	      /* wrong arguments */
+	EXIT_NOT_RUNNING = 3, /* status: a core is not running/attached */
 	EXIT_NO_SUCH_CORE = 4,
-	EXIT_NO_DAEMON = 5,     /* rprocd is not reachable on the bus */
-	EXIT_DENIED = 6,        /* not privileged */
+	EXIT_NO_DAEMON = 5, /* rprocd is not reachable on the bus */
+	EXIT_DENIED = 6,    /* not privileged */
 };
 
 struct rprocctl_options {
 	bool json;
 	bool no_pager;
 	bool user_bus;
-	const char *root;       /* offline commands: the root directory */
-	const char *fw_class;   /* validate --class */
+	const char *root;	/* offline commands: the root directory */
+	const char *fw_class;	/* validate --class */
 	const char *fw_machine; /* validate --machine */
-	bool opaque;            /* validate --opaque */
-	bool restart;           /* set-firmware --restart */
+	bool opaque;		/* validate --opaque */
+	bool restart;		/* set-firmware --restart */
 };
 
 extern struct rprocctl_options arg;

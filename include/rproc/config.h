@@ -25,14 +25,14 @@ extern "C" {
 
 typedef uint64_t rproc_usec_t;
 #define RPROC_USEC_INFINITY ((rproc_usec_t) UINT64_MAX)
-#define RPROC_USEC_PER_SEC ((rproc_usec_t) 1000000ULL)
+#define RPROC_USEC_PER_SEC  ((rproc_usec_t) 1000000ULL)
 #define RPROC_USEC_PER_MSEC ((rproc_usec_t) 1000ULL)
 
 enum rproc_start_policy {
-	RPROC_START_AUTO,       /* attach if detached, adopt if running, boot if offline */
-	RPROC_START_BOOT,       /* boot from firmware; adopt if running */
-	RPROC_START_ATTACH,     /* only attach or adopt */
-	RPROC_START_NO,         /* leave it until asked */
+	RPROC_START_AUTO,   /* attach if detached, adopt if running, boot if offline */
+	RPROC_START_BOOT,   /* boot from firmware; adopt if running */
+	RPROC_START_ATTACH, /* only attach or adopt */
+	RPROC_START_NO,	    /* leave it until asked */
 	_RPROC_START_MAX,
 };
 
@@ -43,9 +43,9 @@ enum rproc_stop_policy {
 };
 
 enum rproc_crash_policy {
-	RPROC_CRASH_KERNEL,     /* the kernel's recovery acts; the daemon observes */
-	RPROC_CRASH_RESTART,    /* kernel recovery off; the daemon recovers */
-	RPROC_CRASH_LEAVE,      /* kernel recovery off; leave it crashed */
+	RPROC_CRASH_KERNEL,  /* the kernel's recovery acts; the daemon observes */
+	RPROC_CRASH_RESTART, /* kernel recovery off; the daemon recovers */
+	RPROC_CRASH_LEAVE,   /* kernel recovery off; leave it crashed */
 	_RPROC_CRASH_MAX,
 };
 
@@ -69,9 +69,9 @@ struct rproc_config_origin {
 
 /* A diagnostic found while loading: a warning (ignored input) or an error. */
 struct rproc_config_diag {
-	int priority;           /* LOG_WARNING or LOG_ERR */
-	char *file;             /* path as the managed system sees it */
-	unsigned line;          /* 0 when it concerns the whole file */
+	int priority;  /* LOG_WARNING or LOG_ERR */
+	char *file;    /* path as the managed system sees it */
+	unsigned line; /* 0 when it concerns the whole file */
 	char *message;
 };
 
@@ -81,10 +81,10 @@ struct rproc_core_settings {
 	enum rproc_stop_policy stop;
 	enum rproc_crash_policy on_crash;
 	enum rproc_exit_policy on_exit;
-	rproc_usec_t restart_usec;              /* RestartSec= */
-	unsigned start_limit_burst;             /* StartLimitBurst= */
+	rproc_usec_t restart_usec;		/* RestartSec= */
+	unsigned start_limit_burst;		/* StartLimitBurst= */
 	rproc_usec_t start_limit_interval_usec; /* StartLimitIntervalSec= */
-	rproc_usec_t settle_usec;               /* SettleSec= */
+	rproc_usec_t settle_usec;		/* SettleSec= */
 	enum rproc_coredump_mode coredump;
 	char *coredump_directory;
 	unsigned coredump_max_files;
@@ -126,32 +126,32 @@ enum rproc_config_key {
 const char *rproc_config_key_name(enum rproc_config_key key);
 
 struct rproc_core_config {
-	char *name;                     /* NAME of NAME.core */
-	char *match_name;               /* [Match] Name= (default: NAME) */
-	char *match_device_path;        /* [Match] DevicePath= glob, or NULL */
+	char *name;		 /* NAME of NAME.core */
+	char *match_name;	 /* [Match] Name= (default: NAME) */
+	char *match_device_path; /* [Match] DevicePath= glob, or NULL */
 	char *description;
 	char *firmware;
 	char *fallback_firmware;
-	int firmware_class;             /* 0, 32 or 64 */
-	int firmware_machine;           /* -1: any */
-	char **requires;                /* NULL-terminated, may be NULL */
+	int firmware_class;   /* 0, 32 or 64 */
+	int firmware_machine; /* -1: any */
+	char **requires;      /* NULL-terminated, may be NULL */
 	char **after;
 	struct rproc_core_settings settings;
 
-	char *path;                     /* the NAME.core in effect (the mask when masked) */
-	char **dropins;                 /* drop-ins in the order applied */
-	char **defaults_files;          /* rprocd.conf files whose [Defaults] apply */
+	char *path;	       /* the NAME.core in effect (the mask when masked) */
+	char **dropins;	       /* drop-ins in the order applied */
+	char **defaults_files; /* rprocd.conf files whose [Defaults] apply */
 	bool masked;
-	bool valid;                     /* false: an error makes the core unmanaged */
+	bool valid; /* false: an error makes the core unmanaged */
 	struct rproc_config_origin origin[_RPROC_KEY_MAX];
 	struct rproc_config_diag *diags;
 	size_t n_diags;
 };
 
 struct rproc_daemon_config {
-	rproc_usec_t poll_interval_usec;        /* [Daemon] PollIntervalSec= */
-	char *admin_group;                      /* [Daemon] AdminGroup= */
-	struct rproc_core_settings defaults;    /* [Defaults] */
+	rproc_usec_t poll_interval_usec;     /* [Daemon] PollIntervalSec= */
+	char *admin_group;		     /* [Daemon] AdminGroup= */
+	struct rproc_core_settings defaults; /* [Defaults] */
 
 	char *path;
 	char **dropins;
@@ -162,14 +162,14 @@ struct rproc_daemon_config {
 };
 
 /* Built-in defaults. */
-#define RPROC_DEFAULT_POLL_INTERVAL_USEC (500 * RPROC_USEC_PER_MSEC)
-#define RPROC_DEFAULT_RESTART_USEC (100 * RPROC_USEC_PER_MSEC)
-#define RPROC_DEFAULT_START_LIMIT_BURST 5
+#define RPROC_DEFAULT_POLL_INTERVAL_USEC	(500 * RPROC_USEC_PER_MSEC)
+#define RPROC_DEFAULT_RESTART_USEC		(100 * RPROC_USEC_PER_MSEC)
+#define RPROC_DEFAULT_START_LIMIT_BURST		5
 #define RPROC_DEFAULT_START_LIMIT_INTERVAL_USEC (10 * RPROC_USEC_PER_SEC)
-#define RPROC_DEFAULT_SETTLE_USEC (1 * RPROC_USEC_PER_SEC)
-#define RPROC_DEFAULT_COREDUMP_DIRECTORY "/var/lib/rprocd/coredump"
-#define RPROC_DEFAULT_COREDUMP_MAX_FILES 8
-#define RPROC_DEFAULT_COREDUMP_MAX_USE (64ULL * 1024 * 1024)
+#define RPROC_DEFAULT_SETTLE_USEC		(1 * RPROC_USEC_PER_SEC)
+#define RPROC_DEFAULT_COREDUMP_DIRECTORY	"/var/lib/rprocd/coredump"
+#define RPROC_DEFAULT_COREDUMP_MAX_FILES	8
+#define RPROC_DEFAULT_COREDUMP_MAX_USE		(64ULL * 1024 * 1024)
 
 /** rproc_config_dirs() - the directories searched, highest priority first (static strings) */
 const char *const *rproc_config_dirs(void);
@@ -214,7 +214,8 @@ const struct rproc_config_diag *rproc_core_config_first_error(const struct rproc
  * in a file ("yes", "500ms", "64M", "m4 dsp"). NULL when the key does not
  * apply to cores. Caller frees.
  */
-char *rproc_core_config_format_value(const struct rproc_core_config *cfg, enum rproc_config_key key);
+char *rproc_core_config_format_value(const struct rproc_core_config *cfg,
+				     enum rproc_config_key key);
 
 /** rproc_core_config_matches() - does a kernel core (name, devpath) match this config */
 bool rproc_core_config_matches(const struct rproc_core_config *cfg, const char *kernel_name,
@@ -224,7 +225,7 @@ bool rproc_core_config_matches(const struct rproc_core_config *cfg, const char *
 bool rproc_core_name_is_valid(const char *name);
 
 /* Value parsers, shared with the daemon and rprocctl. Return 0 or -EINVAL/-ERANGE. */
-int rproc_parse_boolean(const char *s);                 /* 1, 0 or -EINVAL */
+int rproc_parse_boolean(const char *s); /* 1, 0 or -EINVAL */
 int rproc_parse_timespan(const char *s, rproc_usec_t *ret);
 int rproc_parse_size(const char *s, uint64_t *ret);
 int rproc_parse_unsigned(const char *s, unsigned *ret);

@@ -66,26 +66,26 @@ const char *rproc_fw_format_to_string(enum rproc_fw_format f);
  */
 enum rproc_fw_error {
 	RPROC_FW_OK = 0,
-	RPROC_FW_E_EMPTY = 1,           /* "empty": zero bytes */
-	RPROC_FW_E_NOT_ELF,             /* "not-elf": no ELF magic */
-	RPROC_FW_E_TRUNCATED,           /* "truncated": shorter than the ELF header */
-	RPROC_FW_E_BAD_CLASS,           /* "bad-class": not ELFCLASS32/64 */
-	RPROC_FW_E_BAD_ENDIAN,          /* "bad-endian": not little-endian */
-	RPROC_FW_E_BAD_VERSION,         /* "bad-version": e_version/EI_VERSION not current */
-	RPROC_FW_E_BAD_HEADER_SIZE,     /* "bad-header-size": e_ehsize/e_phentsize/e_shentsize */
-	RPROC_FW_E_NO_PHDRS,            /* "no-program-headers" */
-	RPROC_FW_E_PHDRS_OUTSIDE,       /* "program-headers-outside-file" */
-	RPROC_FW_E_SHDRS_OUTSIDE,       /* "section-headers-outside-file" */
-	RPROC_FW_E_SEGMENT_OUTSIDE,     /* "segment-outside-file": PT_LOAD data past EOF */
-	RPROC_FW_E_SEGMENT_SIZE,        /* "bad-segment-size": p_filesz > p_memsz, or past the address space */
-	RPROC_FW_E_SEGMENT_OVERLAP,     /* "segments-overlap": two PT_LOADs share addresses */
-	RPROC_FW_E_NO_LOAD,             /* "no-loadable-segment" */
-	RPROC_FW_E_CLASS_MISMATCH,      /* "class-mismatch": not the configured 32/64 */
-	RPROC_FW_E_MACHINE_MISMATCH,    /* "machine-mismatch": not the configured e_machine */
-	RPROC_FW_E_NOT_REGULAR,         /* "not-regular-file" */
-	RPROC_FW_E_TOO_LARGE,           /* "too-large": over RPROC_FIRMWARE_SIZE_MAX */
-	RPROC_FW_E_BAD_SECTIONS,        /* "bad-sections": a section outside the file, bad names */
-	RPROC_FW_E_BAD_RSC_TABLE,       /* "bad-resource-table": .resource_table the kernel refuses */
+	RPROC_FW_E_EMPTY = 1,	    /* "empty": zero bytes */
+	RPROC_FW_E_NOT_ELF,	    /* "not-elf": no ELF magic */
+	RPROC_FW_E_TRUNCATED,	    /* "truncated": shorter than the ELF header */
+	RPROC_FW_E_BAD_CLASS,	    /* "bad-class": not ELFCLASS32/64 */
+	RPROC_FW_E_BAD_ENDIAN,	    /* "bad-endian": not little-endian */
+	RPROC_FW_E_BAD_VERSION,	    /* "bad-version": e_version/EI_VERSION not current */
+	RPROC_FW_E_BAD_HEADER_SIZE, /* "bad-header-size": e_ehsize/e_phentsize/e_shentsize */
+	RPROC_FW_E_NO_PHDRS,	    /* "no-program-headers" */
+	RPROC_FW_E_PHDRS_OUTSIDE,   /* "program-headers-outside-file" */
+	RPROC_FW_E_SHDRS_OUTSIDE,   /* "section-headers-outside-file" */
+	RPROC_FW_E_SEGMENT_OUTSIDE, /* "segment-outside-file": PT_LOAD data past EOF */
+	RPROC_FW_E_SEGMENT_SIZE, /* "bad-segment-size": p_filesz > p_memsz, or past the address space */
+	RPROC_FW_E_SEGMENT_OVERLAP,  /* "segments-overlap": two PT_LOADs share addresses */
+	RPROC_FW_E_NO_LOAD,	     /* "no-loadable-segment" */
+	RPROC_FW_E_CLASS_MISMATCH,   /* "class-mismatch": not the configured 32/64 */
+	RPROC_FW_E_MACHINE_MISMATCH, /* "machine-mismatch": not the configured e_machine */
+	RPROC_FW_E_NOT_REGULAR,	     /* "not-regular-file" */
+	RPROC_FW_E_TOO_LARGE,	     /* "too-large": over RPROC_FIRMWARE_SIZE_MAX */
+	RPROC_FW_E_BAD_SECTIONS,     /* "bad-sections": a section outside the file, bad names */
+	RPROC_FW_E_BAD_RSC_TABLE,    /* "bad-resource-table": .resource_table the kernel refuses */
 	_RPROC_FW_E_MAX,
 };
 const char *rproc_fw_error_to_string(int code);
@@ -98,8 +98,8 @@ const char *rproc_fw_error_describe(int code);
 /* What the configuration asks of an image. */
 struct rproc_fw_expect {
 	enum rproc_fw_format format;
-	int elf_class;      /* 0 for any, 32 or 64 */
-	int machine;        /* -1 for any, else an e_machine number (0 is EM_NONE) */
+	int elf_class; /* 0 for any, 32 or 64 */
+	int machine;   /* -1 for any, else an e_machine number (0 is EM_NONE) */
 };
 
 #define RPROC_FW_BUILD_ID_MAX 64
@@ -107,16 +107,16 @@ struct rproc_fw_expect {
 struct rproc_fw_info {
 	uint64_t size;
 	enum rproc_fw_format format;
-	int elf_class;                  /* 32 or 64; 0 for opaque images */
-	unsigned machine;               /* e_machine */
-	uint64_t entry;                 /* e_entry */
-	unsigned n_segments;            /* program headers */
-	unsigned n_load;                /* PT_LOAD program headers */
-	uint64_t load_memsz;            /* sum of PT_LOAD p_memsz */
-	uint64_t load_min_addr;         /* lowest PT_LOAD p_paddr */
-	uint64_t load_max_addr;         /* highest PT_LOAD p_paddr + p_memsz */
-	bool has_resource_table;        /* a ".resource_table" section */
-	size_t build_id_len;            /* 0 when there is no GNU build-id */
+	int elf_class;		 /* 32 or 64; 0 for opaque images */
+	unsigned machine;	 /* e_machine */
+	uint64_t entry;		 /* e_entry */
+	unsigned n_segments;	 /* program headers */
+	unsigned n_load;	 /* PT_LOAD program headers */
+	uint64_t load_memsz;	 /* sum of PT_LOAD p_memsz */
+	uint64_t load_min_addr;	 /* lowest PT_LOAD p_paddr */
+	uint64_t load_max_addr;	 /* highest PT_LOAD p_paddr + p_memsz */
+	bool has_resource_table; /* a ".resource_table" section */
+	size_t build_id_len;	 /* 0 when there is no GNU build-id */
 	uint8_t build_id[RPROC_FW_BUILD_ID_MAX];
 	/* identity of the file that was validated, to notice a later swap */
 	dev_t dev;

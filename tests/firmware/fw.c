@@ -16,12 +16,11 @@
  * Recognisable bytes in the data segment: a coredump of the core must show
  * them at the same device address (first bytes of the data PT_LOAD).
  */
-__attribute__((used, aligned(16)))
-char fw_pattern[128] = "RPROCD-TEST-FIRMWARE " FW_NAME " "
-		       "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+__attribute__((used, aligned(16))) char fw_pattern[128] =
+	"RPROCD-TEST-FIRMWARE " FW_NAME " "
+	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-__attribute__((used))
-volatile uint32_t fw_counter = 0x5eed5eed;
+__attribute__((used)) volatile uint32_t fw_counter = 0x5eed5eed;
 
 #ifdef WITH_RSC
 /* struct resource_table of include/linux/remoteproc.h, with no entries */
@@ -38,8 +37,7 @@ const struct fw_resource_table fw_resource_table = {
 };
 #endif
 
-__attribute__((noreturn, section(".text.start")))
-void _start(void);
+__attribute__((noreturn, section(".text.start"))) void _start(void);
 
 void _start(void)
 {

@@ -22,10 +22,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			__builtin_trap();                                                  \
+#define check(cond)                       \
+	do {                              \
+		if (!(cond))              \
+			__builtin_trap(); \
 	} while (0)
 
 static char root[64];
@@ -34,9 +34,9 @@ static struct rproc_ctx *ctx;
 
 static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
+	(void) st;
+	(void) flag;
+	(void) ftw;
 	return remove(p);
 }
 
@@ -54,11 +54,11 @@ static void log_fn(void *userdata, int priority, const char *file, int line, con
 {
 	char buf[1024];
 
-	(void)userdata;
-	(void)priority;
-	(void)file;
-	(void)line;
-	(void)func;
+	(void) userdata;
+	(void) priority;
+	(void) file;
+	(void) line;
+	(void) func;
 	vsnprintf(buf, sizeof(buf), format, args);
 }
 
@@ -94,12 +94,12 @@ static void write_file(const char *path, const uint8_t *data, size_t size)
 
 	check(fd >= 0);
 	while (done < size) {
-		ssize_t n = pwrite(fd, data + done, size - done, (off_t)done);
+		ssize_t n = pwrite(fd, data + done, size - done, (off_t) done);
 
 		check(n > 0);
-		done += (size_t)n;
+		done += (size_t) n;
 	}
-	check(ftruncate(fd, (off_t)size) == 0);
+	check(ftruncate(fd, (off_t) size) == 0);
 	check(close(fd) == 0);
 }
 
@@ -138,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(r == 0 || rproc_core_config_first_error(cfg));
 		check_diags(cfg->diags, cfg->n_diags);
 		for (int k = 0; k < _RPROC_KEY_MAX; k++)
-			free(rproc_core_config_format_value(cfg, (enum rproc_config_key)k));
+			free(rproc_core_config_format_value(cfg, (enum rproc_config_key) k));
 	}
 
 	rproc_core_config_free(cfg);

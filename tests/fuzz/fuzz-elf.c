@@ -16,10 +16,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			__builtin_trap();                                                  \
+#define check(cond)                       \
+	do {                              \
+		if (!(cond))              \
+			__builtin_trap(); \
 	} while (0)
 
 static int validate(const uint8_t *data, size_t size, const struct rproc_fw_expect *expect,
@@ -59,23 +59,23 @@ static void kernel_find_table_stays_inside(const uint8_t *b, size_t size, int el
 	bool is32 = elf_class == 32;
 	uint64_t shoff = is32 ? le(b + 32, 4) : le(b + 40, 8);
 	unsigned shentsize = is32 ? 40 : 64;
-	unsigned shnum = (unsigned)le(b + (is32 ? 48 : 60), 2);
-	unsigned shstrndx = (unsigned)le(b + (is32 ? 50 : 62), 2);
+	unsigned shnum = (unsigned) le(b + (is32 ? 48 : 60), 2);
+	unsigned shstrndx = (unsigned) le(b + (is32 ? 50 : 62), 2);
 	uint64_t names;
 
 	if (shnum == 0)
 		return;
 	/* name_table = elf_data + shdr[shstrndx].sh_offset, unchecked */
-	check(shoff + (uint64_t)(shstrndx + 1) * shentsize <= size);
-	names = le(b + shoff + (uint64_t)shstrndx * shentsize + (is32 ? 16 : 24), is32 ? 4 : 8);
+	check(shoff + (uint64_t) (shstrndx + 1) * shentsize <= size);
+	names = le(b + shoff + (uint64_t) shstrndx * shentsize + (is32 ? 16 : 24), is32 ? 4 : 8);
 	for (unsigned i = 0; i < shnum; i++) {
-		const uint8_t *sh = b + shoff + (uint64_t)i * shentsize;
+		const uint8_t *sh = b + shoff + (uint64_t) i * shentsize;
 		uint64_t name = le(sh, 4);
 
 		/* strcmp(name_table + name, ".resource_table") reads up to the first difference */
 		for (size_t k = 0; k < sizeof(want); k++) {
 			check(names <= size && name < size - names && k < size - names - name);
-			if (b[names + name + k] != (uint8_t)want[k])
+			if (b[names + name + k] != (uint8_t) want[k])
 				break;
 			if (k == sizeof(want) - 1)
 				return; /* found: the kernel bounds-checks the table itself */
@@ -108,14 +108,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(info.load_max_addr <= UINT64_C(1) << 32);
 
 		same = (struct rproc_fw_expect){ RPROC_FW_FORMAT_ELF, info.elf_class,
-						 (int)info.machine };
+						 (int) info.machine };
 		check(validate(data, size, &same, &again) == 0);
 		check(memcmp(&info, &again, sizeof(info)) == 0);
 
 		same.elf_class = info.elf_class == 32 ? 64 : 32;
 		check(validate(data, size, &same, &again) == RPROC_FW_E_CLASS_MISMATCH);
 		same.elf_class = 0;
-		same.machine = (int)((info.machine + 1) & 0xffff);
+		same.machine = (int) ((info.machine + 1) & 0xffff);
 		check(validate(data, size, &same, &again) == RPROC_FW_E_MACHINE_MISMATCH);
 
 		if (kernel_model)

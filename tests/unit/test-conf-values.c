@@ -12,7 +12,7 @@ static void test_booleans(void **state)
 	static const char *const yes[] = { "yes", "YES", "true", "on", "1", "y", "t" };
 	static const char *const no[] = { "no", "No", "false", "off", "0", "n", "f" };
 
-	(void)state;
+	(void) state;
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
 		assert_int_equal(rproc_parse_boolean(yes[i]), 1);
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
@@ -35,7 +35,7 @@ static void test_timespans(void **state)
 {
 	rproc_usec_t v = 7;
 
-	(void)state;
+	(void) state;
 	check_span("500ms", 500000);
 	check_span("2s", 2000000);
 	check_span("2", 2000000);
@@ -65,11 +65,12 @@ static void test_format_timespan(void **state)
 {
 	char buf[64];
 
-	(void)state;
+	(void) state;
 	assert_string_equal(rproc_format_timespan(buf, sizeof(buf), 500000), "500ms");
 	assert_string_equal(rproc_format_timespan(buf, sizeof(buf), 90000000), "1min 30s");
 	assert_string_equal(rproc_format_timespan(buf, sizeof(buf), 0), "0");
-	assert_string_equal(rproc_format_timespan(buf, sizeof(buf), RPROC_USEC_INFINITY), "infinity");
+	assert_string_equal(rproc_format_timespan(buf, sizeof(buf), RPROC_USEC_INFINITY),
+			    "infinity");
 	assert_string_equal(rproc_format_timespan(buf, sizeof(buf), 1500), "1ms 500us");
 }
 
@@ -77,7 +78,7 @@ static void test_sizes(void **state)
 {
 	uint64_t v = 0;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_parse_size("4096", &v), 0);
 	assert_true(v == 4096);
 	assert_int_equal(rproc_parse_size("512K", &v), 0);
@@ -104,7 +105,7 @@ static void test_unsigned(void **state)
 {
 	unsigned v = 0;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_parse_unsigned("17", &v), 0);
 	assert_int_equal(v, 17);
 	assert_int_equal(rproc_parse_unsigned("-1", &v), -EINVAL);
@@ -114,7 +115,7 @@ static void test_unsigned(void **state)
 
 static void test_core_names(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_true(rproc_core_name_is_valid("m4"));
 	assert_true(rproc_core_name_is_valid("r5f_0.main-domain@1:x"));
 	assert_false(rproc_core_name_is_valid(""));
@@ -123,18 +124,16 @@ static void test_core_names(void **state)
 	assert_false(rproc_core_name_is_valid("-opt"));
 	assert_false(rproc_core_name_is_valid("a/b"));
 	assert_false(rproc_core_name_is_valid("a b"));
-	assert_false(rproc_core_name_is_valid("0123456789012345678901234567890123456789012345678901234567890123x"));
+	assert_false(rproc_core_name_is_valid(
+		"0123456789012345678901234567890123456789012345678901234567890123x"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_booleans),
-		cmocka_unit_test(test_timespans),
-		cmocka_unit_test(test_format_timespan),
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_unsigned),
-		cmocka_unit_test(test_core_names),
+		cmocka_unit_test(test_booleans),	cmocka_unit_test(test_timespans),
+		cmocka_unit_test(test_format_timespan), cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_unsigned),	cmocka_unit_test(test_core_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

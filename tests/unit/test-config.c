@@ -238,7 +238,8 @@ static void test_mask(void **state)
 		snprintf(p, sizeof(p), "%s/etc/rprocd/cores/m4.core", f->root);
 		assert_int_equal(unlink(p), 0);
 	}
-	assert_int_equal(test_symlink(f->root, "/usr/local/lib/rprocd/cores/m4.core", "/dev/null"), 0);
+	assert_int_equal(test_symlink(f->root, "/usr/local/lib/rprocd/cores/m4.core", "/dev/null"),
+			 0);
 	c = load_ok(f, "m4", NULL);
 	assert_false(c->masked);
 	assert_string_equal(c->firmware, "run.elf");
@@ -255,11 +256,14 @@ static void test_dropins_across_directories(void **state)
 	put(f, "/usr/lib/rprocd/cores/m4.core.d/10-vendor.conf", "[Core]\nFirmware=vendor10.elf\n");
 	put(f, "/usr/lib/rprocd/cores/m4.core.d/30-vendor.conf", "[Core]\nFirmware=vendor30.elf\n");
 	put(f, "/usr/lib/rprocd/cores/m4.core.d/40-masked.conf", "[Core]\nStart=no\n");
-	put(f, "/etc/rprocd/cores/m4.core.d/20-admin.conf", "[Core]\nFirmware=admin20.elf\nRequires=\nRequires=c\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/20-admin.conf",
+	    "[Core]\nFirmware=admin20.elf\nRequires=\nRequires=c\n");
 	put(f, "/run/rprocd/cores/m4.core.d/10-vendor.conf", "[Core]\nRestartSec=5s\n");
 	put(f, "/etc/rprocd/cores/m4.core.d/50-reset.conf", "[Core]\nOnCrash=\n");
 	put(f, "/etc/rprocd/cores/m4.core.d/README", "not a drop-in\n");
-	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core.d/40-masked.conf", "/dev/null"), 0);
+	assert_int_equal(
+		test_symlink(f->root, "/etc/rprocd/cores/m4.core.d/40-masked.conf", "/dev/null"),
+		0);
 
 	c = load_ok(f, "m4", NULL);
 	/* Order by file name across directories; /run's 10-vendor.conf hides /usr/lib's. */
@@ -437,7 +441,8 @@ static void test_value_errors(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[512];
 
-		snprintf(text, sizeof(text), "# case %zu\n[Core]\nDescription=ok\n%s\n", i, cases[i].line);
+		snprintf(text, sizeof(text), "# case %zu\n[Core]\nDescription=ok\n%s\n", i,
+			 cases[i].line);
 		put(f, "/etc/rprocd/cores/m4.core", text);
 		expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 4, cases[i].phrase);
 	}
@@ -465,7 +470,8 @@ static void test_syntax_errors(void **state)
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "UTF-8");
 	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nDescription=bell\a\n");
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "control characters");
-	assert_int_equal(test_write(f->root, "/etc/rprocd/cores/m4.core", "[Core]\n\nA=b\0c\n", 12), 0);
+	assert_int_equal(test_write(f->root, "/etc/rprocd/cores/m4.core", "[Core]\n\nA=b\0c\n", 12),
+			 0);
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 3, "NUL");
 
 	/* A very long line is refused, and the lines after it still parse. */
@@ -497,7 +503,8 @@ static void test_unusable_files(void **state)
 	expect_error(f, "dir", "/etc/rprocd/cores/dir.core", 0, "directory");
 	/* A dangling drop-in. */
 	put(f, "/etc/rprocd/cores/m4.core", "[Core]\n");
-	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core.d/x.conf", "/nonexistent"), 0);
+	assert_int_equal(
+		test_symlink(f->root, "/etc/rprocd/cores/m4.core.d/x.conf", "/nonexistent"), 0);
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core.d/x.conf", 0, "cannot be read");
 }
 
@@ -561,7 +568,8 @@ static void test_matching(void **state)
 		c, "r5f", "/sys/devices/platform/bus@f4000/78000000.r5f/remoteproc/remoteproc1"));
 	assert_false(rproc_core_config_matches(
 		c, "r5f", "/sys/devices/platform/bus@f4000/78400000.r5f/remoteproc/remoteproc2"));
-	assert_false(rproc_core_config_matches(c, "m4", "/sys/devices/platform/bus@f4000/78000000.r5f"));
+	assert_false(
+		rproc_core_config_matches(c, "m4", "/sys/devices/platform/bus@f4000/78000000.r5f"));
 	assert_false(rproc_core_config_matches(c, "r5f", NULL));
 	rproc_core_config_free(c);
 
@@ -574,12 +582,13 @@ static void test_matching(void **state)
 
 static void test_key_names(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_string_equal(rproc_config_key_name(RPROC_KEY_FIRMWARE), "Core.Firmware");
 	assert_string_equal(rproc_config_key_name(RPROC_KEY_MATCH_DEVICE_PATH), "Match.DevicePath");
-	assert_string_equal(rproc_config_key_name(RPROC_KEY_POLL_INTERVAL_SEC), "Daemon.PollIntervalSec");
+	assert_string_equal(rproc_config_key_name(RPROC_KEY_POLL_INTERVAL_SEC),
+			    "Daemon.PollIntervalSec");
 	for (int k = 0; k < _RPROC_KEY_MAX; k++)
-		assert_non_null(rproc_config_key_name((enum rproc_config_key)k));
+		assert_non_null(rproc_config_key_name((enum rproc_config_key) k));
 	assert_null(rproc_config_key_name(_RPROC_KEY_MAX));
 }
 

@@ -8,9 +8,9 @@
 
 static void test_every_state_round_trips(void **state)
 {
-	(void)state;
+	(void) state;
 	for (int s = 0; s < _RPROC_STATE_MAX; s++) {
-		const char *w = rproc_state_to_string((enum rproc_state)s);
+		const char *w = rproc_state_to_string((enum rproc_state) s);
 
 		assert_non_null(w);
 		assert_int_equal(rproc_state_from_string(w), s);
@@ -19,7 +19,7 @@ static void test_every_state_round_trips(void **state)
 
 static void test_kernel_words(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_state_from_string("offline\n"), RPROC_STATE_OFFLINE);
 	assert_int_equal(rproc_state_from_string("suspended\n"), RPROC_STATE_SUSPENDED);
 	assert_int_equal(rproc_state_from_string("running\n"), RPROC_STATE_RUNNING);
@@ -32,7 +32,7 @@ static void test_kernel_words(void **state)
 
 static void test_unknown_is_invalid(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_state_from_string(NULL), RPROC_STATE_INVALID);
 	assert_int_equal(rproc_state_from_string(""), RPROC_STATE_INVALID);
 	assert_int_equal(rproc_state_from_string("\n"), RPROC_STATE_INVALID);
@@ -41,13 +41,13 @@ static void test_unknown_is_invalid(void **state)
 	assert_int_equal(rproc_state_from_string(" running"), RPROC_STATE_INVALID);
 	assert_int_equal(rproc_state_from_string("RUNNING"), RPROC_STATE_INVALID);
 	assert_int_equal(rproc_state_from_string("running\nx"), RPROC_STATE_INVALID);
-	assert_string_equal(rproc_state_to_string((enum rproc_state)99), "invalid");
-	assert_string_equal(rproc_state_to_string((enum rproc_state)-1), "invalid");
+	assert_string_equal(rproc_state_to_string((enum rproc_state) 99), "invalid");
+	assert_string_equal(rproc_state_to_string((enum rproc_state) - 1), "invalid");
 }
 
 static void test_coredump_and_command_words(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_coredump_mode_from_string("inline\n"), RPROC_COREDUMP_INLINE);
 	assert_int_equal(rproc_coredump_mode_from_string("enabled"), RPROC_COREDUMP_ENABLED);
 	assert_int_equal(rproc_coredump_mode_from_string("disabled"), RPROC_COREDUMP_DISABLED);

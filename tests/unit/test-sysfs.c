@@ -22,7 +22,8 @@ static void add_core(const char *root, unsigned idx, const char *parent, const c
 
 	snprintf(dev, sizeof(dev), "/sys/devices/platform/%s/remoteproc/remoteproc%u", parent, idx);
 	snprintf(link, sizeof(link), "/sys/class/remoteproc/remoteproc%u", idx);
-	snprintf(target, sizeof(target), "../../devices/platform/%s/remoteproc/remoteproc%u", parent, idx);
+	snprintf(target, sizeof(target), "../../devices/platform/%s/remoteproc/remoteproc%u",
+		 parent, idx);
 	assert_int_equal(test_mkdir(root, dev), 0);
 	assert_int_equal(test_symlink(root, link, target), 0);
 	snprintf(attr, sizeof(attr), "%s/name", dev);
@@ -47,7 +48,9 @@ static int setup(void **state)
 	add_core(f->root, 10, "dsp.1", "dsp\n", "detached\n");
 	add_core(f->root, 2, "m4.0", "m4\n", "running\n");
 	add_core(f->root, 0, "sim.0", "sim0\n", "offline\n");
-	assert_int_equal(test_symlink(f->root, "/sys/class/remoteproc/remoteproc7", "../../devices/gone"), 0);
+	assert_int_equal(
+		test_symlink(f->root, "/sys/class/remoteproc/remoteproc7", "../../devices/gone"),
+		0);
 	assert_int_equal(test_mkdir(f->root, "/sys/class/remoteproc/not-a-core"), 0);
 	assert_int_equal(rproc_ctx_new(f->root, &f->ctx), 0);
 	*state = f;
@@ -87,11 +90,11 @@ static void test_enumerate(void **state)
 static void test_enumerate_without_class(void **state)
 {
 	struct rproc_ctx *ctx = NULL;
-	struct rproc_device **devs = (void *)1;
+	struct rproc_device **devs = (void *) 1;
 	char *root = test_root_new();
 	size_t n = 99;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_ctx_new(root, &ctx), 0);
 	assert_int_equal(rproc_device_enumerate(ctx, &devs, &n), 0);
 	assert_int_equal(n, 0);
@@ -136,15 +139,23 @@ static void test_read_attributes(void **state)
 	assert_int_equal(m, RPROC_COREDUMP_DISABLED);
 
 	/* Words the library does not know are not crashes. */
-	assert_int_equal(test_write_str(f->root, "/sys/devices/platform/dsp.1/remoteproc/remoteproc10/state",
-					"hibernating\n"), 0);
+	assert_int_equal(test_write_str(f->root,
+					"/sys/devices/platform/dsp.1/remoteproc/remoteproc10/state",
+					"hibernating\n"),
+			 0);
 	assert_int_equal(rproc_device_read_state(d, &s), 0);
 	assert_int_equal(s, RPROC_STATE_INVALID);
-	assert_int_equal(test_write_str(f->root, "/sys/devices/platform/dsp.1/remoteproc/remoteproc10/recovery",
-					"maybe\n"), 0);
+	assert_int_equal(
+		test_write_str(f->root,
+			       "/sys/devices/platform/dsp.1/remoteproc/remoteproc10/recovery",
+			       "maybe\n"),
+		0);
 	assert_int_equal(rproc_device_read_recovery(d, &rec), -EBADMSG);
-	assert_int_equal(test_write_str(f->root, "/sys/devices/platform/dsp.1/remoteproc/remoteproc10/coredump",
-					"sometimes\n"), 0);
+	assert_int_equal(
+		test_write_str(f->root,
+			       "/sys/devices/platform/dsp.1/remoteproc/remoteproc10/coredump",
+			       "sometimes\n"),
+		0);
 	assert_int_equal(rproc_device_read_coredump(d, &m), -EBADMSG);
 
 	/* Errors are the errno, unchanged; attribute names cannot escape the device. */
@@ -225,11 +236,11 @@ static char last_log[512];
 static void log_fn(void *userdata, int priority, const char *file, int line, const char *func,
 		   const char *format, va_list args)
 {
-	(void)file;
-	(void)line;
-	(void)func;
-	(void)priority;
-	(*(int *)userdata)++;
+	(void) file;
+	(void) line;
+	(void) func;
+	(void) priority;
+	(*(int *) userdata)++;
 	vsnprintf(last_log, sizeof(last_log), format, args);
 }
 
@@ -257,7 +268,7 @@ static void test_ctx_paths(void **state)
 	struct rproc_ctx *ctx = NULL;
 	char *p = NULL;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_ctx_new("/tmp/x///", &ctx), 0);
 	assert_string_equal(rproc_ctx_get_root(ctx), "/tmp/x");
 	assert_int_equal(rproc_ctx_path(ctx, "/sys/class", &p), 0);
@@ -277,14 +288,10 @@ static void test_ctx_paths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_enumerate),
-		cmocka_unit_test(test_enumerate_without_class),
-		T(test_open_errors),
-		T(test_read_attributes),
-		T(test_writes),
-		T(test_cdev),
-		T(test_log_callback),
-		cmocka_unit_test(test_ctx_paths),
+		T(test_enumerate),    cmocka_unit_test(test_enumerate_without_class),
+		T(test_open_errors),  T(test_read_attributes),
+		T(test_writes),	      T(test_cdev),
+		T(test_log_callback), cmocka_unit_test(test_ctx_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

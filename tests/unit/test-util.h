@@ -14,9 +14,9 @@
 
 static int test_rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
+	(void) st;
+	(void) flag;
+	(void) ftw;
 	return remove(p);
 }
 
@@ -43,7 +43,7 @@ static inline int test_mkdir(const char *root, const char *path)
 	char buf[4096];
 	int n = snprintf(buf, sizeof(buf), "%s/%s", root, path[0] == '/' ? path + 1 : path);
 
-	if (n < 0 || (size_t)n >= sizeof(buf))
+	if (n < 0 || (size_t) n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	for (char *p = buf + strlen(root) + 1; *p; p++)
 		if (*p == '/') {

@@ -52,9 +52,11 @@ static int usage(void)
 	      "  write-raw SYSNAME ATTR VALUE     exactly VALUE, no checks by the library\n"
 	      "  request SYSNAME start|stop|detach [--cdev]\n"
 	      "  hold-cdev SYSNAME [--shutdown-on-release] [--start]\n"
-	      "                                   open /dev/remoteprocN, print \"ready\", sleep until killed\n"
+	      "                                   open /dev/remoteprocN, print \"ready\", sleep "
+	      "until killed\n"
 	      "  cdev-flag SYSNAME [0|1]          read or set shutdown-on-release (opens and\n"
-	      "                                   closes the node: with the flag set, that stops the core)\n"
+	      "                                   closes the node: with the flag set, that stops "
+	      "the core)\n"
 	      "Environment: RPROC_PROBE_DEBUG=1 shows the library's log.\n",
 	      stderr);
 	return EXIT_USAGE;
@@ -89,8 +91,7 @@ static int cmd_list(struct rproc_ctx *ctx)
 
 		r = rproc_device_read_state(devs[i], &state);
 		printf("%s %s %s %s\n", rproc_device_get_sysname(devs[i]),
-		       rproc_device_get_name(devs[i]),
-		       r < 0 ? "?" : rproc_state_to_string(state),
+		       rproc_device_get_name(devs[i]), r < 0 ? "?" : rproc_state_to_string(state),
 		       rproc_device_get_devpath(devs[i]));
 	}
 	rproc_device_list_free(devs, n);
@@ -143,7 +144,8 @@ static int cmd_write(struct rproc_device *dev, const char *attr, const char *val
 			if (strcmp(value, words[i]) == 0)
 				cmd = i;
 		if (cmd < 0) {
-			fprintf(stderr, "rproc-probe: recovery takes enabled, disabled or recover\n");
+			fprintf(stderr,
+				"rproc-probe: recovery takes enabled, disabled or recover\n");
 			return EXIT_USAGE;
 		}
 		r = rproc_device_write_recovery(dev, cmd);
@@ -151,7 +153,8 @@ static int cmd_write(struct rproc_device *dev, const char *attr, const char *val
 		enum rproc_coredump_mode mode = rproc_coredump_mode_from_string(value);
 
 		if (mode == RPROC_COREDUMP_INVALID) {
-			fprintf(stderr, "rproc-probe: coredump takes disabled, enabled or inline\n");
+			fprintf(stderr,
+				"rproc-probe: coredump takes disabled, enabled or inline\n");
 			return EXIT_USAGE;
 		}
 		r = rproc_device_write_coredump(dev, mode);

@@ -34,8 +34,8 @@ void elf_spec_init(struct elf_spec *spec, int elf_class)
 	elf_spec_add_seg(spec, 0x1000, default_code, sizeof(default_code), 0);
 }
 
-unsigned elf_spec_add_seg(struct elf_spec *spec, uint64_t paddr, const void *data,
-			  uint64_t filesz, uint64_t memsz)
+unsigned elf_spec_add_seg(struct elf_spec *spec, uint64_t paddr, const void *data, uint64_t filesz,
+			  uint64_t memsz)
 {
 	unsigned i = spec->n_segs;
 
@@ -52,8 +52,7 @@ unsigned elf_spec_add_seg(struct elf_spec *spec, uint64_t paddr, const void *dat
 	return i;
 }
 
-void elf_spec_override(struct elf_spec *spec, enum elf_field field, unsigned index,
-		       uint64_t value)
+void elf_spec_override(struct elf_spec *spec, enum elf_field field, unsigned index, uint64_t value)
 {
 	if (spec->n_overrides >= ELF_BUILDER_MAX_OVERRIDES)
 		abort();
@@ -77,7 +76,7 @@ int elf_builder_section_index(const struct elf_spec *spec, enum elf_section sec)
 	if (!present[ELF_SEC_TEXT] && !present[ELF_SEC_RSC] && !present[ELF_SEC_NOTE])
 		return -1;
 	for (int s = ELF_SEC_TEXT; s < ELF_SEC_SHSTRTAB; s++) {
-		if (s == (int)sec)
+		if (s == (int) sec)
 			return present[s] ? idx : -1;
 		if (present[s])
 			idx++;
@@ -132,9 +131,9 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 
 static void put(uint8_t *b, uint64_t off, uint64_t value, size_t width)
 {
-	uint8_t v8 = (uint8_t)value;
-	uint16_t v16 = (uint16_t)value;
-	uint32_t v32 = (uint32_t)value;
+	uint8_t v8 = (uint8_t) value;
+	uint16_t v16 = (uint16_t) value;
+	uint32_t v32 = (uint32_t) value;
 
 	switch (width) {
 	case 1:
@@ -152,15 +151,15 @@ static void put(uint8_t *b, uint64_t off, uint64_t value, size_t width)
 	}
 }
 
-#define BY_CLASS(is32, t32, t64, member)                                         \
-	do {                                                                     \
-		if (is32) {                                                      \
-			off = offsetof(t32, member);                             \
-			width = sizeof(((t32 *)0)->member);                      \
-		} else {                                                         \
-			off = offsetof(t64, member);                             \
-			width = sizeof(((t64 *)0)->member);                      \
-		}                                                                \
+#define BY_CLASS(is32, t32, t64, member)                     \
+	do {                                                 \
+		if (is32) {                                  \
+			off = offsetof(t32, member);         \
+			width = sizeof(((t32 *) 0)->member); \
+		} else {                                     \
+			off = offsetof(t64, member);         \
+			width = sizeof(((t64 *) 0)->member); \
+		}                                            \
 	} while (0)
 
 int elf_image_patch(struct elf_image *img, enum elf_field field, unsigned index, uint64_t value)
@@ -172,7 +171,7 @@ int elf_image_patch(struct elf_image *img, enum elf_field field, unsigned index,
 	switch (field) {
 	case ELF_F_TRUNCATE:
 		if (value < img->size)
-			img->size = (size_t)value;
+			img->size = (size_t) value;
 		return 0;
 	case ELF_F_EI_CLASS:
 		off = EI_CLASS;
@@ -227,7 +226,7 @@ int elf_image_patch(struct elf_image *img, enum elf_field field, unsigned index,
 		if (index >= img->phnum)
 			return -ERANGE;
 		base = img->phoff +
-		       (uint64_t)index * (is32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr));
+		       (uint64_t) index * (is32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr));
 		if (field == ELF_F_P_TYPE)
 			BY_CLASS(is32, Elf32_Phdr, Elf64_Phdr, p_type);
 		else if (field == ELF_F_P_OFFSET)
@@ -246,7 +245,7 @@ int elf_image_patch(struct elf_image *img, enum elf_field field, unsigned index,
 		if (index >= img->shnum)
 			return -ERANGE;
 		base = img->shoff +
-		       (uint64_t)index * (is32 ? sizeof(Elf32_Shdr) : sizeof(Elf64_Shdr));
+		       (uint64_t) index * (is32 ? sizeof(Elf32_Shdr) : sizeof(Elf64_Shdr));
 		if (field == ELF_F_SH_NAME)
 			BY_CLASS(is32, Elf32_Shdr, Elf64_Shdr, sh_name);
 		else if (field == ELF_F_SH_TYPE)
@@ -272,11 +271,11 @@ static void put_phdr(uint8_t *b, bool is32, uint64_t at, uint32_t type, uint32_t
 	if (is32) {
 		Elf32_Phdr p = {
 			.p_type = type,
-			.p_offset = (Elf32_Off)offset,
-			.p_vaddr = (Elf32_Addr)paddr,
-			.p_paddr = (Elf32_Addr)paddr,
-			.p_filesz = (Elf32_Word)filesz,
-			.p_memsz = (Elf32_Word)memsz,
+			.p_offset = (Elf32_Off) offset,
+			.p_vaddr = (Elf32_Addr) paddr,
+			.p_paddr = (Elf32_Addr) paddr,
+			.p_filesz = (Elf32_Word) filesz,
+			.p_memsz = (Elf32_Word) memsz,
 			.p_flags = flags,
 			.p_align = 4,
 		};
@@ -303,11 +302,11 @@ static void put_shdr(uint8_t *b, bool is32, uint64_t at, uint32_t name, uint32_t
 		Elf32_Shdr s = {
 			.sh_name = name,
 			.sh_type = type,
-			.sh_flags = (Elf32_Word)flags,
-			.sh_addr = (Elf32_Addr)addr,
-			.sh_offset = (Elf32_Off)offset,
-			.sh_size = (Elf32_Word)size,
-			.sh_addralign = (Elf32_Word)align,
+			.sh_flags = (Elf32_Word) flags,
+			.sh_addr = (Elf32_Addr) addr,
+			.sh_offset = (Elf32_Off) offset,
+			.sh_size = (Elf32_Word) size,
+			.sh_addralign = (Elf32_Word) align,
 		};
 		memcpy(b + at, &s, sizeof(s));
 	} else {
@@ -327,7 +326,7 @@ static void put_shdr(uint8_t *b, bool is32, uint64_t at, uint32_t name, uint32_t
 /* Append name to the string table; returns its offset. */
 static uint32_t strtab_add(char *tab, size_t *len, const char *name)
 {
-	uint32_t at = (uint32_t)*len;
+	uint32_t at = (uint32_t) *len;
 
 	memcpy(tab + *len, name, strlen(name) + 1);
 	*len += strlen(name) + 1;
@@ -371,7 +370,7 @@ int elf_build(const struct elf_spec *spec, struct elf_image *ret)
 	/* Lay the file out. */
 	off = ehsize;
 	phoff = off;
-	off += (uint64_t)phnum * phentsize;
+	off += (uint64_t) phnum * phentsize;
 	if (note) {
 		note_off = align_up(off, 4);
 		note_size = 12 + 4 + align_up(spec->build_id_len, 4);
@@ -388,11 +387,11 @@ int elf_build(const struct elf_spec *spec, struct elf_image *ret)
 		off = seg_off[i] + spec->segs[i].filesz;
 	}
 	if (shstrndx > 0) {
-		shnum = (unsigned)shstrndx + 1;
+		shnum = (unsigned) shstrndx + 1;
 		strtab_off = off;
 		off += strtab_len;
 		shoff = align_up(off, 8);
-		off = shoff + (uint64_t)shnum * shentsize;
+		off = shoff + (uint64_t) shnum * shentsize;
 	}
 
 	b = calloc(1, off);
@@ -405,15 +404,15 @@ int elf_build(const struct elf_spec *spec, struct elf_image *ret)
 			.e_type = ET_EXEC,
 			.e_machine = spec->machine,
 			.e_version = EV_CURRENT,
-			.e_entry = (Elf32_Addr)spec->entry,
-			.e_phoff = (Elf32_Off)phoff,
-			.e_shoff = (Elf32_Off)shoff,
-			.e_ehsize = (Elf32_Half)ehsize,
-			.e_phentsize = (Elf32_Half)phentsize,
-			.e_phnum = (Elf32_Half)phnum,
-			.e_shentsize = (Elf32_Half)(shnum ? shentsize : 0),
-			.e_shnum = (Elf32_Half)shnum,
-			.e_shstrndx = (Elf32_Half)(shstrndx > 0 ? shstrndx : SHN_UNDEF),
+			.e_entry = (Elf32_Addr) spec->entry,
+			.e_phoff = (Elf32_Off) phoff,
+			.e_shoff = (Elf32_Off) shoff,
+			.e_ehsize = (Elf32_Half) ehsize,
+			.e_phentsize = (Elf32_Half) phentsize,
+			.e_phnum = (Elf32_Half) phnum,
+			.e_shentsize = (Elf32_Half) (shnum ? shentsize : 0),
+			.e_shnum = (Elf32_Half) shnum,
+			.e_shstrndx = (Elf32_Half) (shstrndx > 0 ? shstrndx : SHN_UNDEF),
 		};
 		memcpy(e.e_ident, ELFMAG, SELFMAG);
 		e.e_ident[EI_CLASS] = ELFCLASS32;
@@ -428,12 +427,12 @@ int elf_build(const struct elf_spec *spec, struct elf_image *ret)
 			.e_entry = spec->entry,
 			.e_phoff = phoff,
 			.e_shoff = shoff,
-			.e_ehsize = (Elf64_Half)ehsize,
-			.e_phentsize = (Elf64_Half)phentsize,
-			.e_phnum = (Elf64_Half)phnum,
-			.e_shentsize = (Elf64_Half)(shnum ? shentsize : 0),
-			.e_shnum = (Elf64_Half)shnum,
-			.e_shstrndx = (Elf64_Half)(shstrndx > 0 ? shstrndx : SHN_UNDEF),
+			.e_ehsize = (Elf64_Half) ehsize,
+			.e_phentsize = (Elf64_Half) phentsize,
+			.e_phnum = (Elf64_Half) phnum,
+			.e_shentsize = (Elf64_Half) (shnum ? shentsize : 0),
+			.e_shnum = (Elf64_Half) shnum,
+			.e_shstrndx = (Elf64_Half) (shstrndx > 0 ? shstrndx : SHN_UNDEF),
 		};
 		memcpy(e.e_ident, ELFMAG, SELFMAG);
 		e.e_ident[EI_CLASS] = ELFCLASS64;
@@ -446,9 +445,8 @@ int elf_build(const struct elf_spec *spec, struct elf_image *ret)
 	for (unsigned i = 0; i < spec->n_segs; i++) {
 		const struct elf_seg *s = &spec->segs[i];
 
-		put_phdr(b, is32, phoff + i * phentsize, s->type ? s->type : PT_LOAD,
-			 PF_R | PF_X, seg_off[i], s->paddr, s->filesz,
-			 s->memsz ? s->memsz : s->filesz);
+		put_phdr(b, is32, phoff + i * phentsize, s->type ? s->type : PT_LOAD, PF_R | PF_X,
+			 seg_off[i], s->paddr, s->filesz, s->memsz ? s->memsz : s->filesz);
 		if (s->data && s->filesz)
 			memcpy(b + seg_off[i], s->data, s->filesz);
 	}
@@ -482,11 +480,11 @@ int elf_build(const struct elf_spec *spec, struct elf_image *ret)
 		}
 		if (spec->rsc != ELF_RSC_NONE)
 			put_shdr(b, is32, shoff + idx++ * shentsize, name_rsc,
-				 spec->rsc == ELF_RSC_NOBITS ? SHT_NOBITS : SHT_PROGBITS,
-				 SHF_ALLOC, 0, rsc_off, rsc_size, 8);
+				 spec->rsc == ELF_RSC_NOBITS ? SHT_NOBITS : SHT_PROGBITS, SHF_ALLOC,
+				 0, rsc_off, rsc_size, 8);
 		if (note && spec->build_id_in_section)
-			put_shdr(b, is32, shoff + idx++ * shentsize, name_note, SHT_NOTE,
-				 SHF_ALLOC, 0, note_off, note_size, 4);
+			put_shdr(b, is32, shoff + idx++ * shentsize, name_note, SHT_NOTE, SHF_ALLOC,
+				 0, note_off, note_size, 4);
 		memcpy(b + strtab_off, strtab, strtab_len);
 		put_shdr(b, is32, shoff + idx * shentsize, name_shstrtab, SHT_STRTAB, 0, 0,
 			 strtab_off, strtab_len, 1);

@@ -26,28 +26,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ELF_BUILDER_MAX_SEGS 8
+#define ELF_BUILDER_MAX_SEGS	  8
 #define ELF_BUILDER_MAX_OVERRIDES 8
 
 struct elf_seg {
-	uint32_t type;          /* 0 means PT_LOAD */
-	uint64_t paddr;         /* p_vaddr too */
-	const void *data;       /* filesz bytes, or NULL for zeroes */
+	uint32_t type;	  /* 0 means PT_LOAD */
+	uint64_t paddr;	  /* p_vaddr too */
+	const void *data; /* filesz bytes, or NULL for zeroes */
 	uint64_t filesz;
-	uint64_t memsz;         /* 0 means filesz */
+	uint64_t memsz; /* 0 means filesz */
 };
 
 enum elf_rsc {
 	ELF_RSC_NONE,
-	ELF_RSC_VALID,          /* ver 1, num 0, reserved 0 */
-	ELF_RSC_VALID_ONE,      /* ver 1, num 1, one vendor resource header */
-	ELF_RSC_VER2,           /* ver 2 */
-	ELF_RSC_RESERVED,       /* reserved[1] != 0 */
-	ELF_RSC_NUM_TOO_LARGE,  /* num 1 in a 16-byte table: no room for offset[0] */
-	ELF_RSC_NUM_HUGE,       /* num 0x40000000: num * 4 wraps to 0 in 32 bits */
-	ELF_RSC_BAD_OFFSET,     /* num 1, offset[0] past the table */
-	ELF_RSC_SHORT,          /* 8 bytes: shorter than the header */
-	ELF_RSC_NOBITS,         /* valid bytes, but SHT_NOBITS */
+	ELF_RSC_VALID,	       /* ver 1, num 0, reserved 0 */
+	ELF_RSC_VALID_ONE,     /* ver 1, num 1, one vendor resource header */
+	ELF_RSC_VER2,	       /* ver 2 */
+	ELF_RSC_RESERVED,      /* reserved[1] != 0 */
+	ELF_RSC_NUM_TOO_LARGE, /* num 1 in a 16-byte table: no room for offset[0] */
+	ELF_RSC_NUM_HUGE,      /* num 0x40000000: num * 4 wraps to 0 in 32 bits */
+	ELF_RSC_BAD_OFFSET,    /* num 1, offset[0] past the table */
+	ELF_RSC_SHORT,	       /* 8 bytes: shorter than the header */
+	ELF_RSC_NOBITS,	       /* valid bytes, but SHT_NOBITS */
 };
 
 enum elf_field {
@@ -88,19 +88,19 @@ struct elf_override {
 };
 
 struct elf_spec {
-	int elf_class;                  /* 32 or 64 */
+	int elf_class; /* 32 or 64 */
 	uint16_t machine;
 	uint64_t entry;
 	struct elf_seg segs[ELF_BUILDER_MAX_SEGS];
 	unsigned n_segs;
 
-	const uint8_t *build_id;        /* GNU build-id descriptor, or NULL */
+	const uint8_t *build_id; /* GNU build-id descriptor, or NULL */
 	size_t build_id_len;
-	bool build_id_in_phdr;          /* a PT_NOTE covering the note */
-	bool build_id_in_section;       /* a .note.gnu.build-id section */
+	bool build_id_in_phdr;	  /* a PT_NOTE covering the note */
+	bool build_id_in_section; /* a .note.gnu.build-id section */
 
-	bool text_section;              /* a .text section */
-	enum elf_rsc rsc;               /* a .resource_table section */
+	bool text_section; /* a .text section */
+	enum elf_rsc rsc;  /* a .resource_table section */
 
 	struct elf_override overrides[ELF_BUILDER_MAX_OVERRIDES];
 	unsigned n_overrides;
@@ -109,8 +109,8 @@ struct elf_spec {
 struct elf_image {
 	uint8_t *data;
 	size_t size;
-	int elf_class;                  /* as built */
-	uint64_t phoff, shoff;          /* as built: where overrides find the tables */
+	int elf_class;	       /* as built */
+	uint64_t phoff, shoff; /* as built: where overrides find the tables */
 	unsigned phnum, shnum;
 };
 
@@ -129,12 +129,11 @@ enum elf_section {
 void elf_spec_init(struct elf_spec *spec, int elf_class);
 
 /** elf_spec_add_seg() - append a PT_LOAD; returns its program header index */
-unsigned elf_spec_add_seg(struct elf_spec *spec, uint64_t paddr, const void *data,
-			  uint64_t filesz, uint64_t memsz);
+unsigned elf_spec_add_seg(struct elf_spec *spec, uint64_t paddr, const void *data, uint64_t filesz,
+			  uint64_t memsz);
 
 /** elf_spec_override() - append a raw patch applied after building */
-void elf_spec_override(struct elf_spec *spec, enum elf_field field, unsigned index,
-		       uint64_t value);
+void elf_spec_override(struct elf_spec *spec, enum elf_field field, unsigned index, uint64_t value);
 
 /**
  * elf_builder_section_index() - the section header index of a section in

@@ -20,9 +20,9 @@
 #include "rproc/firmware.h"
 #include "test-util.h"
 
-#define RELEASE "6.1.0-rproc-test"
+#define RELEASE	      "6.1.0-rproc-test"
 #define FW_CLASS_PATH "/sys/module/firmware_class/parameters/path"
-#define OSRELEASE "/proc/sys/kernel/osrelease"
+#define OSRELEASE     "/proc/sys/kernel/osrelease"
 
 struct fixture {
 	char *root;
@@ -97,12 +97,9 @@ static void test_search_path_default(void **state)
 static void test_search_path_custom(void **state)
 {
 	static const char *const expected[] = {
-		"/opt/firmware",
-		"/lib/firmware/updates/" RELEASE,
-		"/lib/firmware/updates",
-		"/lib/firmware/" RELEASE,
-		"/lib/firmware",
-		NULL,
+		"/opt/firmware",	 "/lib/firmware/updates/" RELEASE,
+		"/lib/firmware/updates", "/lib/firmware/" RELEASE,
+		"/lib/firmware",	 NULL,
 	};
 	struct fixture *f = *state;
 
@@ -276,7 +273,7 @@ static void test_name_is_valid(void **state)
 {
 	char name[RPROC_FIRMWARE_NAME_MAX + 2];
 
-	(void)state;
+	(void) state;
 	assert_true(rproc_firmware_name_is_valid("rproc-m4-fw"));
 	assert_true(rproc_firmware_name_is_valid("qcom/adsp.mbn"));
 	assert_true(rproc_firmware_name_is_valid("a/b/c.elf"));
@@ -394,8 +391,7 @@ static void test_validate_end_to_end_refusals(void **state)
 	assert_int_equal(test_mkdir(f->root, "/lib/firmware/dir.elf"), 0);
 	assert_int_equal(rproc_firmware_validate(f->ctx, "dir.elf", NULL, NULL, &path), -EISDIR);
 	assert_null(path);
-	assert_int_equal(rproc_firmware_validate(f->ctx, "../dsp.elf", NULL, NULL, &path),
-			 -EINVAL);
+	assert_int_equal(rproc_firmware_validate(f->ctx, "../dsp.elf", NULL, NULL, &path), -EINVAL);
 	assert_null(path);
 }
 

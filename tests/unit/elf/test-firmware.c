@@ -73,7 +73,7 @@ static uint64_t section_index(const struct elf_spec *spec, enum elf_section sec)
 	int i = elf_builder_section_index(spec, sec);
 
 	assert_true(i > 0);
-	return (uint64_t)i;
+	return (uint64_t) i;
 }
 
 /* Build spec with one override and validate it with no expectations. */
@@ -101,7 +101,7 @@ static void test_valid_32(void **state)
 	struct elf_spec spec;
 	struct elf_image img;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(elf_build(&spec, &img), 0);
 	memset(&info, 0xaa, sizeof(info));
@@ -128,7 +128,7 @@ static void test_valid_64(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 64);
 	/* addresses above 4 GiB: the 64-bit fields must be read whole */
 	spec.entry = UINT64_C(0x1000001000);
@@ -153,7 +153,7 @@ static void test_valid_minimal(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* no sections at all: valid, but no resource table and no build-id */
 	elf_spec_init(&spec, 32);
 	assert_int_equal(validate_spec(&spec, NULL, &info), 0);
@@ -170,7 +170,7 @@ static void test_valid_without_resource_table(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 64);
 	spec.rsc = ELF_RSC_NONE;
 	assert_int_equal(validate_spec(&spec, &expect_any, &info), 0);
@@ -183,7 +183,7 @@ static void test_valid_resource_table_with_entry(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* the one resource header ends exactly at the end of the table */
 	spec_full(&spec, 32);
 	spec.rsc = ELF_RSC_VALID_ONE;
@@ -196,7 +196,7 @@ static void test_build_id_from_phdr(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* a PT_NOTE and no section headers at all */
 	elf_spec_init(&spec, 64);
 	spec.build_id = elf_test_build_id;
@@ -215,7 +215,7 @@ static void test_build_id_from_section(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* a .note.gnu.build-id section and no PT_NOTE */
 	elf_spec_init(&spec, 32);
 	spec.build_id = id;
@@ -233,9 +233,9 @@ static void test_build_id_too_long(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	for (size_t i = 0; i < sizeof(id); i++)
-		id[i] = (uint8_t)i;
+		id[i] = (uint8_t) i;
 
 	/* RPROC_FW_BUILD_ID_MAX bytes are kept ... */
 	elf_spec_init(&spec, 64);
@@ -258,7 +258,7 @@ static void test_info_may_be_null(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_spec(&spec, NULL, NULL), 0);
 	elf_spec_override(&spec, ELF_F_PHNUM, 0, 0);
@@ -273,7 +273,7 @@ static void test_expectations_met(void **state)
 	struct rproc_fw_expect e64 = { RPROC_FW_FORMAT_ELF, 64, EM_AARCH64 };
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_spec(&spec, &e32, NULL), 0);
 	spec_full(&spec, 64);
@@ -286,7 +286,7 @@ static void test_class_mismatch(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 64);
 	assert_int_equal(validate_spec(&spec, &expect, &info), RPROC_FW_E_CLASS_MISMATCH);
 	assert_int_equal(info.elf_class, 64);
@@ -303,7 +303,7 @@ static void test_machine_mismatch(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_spec(&spec, &expect, &info), RPROC_FW_E_MACHINE_MISMATCH);
 	assert_int_equal(info.machine, EM_ARM);
@@ -323,7 +323,7 @@ static void test_machine_mismatch(void **state)
 
 static void test_machine_names(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_elf_machine_from_string("ARM"), EM_ARM);
 	assert_int_equal(rproc_elf_machine_from_string("arm"), EM_ARM);
 	assert_int_equal(rproc_elf_machine_from_string("aarch64"), EM_AARCH64);
@@ -362,7 +362,7 @@ static void test_empty(void **state)
 	static const uint8_t one[1] = { 0 };
 	struct rproc_fw_info info;
 
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_firmware_validate_buffer(NULL, 0, NULL, &info), RPROC_FW_E_EMPTY);
 	assert_int_equal(info.size, 0);
 	assert_int_equal(rproc_firmware_validate_buffer(one, 0, &expect_any, NULL),
@@ -375,32 +375,40 @@ static void test_not_elf(void **state)
 	static const char text[] = "#!/bin/sh\necho this is not firmware\n";
 	static const uint8_t bad_magic[64] = { 0x7f, 'E', 'L', 'G', ELFCLASS32, ELFDATA2LSB, 1 };
 
-	(void)state;
+	(void) state;
 	assert_int_equal(validate_bytes(text, sizeof(text) - 1, NULL, NULL), RPROC_FW_E_NOT_ELF);
 	assert_int_equal(validate_bytes(bad_magic, sizeof(bad_magic), NULL, NULL),
 			 RPROC_FW_E_NOT_ELF);
-	assert_int_equal(validate_bytes("\x7f" "EX", 3, NULL, NULL), RPROC_FW_E_NOT_ELF);
+	assert_int_equal(validate_bytes("\x7f"
+					"EX",
+					3, NULL, NULL),
+			 RPROC_FW_E_NOT_ELF);
 	assert_int_equal(validate_bytes("M", 1, NULL, NULL), RPROC_FW_E_NOT_ELF);
 }
 
 static void test_magic_prefix_is_truncated(void **state)
 {
-	(void)state;
+	(void) state;
 	/* the start of an ELF magic, cut short: truncated, not "not an ELF" */
 	assert_int_equal(validate_bytes("\x7f", 1, NULL, NULL), RPROC_FW_E_TRUNCATED);
-	assert_int_equal(validate_bytes("\x7f" "EL", 3, NULL, NULL), RPROC_FW_E_TRUNCATED);
-	assert_int_equal(validate_bytes("\x7f" "ELF", 4, NULL, NULL), RPROC_FW_E_TRUNCATED);
+	assert_int_equal(validate_bytes("\x7f"
+					"EL",
+					3, NULL, NULL),
+			 RPROC_FW_E_TRUNCATED);
+	assert_int_equal(validate_bytes("\x7f"
+					"ELF",
+					4, NULL, NULL),
+			 RPROC_FW_E_TRUNCATED);
 }
 
 static void test_truncated_header(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* e_ident complete, the rest of the header not */
 	spec_full(&spec, 32);
-	assert_int_equal(validate_with(&spec, ELF_F_TRUNCATE, 0, EI_NIDENT),
-			 RPROC_FW_E_TRUNCATED);
+	assert_int_equal(validate_with(&spec, ELF_F_TRUNCATE, 0, EI_NIDENT), RPROC_FW_E_TRUNCATED);
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_TRUNCATE, 0, sizeof(Elf32_Ehdr) - 1),
 			 RPROC_FW_E_TRUNCATED);
@@ -417,7 +425,7 @@ static void test_bad_class(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_EI_CLASS, 0, ELFCLASSNONE),
 			 RPROC_FW_E_BAD_CLASS);
@@ -433,7 +441,7 @@ static void test_big_endian(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_EI_DATA, 0, ELFDATA2MSB),
 			 RPROC_FW_E_BAD_ENDIAN);
@@ -446,7 +454,7 @@ static void test_bad_version(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_EI_VERSION, 0, EV_NONE),
 			 RPROC_FW_E_BAD_VERSION);
@@ -458,7 +466,7 @@ static void test_bad_header_sizes(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_EHSIZE, 0, sizeof(Elf64_Ehdr)),
 			 RPROC_FW_E_BAD_HEADER_SIZE);
@@ -485,7 +493,7 @@ static void test_no_program_headers(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_PHNUM, 0, 0), RPROC_FW_E_NO_PHDRS);
 	spec_full(&spec, 64);
@@ -497,14 +505,13 @@ static void test_phnum_0xffff(void **state)
 	struct elf_image img;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* the image that oopses 6.1 and 6.12 in rproc_elf_load_segments */
 	elf_spec_init(&spec, 32);
 	elf_spec_override(&spec, ELF_F_PHNUM, 0, 0xffff);
 	assert_int_equal(elf_build(&spec, &img), 0);
 	assert_true(img.size < 512);
-	assert_int_equal(validate_bytes(img.data, img.size, NULL, NULL),
-			 RPROC_FW_E_PHDRS_OUTSIDE);
+	assert_int_equal(validate_bytes(img.data, img.size, NULL, NULL), RPROC_FW_E_PHDRS_OUTSIDE);
 	elf_image_free(&img);
 
 	spec_full(&spec, 64);
@@ -539,7 +546,7 @@ static void test_phdrs_end_at_eof(void **state)
 	struct elf_image img;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	for (int c = 32; c <= 64; c += 32) {
 		elf_spec_init(&spec, c);
 		assert_int_equal(elf_build(&spec, &img), 0);
@@ -561,7 +568,7 @@ static void test_phoff_past_end(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_PHOFF, 0, 0x100000), RPROC_FW_E_PHDRS_OUTSIDE);
 	spec_full(&spec, 64);
@@ -572,7 +579,7 @@ static void test_phoff_overflow(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* e_phoff + e_phnum * e_phentsize wraps around in 64 bits */
 	spec_full(&spec, 64);
 	assert_int_equal(validate_with(&spec, ELF_F_PHOFF, 0, UINT64_MAX - 8),
@@ -591,7 +598,7 @@ static void test_shnum_huge(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* oopses 6.1 in find_table */
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_SHNUM, 0, 0xff00), RPROC_FW_E_SHDRS_OUTSIDE);
@@ -599,16 +606,16 @@ static void test_shnum_huge(void **state)
 	assert_int_equal(validate_with(&spec, ELF_F_SHNUM, 0, 0xffff), RPROC_FW_E_SHDRS_OUTSIDE);
 	/* even one section too many: the table ends the file */
 	spec_full(&spec, 64);
-	assert_int_equal(validate_with(&spec, ELF_F_SHNUM, 0,
-				       section_index(&spec, ELF_SEC_SHSTRTAB) + 2),
-			 RPROC_FW_E_SHDRS_OUTSIDE);
+	assert_int_equal(
+		validate_with(&spec, ELF_F_SHNUM, 0, section_index(&spec, ELF_SEC_SHSTRTAB) + 2),
+		RPROC_FW_E_SHDRS_OUTSIDE);
 }
 
 static void test_shoff_outside(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_SHOFF, 0, 0x100000), RPROC_FW_E_SHDRS_OUTSIDE);
 	spec_full(&spec, 64);
@@ -620,12 +627,12 @@ static void test_shstrndx_out_of_range(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* e_shstrndx == e_shnum */
 	spec_full(&spec, 32);
-	assert_int_equal(validate_with(&spec, ELF_F_SHSTRNDX, 0,
-				       section_index(&spec, ELF_SEC_SHSTRTAB) + 1),
-			 RPROC_FW_E_BAD_SECTIONS);
+	assert_int_equal(
+		validate_with(&spec, ELF_F_SHSTRNDX, 0, section_index(&spec, ELF_SEC_SHSTRTAB) + 1),
+		RPROC_FW_E_BAD_SECTIONS);
 	spec_full(&spec, 64);
 	assert_int_equal(validate_with(&spec, ELF_F_SHSTRNDX, 0, SHN_XINDEX),
 			 RPROC_FW_E_BAD_SECTIONS);
@@ -643,7 +650,7 @@ static void test_shstrndx_undef(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/*
 	 * No section names: valid, but no resource table can be found (nor could
 	 * the kernel); the build-id note is found by its section type.
@@ -660,7 +667,7 @@ static void test_section0_is_checked(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/*
 	 * The kernel's find_table() looks at every section from index 0, and
 	 * takes section 0's sh_offset as the name table when e_shstrndx is 0;
@@ -688,7 +695,7 @@ static void test_shnum_zero_with_shoff(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* extended section numbering, which the kernel does not know */
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_SHNUM, 0, 0), RPROC_FW_E_BAD_SECTIONS);
@@ -701,9 +708,9 @@ static void test_section_outside(void **state)
 	struct elf_spec spec;
 	unsigned text;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
-	text = (unsigned)section_index(&spec, ELF_SEC_TEXT);
+	text = (unsigned) section_index(&spec, ELF_SEC_TEXT);
 	assert_int_equal(validate_with(&spec, ELF_F_SH_OFFSET, text, 0x100000),
 			 RPROC_FW_E_BAD_SECTIONS);
 	spec_full(&spec, 32);
@@ -718,13 +725,11 @@ static void test_section_outside(void **state)
 	/* the resource table's bytes are checked before they are read */
 	spec_full(&spec, 64);
 	assert_int_equal(validate_with(&spec, ELF_F_SH_SIZE,
-				       (unsigned)section_index(&spec, ELF_SEC_RSC),
-				       0x100000),
+				       (unsigned) section_index(&spec, ELF_SEC_RSC), 0x100000),
 			 RPROC_FW_E_BAD_SECTIONS);
 	spec_full(&spec, 64);
 	assert_int_equal(validate_with(&spec, ELF_F_SH_OFFSET,
-				       (unsigned)section_index(&spec, ELF_SEC_SHSTRTAB),
-				       0x100000),
+				       (unsigned) section_index(&spec, ELF_SEC_SHSTRTAB), 0x100000),
 			 RPROC_FW_E_BAD_SECTIONS);
 }
 
@@ -733,10 +738,10 @@ static void test_nobits_section_may_lie_outside(void **state)
 	struct elf_spec spec;
 	unsigned text;
 
-	(void)state;
+	(void) state;
 	/* SHT_NOBITS (.bss) has no file contents: its offset does not matter */
 	spec_full(&spec, 32);
-	text = (unsigned)section_index(&spec, ELF_SEC_TEXT);
+	text = (unsigned) section_index(&spec, ELF_SEC_TEXT);
 	elf_spec_override(&spec, ELF_F_SH_TYPE, text, SHT_NOBITS);
 	assert_int_equal(validate_with(&spec, ELF_F_SH_OFFSET, text, 0x100000), 0);
 }
@@ -745,11 +750,10 @@ static void test_section_name_outside_strtab(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_SH_NAME,
-				       (unsigned)section_index(&spec, ELF_SEC_TEXT),
-				       0x10000),
+				       (unsigned) section_index(&spec, ELF_SEC_TEXT), 0x10000),
 			 RPROC_FW_E_BAD_SECTIONS);
 }
 
@@ -768,7 +772,7 @@ static void test_segment_end_at_eof(void **state)
 	struct elf_image img;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	for (int c = 32; c <= 64; c += 32) {
 		spec_segment_last(&spec, c);
 		assert_int_equal(elf_build(&spec, &img), 0);
@@ -786,7 +790,7 @@ static void test_segment_past_eof(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_segment_last(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_P_OFFSET, 0, 0x10000),
 			 RPROC_FW_E_SEGMENT_OUTSIDE);
@@ -802,7 +806,7 @@ static void test_segment_offset_overflow(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* p_offset + p_filesz wraps around */
 	spec_segment_last(&spec, 64);
 	assert_int_equal(validate_with(&spec, ELF_F_P_OFFSET, 0, UINT64_MAX - 4),
@@ -821,7 +825,7 @@ static void test_segment_filesz_exceeds_memsz(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_P_MEMSZ, 0, 15), RPROC_FW_E_SEGMENT_SIZE);
 	spec_full(&spec, 64);
@@ -833,7 +837,7 @@ static void test_segment_memsz_enormous(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* 4 GiB - 1 at 0x1000 does not fit a 32-bit address space */
 	spec_full(&spec, 32);
 	assert_int_equal(validate_with(&spec, ELF_F_P_MEMSZ, 0, UINT32_MAX),
@@ -858,7 +862,7 @@ static void test_segments_overlap(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	elf_spec_init(&spec, 32);
 	spec.segs[0].memsz = 0x100;
 	elf_spec_add_seg(&spec, 0x10ff, NULL, 0, 0x100);
@@ -882,7 +886,7 @@ static void test_segments_adjacent(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* given in descending address order */
 	elf_spec_init(&spec, 32);
 	spec.segs[0].paddr = 0x1100;
@@ -902,7 +906,7 @@ static void test_no_loadable_segment(void **state)
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	/* only a PT_NOTE: both kernels "run" this */
 	spec_full(&spec, 32);
 	spec.n_segs = 0;
@@ -920,18 +924,18 @@ static void test_no_loadable_segment(void **state)
 static void test_bad_resource_table(void **state)
 {
 	static const enum elf_rsc bad[] = {
-		ELF_RSC_VER2, ELF_RSC_RESERVED, ELF_RSC_NUM_TOO_LARGE, ELF_RSC_NUM_HUGE,
-		ELF_RSC_BAD_OFFSET, ELF_RSC_SHORT, ELF_RSC_NOBITS,
+		ELF_RSC_VER2,	    ELF_RSC_RESERVED, ELF_RSC_NUM_TOO_LARGE, ELF_RSC_NUM_HUGE,
+		ELF_RSC_BAD_OFFSET, ELF_RSC_SHORT,    ELF_RSC_NOBITS,
 	};
 	struct rproc_fw_info info;
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	for (int c = 32; c <= 64; c += 32)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			spec_full(&spec, c);
 			spec.rsc = bad[i];
-			print_message("class %d, resource table variant %d\n", c, (int)bad[i]);
+			print_message("class %d, resource table variant %d\n", c, (int) bad[i]);
 			assert_int_equal(validate_spec(&spec, &expect_any, &info),
 					 RPROC_FW_E_BAD_RSC_TABLE);
 			assert_false(info.has_resource_table);
@@ -960,7 +964,7 @@ static void test_truncated_everywhere(void **state)
 {
 	struct elf_spec spec;
 
-	(void)state;
+	(void) state;
 	for (int c = 32; c <= 64; c += 32) {
 		spec_full(&spec, c);
 		check_every_truncation(&spec);
@@ -1033,7 +1037,7 @@ static void test_path_valid(void **state)
 	assert_int_equal(info.dev, st.st_dev);
 	assert_int_equal(info.ino, st.st_ino);
 	assert_int_equal(info.mtime_nsec,
-			 (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+			 (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
 
 	fd = open(f->path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
@@ -1172,7 +1176,7 @@ static void test_error_names(void **state)
 		[RPROC_FW_E_BAD_RSC_TABLE] = "bad-resource-table",
 	};
 
-	(void)state;
+	(void) state;
 	for (int code = 0; code < _RPROC_FW_E_MAX; code++) {
 		const char *name = rproc_fw_error_to_string(code);
 		const char *text = rproc_fw_error_describe(code);
@@ -1197,7 +1201,7 @@ static void test_error_names(void **state)
 
 static void test_format_names(void **state)
 {
-	(void)state;
+	(void) state;
 	assert_int_equal(rproc_fw_format_from_string("elf"), RPROC_FW_FORMAT_ELF);
 	assert_int_equal(rproc_fw_format_from_string("opaque"), RPROC_FW_FORMAT_OPAQUE);
 	assert_int_equal(rproc_fw_format_from_string("ELF"), RPROC_FW_FORMAT_INVALID);
