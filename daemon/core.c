@@ -952,10 +952,14 @@ static void core_handle_crash(struct core *c)
 
 void core_poll(struct core *c)
 {
-	enum rproc_state old = c->state;
+	enum rproc_state old = c->state, now_state;
 
-	if (c->removed || !core_read_kernel(c))
+	if (c->removed)
 		return;
+	/* The tick reads one attribute per core; the others only when the state moved. */
+	if (rproc_device_read_state(c->dev, &now_state) < 0 || now_state == old)
+		return;
+	core_read_kernel(c);
 
 	if (c->state == RPROC_STATE_CRASHED)
 		core_handle_crash(c);

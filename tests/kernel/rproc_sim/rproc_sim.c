@@ -29,7 +29,7 @@
 
 #include "remoteproc_internal.h"
 
-#define SIM_MAX 16
+#define SIM_MAX 64
 #define SIM_DEFAULT_MEM_SIZE 0x100000UL
 
 static char *names[SIM_MAX] = { "sim0" };
