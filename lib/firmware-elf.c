@@ -53,44 +53,35 @@ static int parse_ehdr(const uint8_t *b, size_t size, struct ehdr *h)
 	if (size < EI_NIDENT)
 		return RPROC_FW_E_TRUNCATED;
 
-	if (b[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr e;
+/* Both classes have the same fields at different widths; read them little-endian. */
+#define READ_EHDR(type, bits)                          \
+	do {                                           \
+		type e;                                \
+                                                       \
+		if (size < sizeof(e))                  \
+			return RPROC_FW_E_TRUNCATED;   \
+		memcpy(&e, b, sizeof(e));              \
+		h->class = bits;                       \
+		h->machine = le16toh(e.e_machine);     \
+		h->version = le32toh(e.e_version);     \
+		h->entry = le##bits##toh(e.e_entry);   \
+		h->phoff = le##bits##toh(e.e_phoff);   \
+		h->shoff = le##bits##toh(e.e_shoff);   \
+		h->ehsize = le16toh(e.e_ehsize);       \
+		h->phentsize = le16toh(e.e_phentsize); \
+		h->phnum = le16toh(e.e_phnum);         \
+		h->shentsize = le16toh(e.e_shentsize); \
+		h->shnum = le16toh(e.e_shnum);         \
+		h->shstrndx = le16toh(e.e_shstrndx);   \
+	} while (0)
 
-		if (size < sizeof(e))
-			return RPROC_FW_E_TRUNCATED;
-		memcpy(&e, b, sizeof(e));
-		h->class = 32;
-		h->machine = le16toh(e.e_machine);
-		h->version = le32toh(e.e_version);
-		h->entry = le32toh(e.e_entry);
-		h->phoff = le32toh(e.e_phoff);
-		h->shoff = le32toh(e.e_shoff);
-		h->ehsize = le16toh(e.e_ehsize);
-		h->phentsize = le16toh(e.e_phentsize);
-		h->phnum = le16toh(e.e_phnum);
-		h->shentsize = le16toh(e.e_shentsize);
-		h->shnum = le16toh(e.e_shnum);
-		h->shstrndx = le16toh(e.e_shstrndx);
-	} else if (b[EI_CLASS] == ELFCLASS64) {
-		Elf64_Ehdr e;
-
-		if (size < sizeof(e))
-			return RPROC_FW_E_TRUNCATED;
-		memcpy(&e, b, sizeof(e));
-		h->class = 64;
-		h->machine = le16toh(e.e_machine);
-		h->version = le32toh(e.e_version);
-		h->entry = le64toh(e.e_entry);
-		h->phoff = le64toh(e.e_phoff);
-		h->shoff = le64toh(e.e_shoff);
-		h->ehsize = le16toh(e.e_ehsize);
-		h->phentsize = le16toh(e.e_phentsize);
-		h->phnum = le16toh(e.e_phnum);
-		h->shentsize = le16toh(e.e_shentsize);
-		h->shnum = le16toh(e.e_shnum);
-		h->shstrndx = le16toh(e.e_shstrndx);
-	} else
+	if (b[EI_CLASS] == ELFCLASS32)
+		READ_EHDR(Elf32_Ehdr, 32);
+	else if (b[EI_CLASS] == ELFCLASS64)
+		READ_EHDR(Elf64_Ehdr, 64);
+	else
 		return RPROC_FW_E_BAD_CLASS;
+#undef READ_EHDR
 
 	if (b[EI_DATA] != ELFDATA2LSB)
 		return RPROC_FW_E_BAD_ENDIAN;

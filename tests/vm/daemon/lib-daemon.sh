@@ -133,6 +133,17 @@ prop() {
 	busctl get-property org.rprocd1 "$path" org.rprocd1.Core "$2" | sed -E 's/^[a-z]+ //; s/^"(.*)"$/\1/'
 }
 
+# wait_prop CORE PROPERTY VALUE [TIMEOUT_S] - poll a property through busctl
+wait_prop() {
+	local i v
+	for ((i = 0; i < ${4:-10} * 4; i++)); do
+		v=$(prop "$1" "$2" 2>/dev/null) || true
+		[[ "$v" == "$3" ]] && return 0
+		sleep 0.25
+	done
+	_assert_fail "$1 $2 is '$v', not '$3' after ${4:-10} s"
+}
+
 # core_call CORE METHOD [SIGNATURE ARGS...] - call a method; prints the error name on failure
 core_call() {
 	local core=$1 method=$2 path out

@@ -7,17 +7,6 @@
 # OnExit= at SIGTERM.
 . "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
 
-# wait_prop CORE PROPERTY VALUE [TIMEOUT_S] - poll a property through busctl
-wait_prop() {
-	local i v
-	for ((i = 0; i < ${4:-10} * 4; i++)); do
-		v=$(prop "$1" "$2" 2>/dev/null) || true
-		[[ "$v" == "$3" ]] && return 0
-		sleep 0.25
-	done
-	_assert_fail "$1 $2 is '$v', not '$3' after ${4:-10} s"
-}
-
 test_hotplug() {
 	local out
 	sim_load names=m4

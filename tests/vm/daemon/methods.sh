@@ -258,7 +258,29 @@ test_properties_changed_signal() {
 	assert_contains "$(cat "$mon")" "State=offline" "the State change was signalled"
 }
 
-for t in test_start_stop_restart test_attach_detach test_invalid_state_errors test_kernel_error \
+test_shutdown_waits_and_refuses() {
+	local pid
+	sim_load names=m4 boot_ms=4000
+	fw_install fw64 m4.elf
+	core_conf m4 "[Core]
+Firmware=m4.elf
+Start=no
+OnExit=leave"
+	rprocd_up
+	busctl --expect-reply=no call org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core Start
+	sleep 0.5
+	pid=$(cat /run/rprocd-test.pid)
+	kill -TERM "$pid"
+	sleep 0.3
+	assert_eq "$(dbus_error m4 Stop)" org.rprocd1.Error.ShuttingDown "a call during shutdown"
+	# The boot in flight is not cut short: rprocd exits after the kernel answered.
+	assert_success alive "$pid"
+	rprocd_kill TERM
+	assert_state 0 running
+	assert_contains "$(rprocd_log)" "booted m4.elf" "the boot finished and was reported"
+}
+
+for t in test_shutdown_waits_and_refuses test_start_stop_restart test_attach_detach test_invalid_state_errors test_kernel_error \
 	test_set_firmware test_kernel_refuses_image test_unmanaged_and_unknown \
 	test_unprivileged_caller test_admin_group test_rprocctl_json_and_text \
 	test_introspection_and_object_manager test_properties_changed_signal; do

@@ -9,16 +9,6 @@
 
 DUMPS=/var/lib/rprocd/coredump
 
-wait_prop() {
-	local i v
-	for ((i = 0; i < ${4:-10} * 4; i++)); do
-		v=$(prop "$1" "$2" 2>/dev/null) || true
-		[[ "$v" == "$3" ]] && return 0
-		sleep 0.25
-	done
-	_assert_fail "$1 $2 is '$v', not '$3' after ${4:-10} s"
-}
-
 # wait_dumps N - N dump files of m4
 wait_dumps() {
 	local i n
