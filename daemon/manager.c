@@ -459,8 +459,9 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 
 	(void) s;
 	(void) usec;
+	/* A core with a write in flight is read back by its worker. */
 	for (size_t i = 0; i < m->n_cores; i++)
-		if (core_state_can_change(m->cores[i]->state))
+		if (core_state_can_change(m->cores[i]->state) && !m->cores[i]->running)
 			core_poll(m->cores[i]);
 	manager_arm_poll(m);
 	return 0;

@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# 100 clients at once on the same cores: calls on one core are serialised,
+# every caller gets exactly one reply, nothing deadlocks, the daemon's view
+# stays the kernel's, and its memory returns to the baseline.
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
+
+rss_kib() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$(cat /run/rprocd-test.pid)/status"
+}
+
+test_hundred_clients() {
+	local out base after i
+	sim_load names=a,b boot_ms=20
+	fw_install fw64 fw.elf
+	core_conf a "[Core]
+Firmware=fw.elf"
+	core_conf b "[Core]
+Firmware=fw.elf"
+	rprocd_up
+	# A first round warms up allocations; the second must not grow the daemon.
+	out=$(/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/flood.py" 100 a b) ||
+		_assert_fail "a client got no reply or two: $out"
+	sleep 1
+	base=$(rss_kib)
+	out=$(/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/flood.py" 100 a b) ||
+		_assert_fail "a client got no reply or two: $out"
+	assert_eq "$(grep -c '"replies": \["ok"\]' <<<"$out")" 100 "every call answered ok"
+	sleep 1
+	after=$(rss_kib)
+	log "rprocd RSS: $base KiB after the first flood, $after KiB after the second"
+	((after <= base + 256)) || _assert_fail "RSS grew from $base to $after KiB"
+	for i in 0 1; do
+		assert_eq "$(prop "$( ((i == 0)) && echo a || echo b)" Busy)" false "core $i idle"
+		assert_eq "$(prop "$( ((i == 0)) && echo a || echo b)" State)" "$(rproc_state "$i")" \
+			"core $i: reported state is the kernel's"
+	done
+	# Still answering, and every kernel start was matched by a stop or is still up.
+	assert_eq "$(dbus_error a Start)" ok "Start after the flood"
+	assert_state 0 running
+	sim_counters 0
+	assert_eq "$((cnt_start - cnt_stop))" 1 "starts and stops of a balance"
+}
+
+daemon_reset
+test_case test_hundred_clients test_hundred_clients
+daemon_reset
+test_summary
