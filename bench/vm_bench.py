@@ -26,6 +26,7 @@ REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 CRASHES = int(os.environ.get("BENCH_CRASHES", "100"))
 IDLE_S = int(os.environ.get("BENCH_IDLE_SECONDS", "60"))
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "1,8,32").split(",")]
+PARTS = os.environ.get("BENCH_PARTS", "boot,crash,idle").split(",")
 
 
 def sh(cmd, check=True):
@@ -295,6 +296,15 @@ def main():
     print(f"Kernel {os.uname().release}, QEMU TCG guest, {os.cpu_count()} vCPU; "
           f"{REPEAT} runs per boot figure (median), {CRASHES} crashes, {IDLE_S} s idle windows.\n")
 
+    if "boot" in PARTS:
+        boot_table()
+    if "crash" in PARTS:
+        crash_table()
+    if "idle" in PARTS:
+        idle_table()
+
+
+def boot_table():
     print("### Boot N offline cores (ms, median)\n")
     print("| N | boot D | rprocd (start → READY=1) | shell loop | kernel auto_boot | insmod alone | "
           "rprocd / shell | rprocd − shell per core | rprocd / D |")
@@ -308,6 +318,9 @@ def main():
                   f"{r['insmod']:.0f} | {r['rprocd'] / r['shell']:.2f} | {per_core:+.1f} | {ratio_d} |",
                   flush=True)
 
+
+
+def crash_table():
     print("\n### Crash to PropertiesChanged at a D-Bus client (ms; poll interval 500 ms)\n")
     print("| OnCrash= | signal | crashes seen | median | p99 | max |")
     print("|---|---|---|---|---|---|")
@@ -316,6 +329,9 @@ def main():
         print(f"| {policy} | {what} | {len(v)} (missed {missed}) | {med(v):.0f} | {p99(v):.0f} | "
               f"{max(v):.0f} |", flush=True)
 
+
+
+def idle_table():
     print(f"\n### Idle cost over {IDLE_S} s, memory, clients\n")
     print("| cores | running | wakeups/s | CPU ms/min | RSS KiB | PSS KiB | rprocctl list ms | "
           "busctl get-property ms | process spawn ms |")
