@@ -210,6 +210,31 @@ static int core_path(sd_bus *bus, const char *name, char **ret, int *exit_code)
 	return r < 0 ? r : 0;
 }
 
+/* Call a method of a core (with one string argument, or none); returns an exit code. */
+static int call_core(sd_bus *bus, const char *verb, const char *core, const char *method,
+		     const char *string_arg)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char *path = NULL;
+	int code = EXIT_FAILED, r;
+
+	if (core_path(bus, core, &path, &code) < 0)
+		return code;
+	if (string_arg)
+		r = sd_bus_call_method(bus, DEST, path, CORE_IFACE, method, &e, NULL, "s",
+				       string_arg);
+	else
+		r = sd_bus_call_method(bus, DEST, path, CORE_IFACE, method, &e, NULL, "");
+	code = EXIT_OK;
+	if (r < 0) {
+		fprintf(stderr, "%s %s: %s\n", verb, core, e.message ? e.message : strerror(-r));
+		code = exit_for_error(&e, r);
+	}
+	sd_bus_error_free(&e);
+	free(path);
+	return code;
+}
+
 int verb_list(int argc, char **argv)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -454,22 +479,10 @@ int verb_action(int argc, char **argv)
 		return EXIT_NO_DAEMON;
 	/* Operations on different cores run concurrently in rprocd; ask one after another here. */
 	for (int i = 1; i < argc; i++) {
-		sd_bus_error e = SD_BUS_ERROR_NULL;
-		char *path = NULL;
-		int code = EXIT_FAILED, r;
+		int code = call_core(bus, argv[0], argv[i], method, NULL);
 
-		if (core_path(bus, argv[i], &path, &code) < 0) {
+		if (code != EXIT_OK)
 			ret = code;
-			continue;
-		}
-		r = sd_bus_call_method(bus, DEST, path, CORE_IFACE, method, &e, NULL, "");
-		if (r < 0) {
-			fprintf(stderr, "%s %s: %s\n", argv[0], argv[i],
-				e.message ? e.message : strerror(-r));
-			ret = exit_for_error(&e, r);
-		}
-		sd_bus_error_free(&e);
-		free(path);
 	}
 	sd_bus_flush_close_unref(bus);
 	return ret;
@@ -477,28 +490,14 @@ int verb_action(int argc, char **argv)
 
 int verb_set_firmware(int argc, char **argv)
 {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus *bus = NULL;
-	char *path = NULL;
-	int ret = EXIT_OK, code = EXIT_FAILED, r;
+	int ret;
 
 	(void) argc;
 	if (bus_connect(&bus) < 0)
 		return EXIT_NO_DAEMON;
-	if (core_path(bus, argv[1], &path, &code) < 0) {
-		sd_bus_flush_close_unref(bus);
-		return code;
-	}
-	r = sd_bus_call_method(bus, DEST, path, CORE_IFACE,
-			       arg.restart ? "SetFirmwareAndRestart" : "SetFirmware", &e, NULL, "s",
-			       argv[2]);
-	if (r < 0) {
-		fprintf(stderr, "set-firmware %s: %s\n", argv[1],
-			e.message ? e.message : strerror(-r));
-		ret = exit_for_error(&e, r);
-	}
-	sd_bus_error_free(&e);
-	free(path);
+	ret = call_core(bus, argv[0], argv[1],
+			arg.restart ? "SetFirmwareAndRestart" : "SetFirmware", argv[2]);
 	sd_bus_flush_close_unref(bus);
 	return ret;
 }
