@@ -176,7 +176,6 @@ struct core_snapshot {
 	char *v[N_PROPERTIES];
 };
 
-void core_snapshot_free(struct core_snapshot *s);
 void core_snapshot_free(struct core_snapshot *s)
 {
 	if (!s)

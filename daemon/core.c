@@ -144,8 +144,6 @@ struct core *core_ref(struct core *c)
 	return c;
 }
 
-void core_snapshot_free(struct core_snapshot *s);
-
 struct core *core_unref(struct core *c)
 {
 	if (!c || --c->n_ref > 0)

@@ -104,6 +104,7 @@ bool core_is_managed(const struct core *c);
 bool core_is_busy(const struct core *c);
 /* Emit PropertiesChanged for every property that differs from what was last sent. */
 void core_emit_changes(struct core *c);
+void core_snapshot_free(struct core_snapshot *s);
 
 extern const sd_bus_vtable core_vtable[];
 int core_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
