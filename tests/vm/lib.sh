@@ -317,6 +317,16 @@ cdev_release() {
 	CDEV_HOLD_PID=
 }
 
+# setup_core [SIM_PARAMS...] - one sim core "m4" (sysname in $r); an offline one gets fw64.elf
+setup_core() {
+	sim_load names=m4 "$@"
+	r=$(sim_rproc 0)
+	if [[ "$(rproc_state "$r")" == offline ]]; then
+		fw_install fw64
+		probe_ok write "$r" firmware fw64.elf
+	fi
+}
+
 # ---- firmware ------------------------------------------------------------------
 
 # fw_image NAME - path of a test firmware image (fw64, fw64-norsc, fw32,

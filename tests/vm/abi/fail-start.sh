@@ -7,16 +7,6 @@
 # shellcheck source=tests/vm/lib.sh disable=SC2154,SC2119,SC2120 # cnt_* are set by sim_counters
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-# setup_core [SIM_PARAMS...] - one core; an offline one gets fw64.elf
-setup_core() {
-	sim_load names=m4 "$@"
-	r=$(sim_rproc 0)
-	if [[ "$(rproc_state "$r")" == offline ]]; then
-		fw_install fw64
-		probe_ok write "$r" firmware fw64.elf
-	fi
-}
-
 test_fail_start() {
 	setup_core
 	sim_fail 0 start 5
