@@ -192,8 +192,7 @@ int conf_list_names(const struct rproc_ctx *ctx, const char *const *dirs, const 
 
 			if (de->d_name[0] == '.' || l <= slen || !endswith(de->d_name, suffix))
 				continue;
-			if (de->d_type == DT_DIR)
-				continue;
+			/* A directory named NAME.core is listed: loading it reports the mistake. */
 			nm = strndup(de->d_name, l - slen);
 			if (!nm)
 				return -ENOMEM;

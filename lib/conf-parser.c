@@ -4,6 +4,22 @@
 
 #include "conf-parser.h"
 
+const char *conf_read_error(int error)
+{
+	switch (error) {
+	case EISDIR:
+		return "it is a directory";
+	case EBADFD:
+		return "not a regular file (a FIFO, socket or device node)";
+	case ELOOP:
+		return "too many levels of symbolic links (a symlink loop?)";
+	case ENOENT:
+		return "no such file (a dangling symlink?)";
+	default:
+		return strerror(error);
+	}
+}
+
 int conf_diag(struct conf_diags *d, int priority, const char *file, unsigned line, const char *fmt,
 	      ...)
 {

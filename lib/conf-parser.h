@@ -15,6 +15,8 @@ struct conf_diags {
 int conf_diag(struct conf_diags *d, int priority, const char *file, unsigned line, const char *fmt,
 	      ...) _printf_(5, 6);
 void conf_diags_free(struct rproc_config_diag *v, size_t n);
+/* Why a configuration file cannot be read, for "cannot be read: %s" (error > 0). */
+const char *conf_read_error(int error);
 
 /*
  * Called for each assignment. Returns 0, -EINVAL when the value is invalid

@@ -189,7 +189,7 @@ _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 	}
 	if (main_file.error < 0) {
 		r = conf_diag(&t.diags, LOG_ERR, cfg->path, 0, "cannot be read: %s",
-			      strerror(-main_file.error));
+			      conf_read_error(-main_file.error));
 		if (r < 0)
 			return r;
 		cfg->valid = false;
@@ -221,7 +221,7 @@ _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 			/* Unreadable (permissions, a loop, vanished): the core is not managed. */
 			cfg->valid = false;
 			r = conf_diag(&t.diags, LOG_ERR, file, 0, "cannot be read: %s",
-				      strerror(-r));
+				      conf_read_error(-r));
 		}
 	}
 	core_settings_done(&base);

@@ -58,7 +58,7 @@ _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon
 		if (main_file.error < 0) {
 			cfg->valid = false;
 			r = conf_diag(&t.diags, LOG_ERR, cfg->path, 0, "cannot be read: %s",
-				      strerror(-main_file.error));
+				      conf_read_error(-main_file.error));
 			if (r < 0)
 				goto finish;
 		} else
@@ -84,7 +84,7 @@ _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon
 		else if (r < 0) {
 			cfg->valid = false;
 			r = conf_diag(&t.diags, LOG_ERR, file, 0, "cannot be read: %s",
-				      strerror(-r));
+				      conf_read_error(-r));
 			if (r < 0)
 				goto finish;
 		}

@@ -158,9 +158,18 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size)
 	_cleanup_free_ char *buf = NULL;
 	size_t size = 0, alloc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+
+	/* O_NONBLOCK: a FIFO in place of a file must not hang the caller in open(). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return negative_errno();
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
 
 	for (;;) {
 		ssize_t n;

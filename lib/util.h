@@ -109,7 +109,9 @@ char *path_join(const char *dir, const char *name);
 
 /*
  * Read a small file (sysfs attribute, config file) completely.
- * Fails with -EFBIG above max bytes. The result is NUL-terminated;
+ * Fails with -EFBIG above max bytes, -EISDIR for a directory and -EBADFD for
+ * anything else that is not a regular file (a FIFO never blocks the caller).
+ * The result is NUL-terminated;
  * ret_size (optional) excludes the NUL.
  */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);

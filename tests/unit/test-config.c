@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "librproc.h"
@@ -490,9 +491,30 @@ static void test_syntax_errors(void **state)
 	expect_error(f, "m4", "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", 4, "OnCrash=");
 }
 
+/* A FIFO at root/path (parent directories created). */
+static void fifo(struct fixture *f, const char *path)
+{
+	char host[4096], dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = 0;
+	assert_int_equal(test_mkdir(f->root, dir), 0);
+	snprintf(host, sizeof(host), "%s%s", f->root, path);
+	assert_int_equal(mkfifo(host, 0644), 0);
+}
+
+static bool listed(char **names, const char *name)
+{
+	for (char **n = names; n && *n; n++)
+		if (strcmp(*n, name) == 0)
+			return true;
+	return false;
+}
+
 static void test_unusable_files(void **state)
 {
 	struct fixture *f = *state;
+	char **names = NULL;
 
 	/* A symlink loop. */
 	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/loop.core", "loop2.core"), 0);
@@ -506,6 +528,19 @@ static void test_unusable_files(void **state)
 	assert_int_equal(
 		test_symlink(f->root, "/etc/rprocd/cores/m4.core.d/x.conf", "/nonexistent"), 0);
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core.d/x.conf", 0, "cannot be read");
+	/* FIFOs as a file and as a drop-in: refused at once, nobody waits for a writer. */
+	fifo(f, "/etc/rprocd/cores/fifo.core");
+	expect_error(f, "fifo", "/etc/rprocd/cores/fifo.core", 0, "not a regular file");
+	put(f, "/etc/rprocd/cores/dsp.core", "[Core]\n");
+	fifo(f, "/etc/rprocd/cores/dsp.core.d/x.conf");
+	expect_error(f, "dsp", "/etc/rprocd/cores/dsp.core.d/x.conf", 0, "not a regular file");
+	/* Listed, so that the daemon reports them rather than skipping them silently. */
+	assert_int_equal(rproc_core_config_list(f->ctx, &names), 0);
+	assert_true(listed(names, "dir"));
+	assert_true(listed(names, "fifo"));
+	for (char **n = names; *n; n++)
+		free(*n);
+	free(names);
 }
 
 static void test_cross_key_checks(void **state)
