@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.rprocd1.Core: one object per core under /org/rprocd1/core, found through a fallback vtable. */
 #include <stdio.h>
+#include <syslog.h>
 
 #include "bus-errors.h"
 #include "core.h"
@@ -126,6 +127,22 @@ static char *r_config_files(const struct core *c)
 			return NULL;
 	return strv_join(l, "\n");
 }
+static char *r_config_warnings(const struct core *c)
+{
+	_cleanup_strv_free_ char **l = NULL;
+
+	for (size_t i = 0; c->config && i < c->config->n_diags; i++) {
+		const struct rproc_config_diag *d = &c->config->diags[i];
+		_cleanup_free_ char *s = NULL;
+
+		if (d->priority <= LOG_ERR)
+			continue;
+		s = strdup_printf("%s:%u: %s", strempty(d->file), d->line, d->message);
+		if (!s || strv_push(&l, TAKE_PTR(s)) < 0)
+			return NULL;
+	}
+	return l ? strv_join(l, "\n") : strdup("");
+}
 static char *r_start_policy(const struct core *c)
 {
 	const struct rproc_core_settings *s = managed_settings(c);
@@ -167,6 +184,7 @@ static const struct core_property {
 	{ "Wedged", "b", r_wedged, false },
 	{ "Busy", "b", r_busy, false },
 	{ "ConfigFiles", "as", r_config_files, false },
+	{ "ConfigWarnings", "as", r_config_warnings, false },
 	{ "StartPolicy", "s", r_start_policy, false },
 	{ "OnCrashPolicy", "s", r_on_crash, false },
 };
@@ -362,6 +380,7 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_PROPERTY("Wedged", "b", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("Busy", "b", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("ConfigFiles", "as", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("ConfigWarnings", "as", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("StartPolicy", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("OnCrashPolicy", "s", get_property, 0, EMITS),
 	SD_BUS_METHOD("Start", "", "", method_start, SD_BUS_VTABLE_UNPRIVILEGED),

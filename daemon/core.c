@@ -266,6 +266,12 @@ static char *work_error_text(const struct work *w, const char *firmware)
 			     "the kernel accepted %s but the core stayed offline: a failed "
 			     "recovery holds a power reference; reload the driver to clear it",
 			     w->failed_step);
+	else if (w->error > 0 && w->fw_changed)
+		r = asprintf(&s,
+			     "firmware %s changed between validation and boot and the new image "
+			     "is refused: %s (%s); the core was stopped",
+			     strempty(firmware), rproc_fw_error_describe(w->error),
+			     rproc_fw_error_to_string(w->error));
 	else if (w->error > 0)
 		r = asprintf(&s, "firmware %s refused: %s (%s)", strempty(firmware),
 			     rproc_fw_error_describe(w->error), rproc_fw_error_to_string(w->error));

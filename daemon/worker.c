@@ -102,6 +102,30 @@ static bool same_file(const struct rproc_fw_info *a, const struct stat *st)
 	       a->mtime_nsec == (int64_t) st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
+/*
+ * The file changed while the kernel loaded it: which image the kernel read is
+ * unknown. One that passes now is let run (with a warning); one the validator
+ * refuses may be what the core runs, so the core is stopped.
+ */
+static int recheck_changed_image(struct work *w, const char *name)
+{
+	_cleanup_free_ char *path = NULL;
+	struct rproc_fw_info info;
+	int r;
+
+	r = rproc_firmware_validate(w->ctx, name, &w->expect, &info, &path);
+	if (r <= 0)
+		return 0; /* valid, or gone: nothing to judge it by */
+	if (w->cdev_fd >= 0) {
+		(void) rproc_cdev_set_shutdown_on_release(w->cdev_fd, false);
+		(void) rproc_cdev_request(w->cdev_fd, RPROC_CMD_STOP);
+		close(w->cdev_fd);
+		w->cdev_fd = -1;
+	} else
+		(void) rproc_device_request(w->dev, RPROC_CMD_STOP, RPROC_VIA_SYSFS);
+	return fail(w, "validate", r);
+}
+
 static int execute_boot(struct work *w)
 {
 	_cleanup_free_ char *current = NULL, *host = NULL;
@@ -134,8 +158,10 @@ static int execute_boot(struct work *w)
 
 	/* The image the kernel read must be the one we checked. */
 	if (rproc_ctx_path(w->ctx, w->fw_path, &host) >= 0 &&
-	    (stat(host, &st) < 0 || !same_file(&w->fw_info, &st)))
+	    (stat(host, &st) < 0 || !same_file(&w->fw_info, &st))) {
 		w->fw_changed = true;
+		return recheck_changed_image(w, name);
+	}
 	return 0;
 }
 

@@ -377,6 +377,10 @@ static void print_status(const struct props *p)
 			printf("%.*s\n              ", (int) (nl - s), s);
 		printf("%s\n", s);
 	}
+	for (const char *s = prop_str(p, "ConfigWarnings"), *nl; *s; s = nl ? nl + 1 : "") {
+		nl = strchr(s, '\n');
+		printf("     Warning: %.*s\n", nl ? (int) (nl - s) : (int) strlen(s), s);
+	}
 }
 
 static void json_props(struct json *j, const char *key, const struct props *p)
