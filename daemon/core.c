@@ -179,10 +179,15 @@ static void core_log(struct core *c, int priority, const char *id, int error, co
 		       "%s", what ? what : "(out of memory)");
 }
 
-/* Queue a job; the queue is bounded so a flood of calls cannot exhaust memory. */
+/*
+ * Queue a job; the queue is bounded so a flood of calls cannot exhaust memory.
+ * The bound is for new calls only: a job that goes on (the second half of a
+ * Restart, a validated SetFirmware, a fallback boot) is put back at the front
+ * whatever the queue holds, or its caller would never be answered.
+ */
 static int core_enqueue(struct core *c, struct job *j, bool front)
 {
-	if (c->n_jobs >= CORE_JOBS_MAX && j->msg)
+	if (!front && c->n_jobs >= CORE_JOBS_MAX && j->msg)
 		return -EBUSY;
 	if (front) {
 		j->next = c->jobs;
@@ -537,7 +542,9 @@ static int job_begin(struct core *c, struct job *j)
 			return 0;
 		}
 	}
-	if (j->type == JOB_FIRST || j->type == JOB_RECONFIGURE)
+	/* Start=no leaves a core alone until asked: then its settings go with the first boot. */
+	if (j->type == JOB_FIRST || j->type == JOB_RECONFIGURE || a == ACTION_BOOT ||
+	    a == ACTION_ATTACH)
 		core_plan_settings(c, w);
 
 	if (a == ACTION_NONE && j->type != JOB_SET_FIRMWARE && w->set_recovery < 0 &&
@@ -954,6 +961,19 @@ static void core_handle_crash(struct core *c)
 		log_error_errno(r, "%s: cannot arm the restart timer: %m", c->name);
 }
 
+/*
+ * A core that went down without rprocd may be in the kernel's recovery, which
+ * reads "offline" for the whole firmware load and start: it is watched that
+ * long, or its return would go unseen (nothing else announces it).
+ */
+#define CORE_WATCH_AFTER_DOWN_USEC (60ULL * 1000000)
+
+bool core_wants_poll(const struct core *c)
+{
+	return core_state_can_change(c->state) ||
+	       (c->watch_until_usec && monotonic_usec() < c->watch_until_usec);
+}
+
 void core_poll(struct core *c)
 {
 	enum rproc_state old = c->state, now_state;
@@ -971,7 +991,16 @@ void core_poll(struct core *c)
 		core_log(c, LOG_INFO, MESSAGE_CORE_RECOVERED, 0, "recovered");
 	else if (core_state_is_up(old) && c->state == RPROC_STATE_OFFLINE && !c->running) {
 		c->origin = ORIGIN_NONE;
-		core_log(c, LOG_NOTICE, MESSAGE_CORE_STOPPED, 0, "stopped by someone else");
+		c->watch_until_usec = monotonic_usec() + CORE_WATCH_AFTER_DOWN_USEC;
+		core_log(c, LOG_NOTICE, MESSAGE_CORE_STOPPED, 0,
+			 c->recovery_enabled ? "went offline without rprocd (stopped by someone "
+					       "else, or the kernel is recovering it)"
+					     : "stopped by someone else");
+	} else if (old == RPROC_STATE_OFFLINE && core_state_is_up(c->state) && !c->running) {
+		c->origin = ORIGIN_ADOPTED;
+		c->watch_until_usec = 0;
+		core_log(c, LOG_NOTICE, MESSAGE_CORE_ADOPTED, 0,
+			 "came up without rprocd (the kernel's recovery, or someone else)");
 	}
 	core_emit_changes(c);
 	manager_state_changed(c->manager);

@@ -46,12 +46,13 @@ struct core {
 	char *last_error;
 	bool start_limit_hit;
 	bool wedged;
-	bool firmware_failed;  /* Firmware= failed: boot FallbackFirmware= */
-	char *fallback_reason; /* why the fallback runs ("" otherwise) */
-	uint64_t booted_usec;  /* CLOCK_MONOTONIC of the last boot rprocd did */
-	bool awaiting_dump;    /* a crash was counted; its dump is still to come */
-	char *last_coredump;   /* the file of the last dump saved */
-	bool decided;	       /* the first-seen decision is done */
+	bool firmware_failed;	   /* Firmware= failed: boot FallbackFirmware= */
+	char *fallback_reason;	   /* why the fallback runs ("" otherwise) */
+	uint64_t booted_usec;	   /* CLOCK_MONOTONIC of the last boot rprocd did */
+	uint64_t watch_until_usec; /* CLOCK_MONOTONIC: poll an offline core until then */
+	bool awaiting_dump;	   /* a crash was counted; its dump is still to come */
+	char *last_coredump;	   /* the file of the last dump saved */
+	bool decided;		   /* the first-seen decision is done */
 	enum dep_state dep;
 	struct start_limit limit;
 	sd_event_source *restart_timer;
@@ -78,6 +79,8 @@ void core_check_dependencies(struct core *c);
 void core_remove(struct core *c);
 /* Read the kernel's state now (loop thread: reads do not block) and react to changes. */
 void core_poll(struct core *c);
+/* Can the core change by itself now, so that the poll timer must watch it? */
+bool core_wants_poll(const struct core *c);
 /* BindLifetime=: own the chardev fd (and store a copy with systemd); let go of it. */
 void core_take_cdev(struct core *c, int fd);
 void core_release_cdev(struct core *c, bool clear_flag);

@@ -461,7 +461,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	(void) usec;
 	/* A core with a write in flight is read back by its worker. */
 	for (size_t i = 0; i < m->n_cores; i++)
-		if (core_state_can_change(m->cores[i]->state) && !m->cores[i]->running)
+		if (core_wants_poll(m->cores[i]) && !m->cores[i]->running)
 			core_poll(m->cores[i]);
 	manager_arm_poll(m);
 	return 0;
@@ -473,7 +473,7 @@ void manager_arm_poll(struct manager *m)
 	int r;
 
 	for (size_t i = 0; i < m->n_cores && !need; i++)
-		need = core_state_can_change(m->cores[i]->state);
+		need = core_wants_poll(m->cores[i]);
 	if (!need) {
 		/* Nothing can change by itself: no timer, no wakeups. */
 		sd_event_source_set_enabled(m->poll_timer, SD_EVENT_OFF);

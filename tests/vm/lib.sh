@@ -17,6 +17,14 @@ _tests_passed=0
 _tests_failed=0
 _failed_names=()
 
+# Sanitizer and valgrind reports of anything run from a sanitized build
+# (tests/run-all's ASan/UBSan pass, RPROCD_WRAPPER=valgrind) land here; a
+# report fails the test case during which it appeared (sanitizer_check).
+SANITIZER_DIR=/run/sanitizer
+mkdir -p "$SANITIZER_DIR" "$SANITIZER_DIR.seen" 2>/dev/null
+export ASAN_OPTIONS=${ASAN_OPTIONS:-log_path=$SANITIZER_DIR/asan:detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-log_path=$SANITIZER_DIR/ubsan:print_stacktrace=1:halt_on_error=1}
+
 log() {
 	echo "# $*"
 }
@@ -106,6 +114,7 @@ test_case() {
 	)
 	rc=$?
 	((errexit)) && set -e
+	sanitizer_check || rc=1
 	local ms=$((($(date +%s%N) - start) / 1000000))
 	if ((rc == 0)); then
 		echo "--- PASS: $name (${ms} ms)"
@@ -118,6 +127,25 @@ test_case() {
 		_failed_names+=("$name")
 	fi
 	return 0
+}
+
+# sanitizer_check - fail (and show them) if sanitizer or valgrind reports
+# appeared since the last check; they are moved aside once shown
+sanitizer_check() {
+	local f bad=0
+	for f in "$SANITIZER_DIR"/*; do
+		[[ -f "$f" ]] || continue
+		# valgrind --quiet leaves an empty log for every clean run
+		if [[ "${f##*/}" == valgrind.* ]] && ! grep -q '[^[:space:]]' "$f"; then
+			mv "$f" "$SANITIZER_DIR.seen/"
+			continue
+		fi
+		echo "FAIL: report in ${f##*/}:" >&2
+		sed 's/^/    /' "$f" | head -n 80 >&2
+		mv "$f" "$SANITIZER_DIR.seen/"
+		bad=1
+	done
+	return $bad
 }
 
 # case_klog - the kernel log written since the current test case began

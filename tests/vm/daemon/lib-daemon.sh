@@ -15,9 +15,11 @@ core_conf() {
 	printf '%s\n' "$2" >"/etc/rprocd/cores/$1.core"
 }
 
-# daemon_reset - no daemon, no configuration, no module, no dumps: a clean slate
+# daemon_reset - no daemon, no configuration, no module, no dumps: a clean slate.
+# Under a sanitizer or valgrind (RPROCD_RESET_SIGNAL=TERM) the daemon exits
+# cleanly, so that its leak check runs.
 daemon_reset() {
-	rprocd_kill
+	rprocd_kill "${RPROCD_RESET_SIGNAL:-KILL}"
 	sim_unload
 	rm -rf /etc/rprocd /run/rprocd /var/lib/rprocd
 	: >"$NOTIFY_LOG"
@@ -79,11 +81,22 @@ rprocd_up() {
 	: >"$NOTIFY_LOG"
 	RPROCD_UP_START_NS=$(date +%s%N)
 	NOTIFY_SOCKET=/run/rprocd-test-notify.sock RPROCD_LOG_TARGET=console \
-		"$RPROCD" "$@" >>/run/rprocd-test.log 2>&1 &
+		"${RPROCD_WRAP[@]}" "$RPROCD" "$@" >>/run/rprocd-test.log 2>&1 &
 	echo $! >/run/rprocd-test.pid
 	disown
-	wait_notify READY=1 10
+	wait_notify READY=1 "$RPROCD_UP_TIMEOUT"
 }
+
+# RPROCD_WRAPPER=valgrind runs the daemon under memcheck (slow: more time to
+# get ready); its log goes where sanitizer_check looks.
+RPROCD_WRAP=()
+RPROCD_UP_TIMEOUT=${RPROCD_UP_TIMEOUT:-10}
+if [[ "${RPROCD_WRAPPER:-}" == valgrind ]]; then
+	RPROCD_WRAP=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect
+		--errors-for-leak-kinds=definite,indirect --track-fds=no
+		"--log-file=$SANITIZER_DIR/valgrind.%p")
+	RPROCD_UP_TIMEOUT=120
+fi
 
 # wait_notify LINE [TIMEOUT_S] - rprocd sent LINE through sd_notify
 wait_notify() {
@@ -112,7 +125,7 @@ rprocd_kill() {
 	local pid i
 	pid=$(cat /run/rprocd-test.pid 2>/dev/null) || return 0
 	kill -"${1:-KILL}" "$pid" 2>/dev/null || true
-	for ((i = 0; i < 400; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		alive "$pid" || break
 		sleep 0.05
 	done
