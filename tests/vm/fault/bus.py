@@ -4,8 +4,9 @@
 
 race N SEED CORE...   N clients, each on its own connection, call Start, Stop or
                       Restart on the cores at once. Prints one JSON line per call
-                      (method, core, reply: "ok" or the error name, at: when the
-                      reply came, CLOCK_MONOTONIC) and one line
+                      (method, core, reply: "ok" or the error name, order: the
+                      place of its reply among all replies rprocd sent, as
+                      dbus-monitor saw them cross the bus) and one line
                       {"final": {CORE: expected state}} from the last call on each
                       core that succeeded. Exit 1 unless every call got one reply.
 pile CONNS CALLS CORE METHOD [FIRST]
@@ -17,6 +18,7 @@ pile CONNS CALLS CORE METHOD [FIRST]
 """
 import json
 import random
+import subprocess
 import sys
 import threading
 import time
@@ -32,37 +34,60 @@ def core_path(bus, core):
     return bus.get_object(DEST, "/org/rprocd1").GetCore(core, dbus_interface="org.rprocd1.Manager")
 
 
+def reply_order(log):
+    """Destination unique name -> index of the last reply rprocd sent it."""
+    order = {}
+    for i, line in enumerate(open(log)):
+        if line.startswith(("method return", "error ")) and "destination=" in line:
+            order[line.split("destination=")[1].split()[0]] = i
+    return order
+
+
 def race(n, seed, cores):
     rnd = random.Random(seed)
     plan = [(rnd.choice(["Start", "Stop", "Restart"]), rnd.choice(cores)) for _ in range(n)]
     replies = [[] for _ in range(n)]
-    barrier = threading.Barrier(n)
+    names = [None] * n
+    barrier = threading.Barrier(n + 1)
 
     def client(i):
         method, core = plan[i]
         bus = dbus.SystemBus(private=True)
+        names[i] = bus.get_unique_name()
         obj = bus.get_object(DEST, core_path(bus, core))
         barrier.wait()
         try:
             obj.get_dbus_method(method, "org.rprocd1.Core")(timeout=600)
-            replies[i].append(("ok", time.monotonic()))
+            replies[i].append("ok")
         except dbus.DBusException as e:
-            replies[i].append((e.get_dbus_name() or str(e), time.monotonic()))
+            replies[i].append(e.get_dbus_name() or str(e))
         bus.close()
 
+    # The bus sees rprocd's replies in the order rprocd sent them; the
+    # clients' own clocks could not tell two quick replies apart.
+    log = "/run/bus-race-monitor.log"
+    with open(log, "w") as out:
+        monitor = subprocess.Popen(["dbus-monitor", "--system", "sender='org.rprocd1'"],
+                                   stdout=out, stderr=subprocess.DEVNULL)
     threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
+    time.sleep(1)  # the monitor is connected by now
+    barrier.wait()
     for t in threads:
         t.join(timeout=900)
+    time.sleep(1)
+    monitor.terminate()
+    monitor.wait()
+    order = reply_order(log)
     ok = True
     last = {}
-    for (method, core), r in zip(plan, replies):
-        print(json.dumps({"method": method, "core": core, "reply": [x[0] for x in r],
-                          "at": [x[1] for x in r]}))
-        ok = ok and len(r) == 1
-        if len(r) == 1 and r[0][0] == "ok" and (core not in last or r[0][1] > last[core][1]):
-            last[core] = (method, r[0][1])
+    for i, ((method, core), r) in enumerate(zip(plan, replies)):
+        place = order.get(names[i], -1)
+        print(json.dumps({"method": method, "core": core, "reply": r, "order": place}))
+        ok = ok and len(r) == 1 and place >= 0
+        if len(r) == 1 and r[0] == "ok" and (core not in last or place > last[core][1]):
+            last[core] = (method, place)
     print(json.dumps({"final": {c: EFFECT[m] for c, (m, _) in last.items()}}))
     return 0 if ok else 1
 
