@@ -124,44 +124,6 @@ static int resolve_admin_group(struct manager *m)
 	return 0;
 }
 
-/* Mark cores that depend on themselves through others: their configuration is invalid. */
-static void check_dependency_cycles(struct rproc_core_config **l, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		/* Walk from i through Requires=/After= edges; a path back to i is a cycle. */
-		size_t stack[64], depth = 0;
-		bool *seen = calloc(n, sizeof(bool));
-
-		if (!seen)
-			return;
-		stack[depth++] = i;
-		while (depth > 0 && l[i]->valid) {
-			const struct rproc_core_config *c = l[stack[--depth]];
-			char **lists[2] = { c->requires, c->after };
-
-			for (int k = 0; k < 2; k++)
-				for (char **d = lists[k]; d && *d; d++)
-					for (size_t x = 0; x < n; x++) {
-						if (!streq(l[x]->name, *d))
-							continue;
-						if (x == i) {
-							l[i]->valid = false;
-							log_core_event(
-								LOG_ERR, MESSAGE_CONFIG_ERROR,
-								l[i]->name, NULL, NULL, 0,
-								"%s: dependency cycle through "
-								"Requires=/After=; not managed",
-								strempty(l[i]->path));
-						} else if (!seen[x] && depth < ELEMENTSOF(stack)) {
-							seen[x] = true;
-							stack[depth++] = x;
-						}
-					}
-		}
-		free(seen);
-	}
-}
-
 /* Load rprocd.conf and every NAME.core (errors are logged with file:line; nothing fatal). */
 static int manager_load_config(struct manager *m, struct rproc_daemon_config **ret_daemon,
 			       struct rproc_core_config ***ret_cores, size_t *ret_n)
@@ -188,13 +150,14 @@ static int manager_load_config(struct manager *m, struct rproc_daemon_config **r
 		struct rproc_core_config *c = NULL, **nl;
 
 		r = rproc_core_config_load(m->ctx, *nm, d, &c);
-		if (r == -EBADMSG) {
-			const struct rproc_config_diag *e = rproc_core_config_first_error(c);
-
-			log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, *nm, NULL, NULL, 0,
-				       "%s:%u: %s; core not managed", e ? strempty(e->file) : "?",
-				       e ? e->line : 0, e ? e->message : "invalid");
-		} else if (r < 0) {
+		if (r == -EINVAL) {
+			log_core_event(
+				LOG_ERR, MESSAGE_CONFIG_ERROR, NULL, NULL, NULL, 0,
+				"%s.core: \"%s\" is not a valid core name (up to 64 letters, "
+				"digits and _.-@:, not starting with . or -); file ignored",
+				*nm, *nm);
+			continue;
+		} else if (r < 0 && r != -EBADMSG) {
 			log_warning_errno(r, "%s: cannot load configuration: %m", *nm);
 			continue;
 		}
@@ -208,7 +171,21 @@ static int manager_load_config(struct manager *m, struct rproc_daemon_config **r
 		l = nl;
 		l[n++] = c;
 	}
-	check_dependency_cycles(l, n);
+	if (rproc_core_configs_check(l, n) < 0) {
+		core_configs_free(l, n);
+		rproc_daemon_config_free(d);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct rproc_config_diag *e;
+
+		if (l[i]->valid || l[i]->masked)
+			continue;
+		e = rproc_core_config_first_error(l[i]);
+		log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, l[i]->name, NULL, NULL, 0,
+			       "%s:%u: %s; core not managed", e ? strempty(e->file) : "?",
+			       e ? e->line : 0, e ? e->message : "invalid");
+	}
 	*ret_daemon = d;
 	*ret_cores = l;
 	*ret_n = n;

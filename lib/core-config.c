@@ -237,6 +237,84 @@ _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 	return r;
 }
 
+static ssize_t config_index(struct rproc_core_config **cfgs, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cfgs[i] && !cfgs[i]->masked && streq(cfgs[i]->name, name))
+			return (ssize_t) i;
+	return -1;
+}
+
+/* Depth-first from cfgs[at]: is there a path back to cfgs[target]? The path is left in path[]. */
+static bool reaches(struct rproc_core_config **cfgs, size_t n, size_t at, size_t target, bool *seen,
+		    size_t *path, size_t *depth)
+{
+	const struct rproc_core_config *c = cfgs[at];
+	char **lists[2] = { c->requires, c->after };
+
+	path[(*depth)++] = at;
+	for (int k = 0; k < 2; k++)
+		for (char **d = lists[k]; d && *d; d++) {
+			ssize_t x = config_index(cfgs, n, *d);
+
+			if (x < 0)
+				continue;
+			if ((size_t) x == target)
+				return true;
+			if (seen[x])
+				continue;
+			seen[x] = true;
+			if (reaches(cfgs, n, (size_t) x, target, seen, path, depth))
+				return true;
+		}
+	(*depth)--;
+	return false;
+}
+
+_public_ int rproc_core_configs_check(struct rproc_core_config **cfgs, size_t n)
+{
+	_cleanup_free_ bool *seen = NULL;
+	_cleanup_free_ size_t *path = NULL;
+
+	if (n == 0)
+		return 0;
+	seen = calloc(n, sizeof(bool));
+	path = calloc(n, sizeof(size_t));
+	if (!seen || !path)
+		return -ENOMEM;
+
+	for (size_t i = 0; i < n; i++) {
+		struct rproc_core_config *c = cfgs[i];
+		struct conf_diags diags;
+		const struct rproc_config_origin *o;
+		_cleanup_free_ char *text = NULL;
+		size_t depth = 0;
+		int r;
+
+		if (!c || c->masked)
+			continue;
+		memset(seen, 0, n * sizeof(bool));
+		if (!reaches(cfgs, n, i, i, seen, path, &depth))
+			continue;
+		for (size_t k = 0; k < depth; k++) {
+			char *t = strdup_printf("%s%s → ", strempty(text), cfgs[path[k]]->name);
+
+			if (!t)
+				return -ENOMEM;
+			free(text);
+			text = t;
+		}
+		o = &c->origin[c->requires ? RPROC_KEY_REQUIRES : RPROC_KEY_AFTER];
+		diags = (struct conf_diags){ &c->diags, &c->n_diags, NULL };
+		r = conf_diag(&diags, LOG_ERR, o->file ? o->file : c->path, o->line,
+			      "dependency cycle through Requires=/After=: %s%s", text, c->name);
+		if (r < 0)
+			return r;
+		c->valid = false;
+	}
+	return 0;
+}
+
 _public_ const struct rproc_config_diag *rproc_core_config_first_error(
 	const struct rproc_core_config *cfg)
 {

@@ -206,6 +206,14 @@ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 			   struct rproc_core_config **ret);
 struct rproc_core_config *rproc_core_config_free(struct rproc_core_config *cfg);
 
+/**
+ * rproc_core_configs_check() - checks across cores: a core whose Requires=/After=
+ * lead back to itself is marked invalid, with an error naming the cycle at the
+ * file:line of its Requires= (or After=). Masked and NULL entries are skipped.
+ * Returns 0, or -ENOMEM.
+ */
+int rproc_core_configs_check(struct rproc_core_config **cfgs, size_t n);
+
 /** rproc_core_config_first_error() - the first LOG_ERR diagnostic, or NULL */
 const struct rproc_config_diag *rproc_core_config_first_error(const struct rproc_core_config *cfg);
 

@@ -553,6 +553,40 @@ static void test_cross_key_checks(void **state)
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "needs Firmware=");
 }
 
+static void test_dependency_cycles(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c[4];
+	const struct rproc_config_diag *e;
+
+	put(f, "/etc/rprocd/cores/a.core", "[Core]\nFirmware=a.elf\nRequires=b\n");
+	put(f, "/etc/rprocd/cores/b.core", "[Core]\nAfter=c\n");
+	put(f, "/etc/rprocd/cores/c.core", "[Core]\n# c closes the loop\nRequires=a\n");
+	put(f, "/etc/rprocd/cores/d.core", "[Core]\nRequires=a\n");
+	c[0] = load_ok(f, "a", NULL);
+	c[1] = load_ok(f, "b", NULL);
+	c[2] = load_ok(f, "c", NULL);
+	c[3] = load_ok(f, "d", NULL);
+	assert_int_equal(rproc_core_configs_check(c, 4), 0);
+	for (int i = 0; i < 3; i++)
+		assert_false(c[i]->valid);
+	/* d only depends on the cycle: it stays valid (it waits on a, which never starts). */
+	assert_true(c[3]->valid);
+	e = rproc_core_config_first_error(c[0]);
+	assert_non_null(e);
+	assert_string_equal(e->file, "/etc/rprocd/cores/a.core");
+	assert_int_equal(e->line, 3);
+	assert_string_equal(e->message, "dependency cycle through Requires=/After=: a → b → c → a");
+	e = rproc_core_config_first_error(c[2]);
+	assert_int_equal(e->line, 3);
+	assert_string_equal(e->message, "dependency cycle through Requires=/After=: c → a → b → c");
+	e = rproc_core_config_first_error(c[1]);
+	assert_int_equal(e->line, 2);
+	for (int i = 0; i < 4; i++)
+		rproc_core_config_free(c[i]);
+	assert_int_equal(rproc_core_configs_check(NULL, 0), 0);
+}
+
 static void test_one_bad_core_leaves_others(void **state)
 {
 	struct fixture *f = *state;
@@ -649,6 +683,7 @@ int main(void)
 		T(test_load_errors),
 		T(test_matching),
 		T(test_key_names),
+		T(test_dependency_cycles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
