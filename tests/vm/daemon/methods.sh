@@ -259,7 +259,7 @@ test_properties_changed_signal() {
 }
 
 test_shutdown_waits_and_refuses() {
-	local pid
+	local pid i
 	sim_load names=m4 boot_ms=4000
 	fw_install fw64 m4.elf
 	core_conf m4 "[Core]
@@ -267,11 +267,16 @@ Firmware=m4.elf
 Start=no
 OnExit=leave"
 	rprocd_up
+	dmesg -C
 	busctl --expect-reply=no call org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core Start
-	sleep 0.5
+	# Waiting for events, not sleeping: the daemon may run under valgrind.
+	for ((i = 0; i < 400; i++)); do
+		dmesg | grep -q "Booting fw image m4.elf" && break
+		sleep 0.05
+	done
 	pid=$(cat /run/rprocd-test.pid)
 	kill -TERM "$pid"
-	sleep 0.3
+	wait_notify STOPPING=1 30
 	assert_eq "$(dbus_error m4 Stop)" org.rprocd1.Error.ShuttingDown "a call during shutdown"
 	# The boot in flight is not cut short: rprocd exits after the kernel answered.
 	assert_success alive "$pid"
