@@ -58,6 +58,7 @@ struct manager *manager_free(struct manager *m)
 		core_unref(m->cores[i]);
 	free(m->cores);
 	core_configs_free(m->core_configs, m->n_core_configs);
+	strv_free(m->conflicted);
 	close_stored_fds(m);
 	free(m->stored_fds);
 	rproc_daemon_config_free(m->config);
@@ -150,14 +151,7 @@ static int manager_load_config(struct manager *m, struct rproc_daemon_config **r
 		struct rproc_core_config *c = NULL, **nl;
 
 		r = rproc_core_config_load(m->ctx, *nm, d, &c);
-		if (r == -EINVAL) {
-			log_core_event(
-				LOG_ERR, MESSAGE_CONFIG_ERROR, NULL, NULL, NULL, 0,
-				"%s.core: \"%s\" is not a valid core name (up to 64 letters, "
-				"digits and _.-@:, not starting with . or -); file ignored",
-				*nm, *nm);
-			continue;
-		} else if (r < 0 && r != -EBADMSG) {
+		if (r < 0 && r != -EBADMSG) {
 			log_warning_errno(r, "%s: cannot load configuration: %m", *nm);
 			continue;
 		}
@@ -212,11 +206,18 @@ static struct rproc_core_config *match_config(struct manager *m, struct rproc_de
 		if (config_in_use(m, c->name))
 			continue; /* already bound to an earlier device */
 		if (found) {
-			*ret_conflict = strdup_printf("both %s and %s match %s (%s): add "
-						      "[Match] DevicePath= to tell them apart",
-						      strempty(found->path), strempty(c->path),
-						      rproc_device_get_sysname(dev),
-						      rproc_device_get_name(dev));
+			const struct rproc_config_origin *a = &found->origin[RPROC_KEY_MATCH_NAME],
+							 *b = &c->origin[RPROC_KEY_MATCH_NAME];
+
+			/* At the [Match] Name= lines, or the files when the name is implicit. */
+			*ret_conflict = strdup_printf(
+				"%s:%u: this file and %s:%u both match %s (kernel name \"%s\"): "
+				"add [Match] DevicePath= to tell them apart",
+				b->file ? b->file : strempty(c->path), b->line,
+				a->file ? a->file : strempty(found->path), a->line,
+				rproc_device_get_sysname(dev), rproc_device_get_name(dev));
+			(void) strv_extend(&m->conflicted, found->name);
+			(void) strv_extend(&m->conflicted, c->name);
 			return NULL;
 		}
 		found = c;
@@ -601,6 +602,8 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	core_configs_free(m->core_configs, m->n_core_configs);
 	m->core_configs = l;
 	m->n_core_configs = n;
+	strv_free(m->conflicted);
+	m->conflicted = NULL;
 
 	/* Every present core takes its new configuration (or none); first let go of the old ones. */
 	olds = calloc(m->n_cores + 1, sizeof(*olds));
@@ -755,7 +758,8 @@ int manager_startup(struct manager *m)
 
 	/* Configured cores the kernel does not have (yet): say so once. */
 	for (size_t i = 0; i < m->n_core_configs; i++)
-		if (m->core_configs[i] && !m->core_configs[i]->masked)
+		if (m->core_configs[i] && !m->core_configs[i]->masked &&
+		    !strv_contains(m->conflicted, m->core_configs[i]->name))
 			log_info("%s: configured, no matching kernel core yet",
 				 m->core_configs[i]->name);
 

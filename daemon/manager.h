@@ -28,6 +28,7 @@ struct manager {
 	/* Every NAME.core, valid or not, loaded at start-up or reload. */
 	struct rproc_core_config **core_configs;
 	size_t n_core_configs;
+	char **conflicted; /* configurations that matched a device another one matched too */
 
 	int *stored_fds; /* chardevs handed back by the fd store */
 	size_t n_stored_fds;

@@ -140,6 +140,41 @@ static int check_core(struct rproc_core_config *cfg, struct conf_target *t)
 	return 0;
 }
 
+/* A NAME.core whose NAME cannot be a core's: reported at its path, never used. */
+static int load_invalid_name(struct rproc_ctx *ctx, const char *name,
+			     struct rproc_core_config **ret)
+{
+	_cleanup_(rproc_core_config_freep) struct rproc_core_config *cfg = NULL;
+	_cleanup_free_ char *fname = NULL;
+	struct conf_main main_file;
+	struct conf_diags diags;
+	int r;
+
+	cfg = calloc(1, sizeof(*cfg));
+	fname = strdup_printf("%s.core", name);
+	if (!cfg || !fname)
+		return -ENOMEM;
+	cfg->firmware_machine = -1;
+	cfg->name = strdup(name);
+	if (!cfg->name)
+		return -ENOMEM;
+	r = conf_find_main(ctx, core_dirs, fname, &main_file);
+	if (r < 0)
+		return r;
+	if (!main_file.path)
+		return -ENOENT;
+	cfg->path = main_file.path;
+	diags = (struct conf_diags){ &cfg->diags, &cfg->n_diags, ctx };
+	r = conf_diag(&diags, LOG_ERR, cfg->path, 0,
+		      "\"%s\" is not a valid core name (up to 64 letters, digits and _.-@:, "
+		      "not starting with . or -); file ignored",
+		      name);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(cfg);
+	return -EBADMSG;
+}
+
 _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 				    const struct rproc_daemon_config *defaults,
 				    struct rproc_core_config **ret)
@@ -151,8 +186,10 @@ _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 	struct conf_target t;
 	int r;
 
-	if (!rproc_core_name_is_valid(name))
+	if (!name || !*name || strchr(name, '/'))
 		return -EINVAL;
+	if (!rproc_core_name_is_valid(name))
+		return load_invalid_name(ctx, name, ret);
 
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg)

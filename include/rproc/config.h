@@ -197,9 +197,9 @@ int rproc_core_config_list(struct rproc_ctx *ctx, char ***ret_names);
  * @ret: set on 0 and on -EBADMSG, free with rproc_core_config_free()
  *
  * Returns 0 (check ->masked), -EBADMSG when the core has an invalid setting
- * (->valid is false, ->diags says file:line), -ENOENT when no file of
- * that name exists, -EINVAL for an invalid NAME, another negative errno
- * on I/O errors.
+ * (->valid is false, ->diags says file:line) — also for a file whose NAME
+ * cannot be a core's —, -ENOENT when no file of that name exists, -EINVAL for
+ * an empty NAME or one with a '/', another negative errno on I/O errors.
  */
 int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 			   const struct rproc_daemon_config *defaults,

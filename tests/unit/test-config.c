@@ -623,6 +623,12 @@ static void test_load_errors(void **state)
 	assert_int_equal(rproc_core_config_load(f->ctx, "../etc/passwd", NULL, &c), -EINVAL);
 	assert_int_equal(rproc_core_config_load(f->ctx, "", NULL, &c), -EINVAL);
 	assert_null(c);
+	/* A file whose name cannot be a core's is reported at its path. */
+	put(f, "/usr/lib/rprocd/cores/m4 copy.core", "[Core]\n");
+	expect_error(f, "m4 copy", "/usr/lib/rprocd/cores/m4 copy.core", 0,
+		     "not a valid core name");
+	assert_int_equal(rproc_core_config_load(f->ctx, "-x", NULL, &c), -ENOENT);
+	assert_null(c);
 }
 
 static void test_matching(void **state)
