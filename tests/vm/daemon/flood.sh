@@ -30,7 +30,12 @@ Firmware=fw.elf"
 	sleep 1
 	after=$(rss_kib)
 	log "rprocd RSS: $base KiB after the first flood, $after KiB after the second"
-	((after <= base + 256)) || _assert_fail "RSS grew from $base to $after KiB"
+	# ASan's quarantine keeps freed memory: the baseline holds for real builds only.
+	if ldd "$RPROCD" | grep -q libasan; then
+		log "RSS not compared: an ASan build"
+	else
+		((after <= base + 256)) || _assert_fail "RSS grew from $base to $after KiB"
+	fi
 	for i in 0 1; do
 		assert_eq "$(prop "$( ((i == 0)) && echo a || echo b)" Busy)" false "core $i idle"
 		assert_eq "$(prop "$( ((i == 0)) && echo a || echo b)" State)" "$(rproc_state "$i")" \

@@ -268,7 +268,11 @@ Start=no
 OnExit=leave"
 	rprocd_up
 	dmesg -C
-	busctl --expect-reply=no call org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core Start
+	# The caller stays connected: rprocd checks who it is when the call is
+	# dispatched, and a caller that has left by then is refused.
+	busctl call --timeout=60 org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core Start \
+		>/run/start.out 2>&1 &
+	local caller=$!
 	# Waiting for events, not sleeping: the daemon may run under valgrind.
 	for ((i = 0; i < 400; i++)); do
 		dmesg | grep -q "Booting fw image m4.elf" && break
@@ -280,6 +284,7 @@ OnExit=leave"
 	assert_eq "$(dbus_error m4 Stop)" org.rprocd1.Error.ShuttingDown "a call during shutdown"
 	# The boot in flight is not cut short: rprocd exits after the kernel answered.
 	assert_success alive "$pid"
+	wait "$caller" || _assert_fail "the Start in flight failed: $(cat /run/start.out)"
 	rprocd_kill TERM
 	assert_state 0 running
 	assert_contains "$(rprocd_log)" "booted m4.elf" "the boot finished and was reported"
