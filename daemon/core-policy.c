@@ -48,7 +48,7 @@ enum core_action core_first_action(enum rproc_start_policy policy, enum rproc_st
 	case RPROC_STATE_OFFLINE:
 		return policy == RPROC_START_ATTACH ? ACTION_NONE : ACTION_BOOT;
 	default:
-		/* crashed, suspended, deleted, invalid: report, do not touch */
+		/* crashed (OnCrash= decides, in core.c), suspended, deleted, invalid: no action */
 		return ACTION_NONE;
 	}
 }

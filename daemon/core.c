@@ -38,6 +38,7 @@ struct job {
 };
 
 static void core_dispatch(struct core *c);
+static void core_arm_restart(struct core *c);
 
 static uint64_t realtime_usec(void)
 {
@@ -266,7 +267,13 @@ static char *work_error_text(const struct work *w, const char *firmware)
 	char *s = NULL;
 	int r;
 
-	if (w->wedged)
+	if (w->still_up)
+		r = asprintf(&s,
+			     "stop: the kernel took it, but the core is still %s: another "
+			     "holder keeps it powered (a second start, or the chardev of "
+			     "another process)",
+			     rproc_state_to_string(w->state_after));
+	else if (w->wedged)
 		r = asprintf(&s,
 			     "the kernel accepted %s but the core stayed offline: a failed "
 			     "recovery holds a power reference; reload the driver to clear it",
@@ -425,8 +432,11 @@ static void core_plan_settings(struct core *c, struct work *w)
 	const struct rproc_core_settings *s = &c->config->settings;
 	bool want_rec = core_kernel_recovery_enabled(s->on_crash);
 
-	/* Writing "enabled" on a crashed core recovers it at once: leave a crashed core alone. */
-	if (c->state != RPROC_STATE_CRASHED && want_rec != c->recovery_enabled)
+	/*
+	 * Writing "enabled" on a crashed core recovers it at once: for a core
+	 * found crashed with OnCrash=kernel, that is the policy.
+	 */
+	if (want_rec != c->recovery_enabled)
 		w->set_recovery = want_rec;
 	if (c->state != RPROC_STATE_CRASHED && s->coredump != c->coredump)
 		w->set_coredump = s->coredump;
@@ -452,6 +462,15 @@ static int job_begin(struct core *c, struct job *j)
 		if (c->config->settings.start == RPROC_START_NO) {
 			core_after_decision(c);
 			return 0;
+		}
+		/* Crashed while nobody watched (rprocd was down): OnCrash= applies now. */
+		if (c->state == RPROC_STATE_CRASHED &&
+		    c->config->settings.on_crash == RPROC_CRASH_RESTART) {
+			c->crash_count++;
+			c->last_crash_usec = realtime_usec();
+			core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0,
+				 "found crashed; restarting it as OnCrash=restart says");
+			core_arm_restart(c);
 		}
 		break;
 	case JOB_METHOD:
@@ -587,6 +606,13 @@ static void core_log_success(struct core *c, const struct work *w)
 {
 	_cleanup_free_ char *text = NULL;
 
+	if (w->came_up) {
+		c->origin = ORIGIN_ADOPTED;
+		core_log(c, LOG_NOTICE, MESSAGE_CORE_ADOPTED, 0,
+			 "came up while rprocd waited to boot it (the kernel's recovery "
+			 "ended): adopted, not booted again");
+		return;
+	}
 	switch (w->action) {
 	case ACTION_BOOT:
 		c->origin = ORIGIN_BOOTED;
@@ -916,7 +942,6 @@ static void core_handle_crash(struct core *c)
 {
 	const struct rproc_core_settings *s;
 	uint64_t now = monotonic_usec();
-	int r;
 
 	c->crash_count++;
 	c->last_crash_usec = realtime_usec();
@@ -943,8 +968,16 @@ static void core_handle_crash(struct core *c)
 	}
 	if (s->on_crash != RPROC_CRASH_RESTART || c->running)
 		return;
+	core_arm_restart(c);
+}
 
-	if (!start_limit_test(&c->limit, now)) {
+/* OnCrash=restart: recover after RestartSec=, unless the start limit is hit. */
+static void core_arm_restart(struct core *c)
+{
+	const struct rproc_core_settings *s = &c->config->settings;
+	int r;
+
+	if (!start_limit_test(&c->limit, monotonic_usec())) {
 		c->start_limit_hit = true;
 		core_log(c, LOG_ERR, MESSAGE_CORE_START_LIMIT_HIT, 0,
 			 "start limit hit: left crashed; Start or Recover resets the count");

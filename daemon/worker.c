@@ -130,6 +130,7 @@ static int execute_boot(struct work *w)
 {
 	_cleanup_free_ char *current = NULL, *host = NULL;
 	const char *name = w->firmware;
+	enum rproc_state now;
 	struct stat st;
 	int r;
 
@@ -147,11 +148,21 @@ static int execute_boot(struct work *w)
 	if (r != 0)
 		return fail(w, "validate", r);
 
-	if (strcmp(name, current) != 0) {
-		r = rproc_device_write_firmware(w->dev, name);
-		if (r < 0)
-			return fail(w, "firmware", r);
+	/*
+	 * Written even when the name is the same: the write takes the core's lock
+	 * and fails with EBUSY unless the core is offline. A core that reads
+	 * "offline" because the kernel is recovering it (the lock held for the
+	 * whole reload) is thus waited for and found up, instead of getting a
+	 * "start" that would only pin a second power reference.
+	 */
+	r = rproc_device_write_firmware(w->dev, name);
+	if (r == -EBUSY && rproc_device_read_state(w->dev, &now) >= 0 &&
+	    (now == RPROC_STATE_RUNNING || now == RPROC_STATE_ATTACHED)) {
+		w->came_up = true;
+		return 0;
 	}
+	if (r < 0)
+		return fail(w, "firmware", r);
 	r = request_start(w);
 	if (r < 0)
 		return fail(w, "start", r);
@@ -372,6 +383,13 @@ void work_execute(struct work *w)
 	if (rproc_device_read_state(w->dev, &w->state_after) < 0)
 		w->state_after = RPROC_STATE_INVALID;
 	(void) rproc_device_read_firmware(w->dev, &w->kernel_firmware);
+
+	/* A stop the kernel took that left the core up: another power reference holds it. */
+	if (w->error == 0 && w->action == ACTION_STOP &&
+	    (w->state_after == RPROC_STATE_RUNNING || w->state_after == RPROC_STATE_ATTACHED)) {
+		w->still_up = true;
+		fail(w, "stop", -EBUSY);
+	}
 
 	/* A start that returned 0 yet left the core offline: the wedge of a failed recovery. */
 	if (w->error == 0 && (w->action == ACTION_BOOT || w->action == ACTION_RECOVER) &&

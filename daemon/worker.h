@@ -43,6 +43,8 @@ struct work {
 	const char *failed_step; /* which write failed: "firmware", "start", … */
 	bool wedged;		 /* start returned 0 but the core stayed offline */
 	bool fw_changed;	 /* the file changed between validation and boot */
+	bool came_up;		 /* ACTION_BOOT found the core up (the kernel's recovery ended) */
+	bool still_up;		 /* ACTION_STOP: the kernel returned 0, the core still runs */
 	enum rproc_state state_before;
 	enum rproc_state state_after;
 	struct rproc_fw_info fw_info;

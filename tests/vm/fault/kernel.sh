@@ -179,6 +179,49 @@ test_kernel_recovery_seen() {
 	assert_eq "$(sim_counter 0 start)" 2 "booted by rprocd, then by the kernel's recovery"
 }
 
+# The core crashed while rprocd was down, after it had turned the kernel's
+# recovery off (OnCrash=restart): the next rprocd restarts it.
+test_found_crashed_restarted() {
+	one_core
+	core_conf m4 "[Core]
+Firmware=fw.elf
+OnCrash=restart
+RestartSec=3s"
+	rprocd_up
+	assert_eq "$(rproc_attr 0 recovery)" disabled "rprocd owns the recovery"
+	sim_crash 0
+	wait_state 0 crashed 5
+	rprocd_kill KILL # inside RestartSec=
+	rprocd_up
+	wait_state 0 running 15
+	wait_prop m4 State running 5
+	assert_eq "$(prop m4 CrashCount)" 1 "the crash found is counted"
+	assert_contains "$(rprocd_log)" "found crashed; restarting it" "and logged"
+	assert_eq "$(sim_counter 0 start)" 2 "booted, then restarted once"
+}
+
+# rprocd starts while the kernel recovers a core (it reads "offline" with the
+# lock held for the whole reload): it must wait and adopt, not pin a second
+# power reference with a "start" of its own.
+test_started_during_kernel_recovery() {
+	one_core boot_ms=3000
+	mkdir -p /etc/rprocd
+	printf '[Daemon]\nPollIntervalSec=100ms\n' >/etc/rprocd/rprocd.conf
+	rprocd_up
+	rprocd_kill KILL
+	sim_crash 0
+	wait_state 0 offline 5 # the kernel's recovery: stopped, reloading
+	rprocd_up
+	wait_prop m4 State running 15
+	assert_eq "$(prop m4 Origin)" adopted "found up once the recovery ended"
+	assert_eq "$(sim_counter 0 start)" 2 "the kernel's boot and its recovery, nothing more"
+	assert_contains "$(rprocd_log)" "came up while rprocd waited" "logged"
+	# One power reference: a Stop really stops the core.
+	assert_eq "$(dbus_error m4 Stop)" ok Stop
+	assert_state 0 offline
+	same_state m4 0
+}
+
 # rmmod while the daemon's start-up boot blocks in the kernel: the removal
 # waits for the boot, stops the core and deletes it; the daemon drops it.
 test_rmmod_during_startup_boot() {
@@ -263,7 +306,8 @@ BindLifetime=yes"
 }
 
 tests=(test_start_fails test_attach_fails test_stop_fails test_detach_fails \
-	test_crash_during_boot test_kernel_recovery_seen test_rmmod_during_startup_boot \
+	test_crash_during_boot test_kernel_recovery_seen test_found_crashed_restarted \
+	test_started_during_kernel_recovery test_rmmod_during_startup_boot \
 	test_rmmod_during_call \
 	test_rmmod_with_chardev_held)
 # Arguments name the cases to run (all by default).
