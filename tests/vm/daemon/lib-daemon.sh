@@ -191,3 +191,44 @@ manager_error() {
 		"org.rprocd1.Manager.$method" "$@" 2>&1) && { echo ok; return 0; }
 	echo "$out" | sed -nE 's/^Error ([A-Za-z0-9_.]+):.*/\1/p' | head -n1
 }
+
+# bus_policy_open [ATTRS] / bus_policy_close - a bus policy file that lets the
+# callers of <policy ATTRS> (default context="default": everyone) send to
+# rprocd, so that the daemon's own access check is what decides
+bus_policy_open() {
+	cat >/etc/dbus-1/system.d/rprocd-test-open.conf <<XML
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><policy ${1:-context=\"default\"}><allow send_destination="org.rprocd1"/></policy></busconfig>
+XML
+	if [[ -S /run/dbus/system_bus_socket ]]; then
+		bus_reload
+		sleep 0.5
+	fi
+}
+bus_policy_close() {
+	rm -f /etc/dbus-1/system.d/rprocd-test-open.conf
+	bus_reload
+}
+
+# two_booted_cores [SIM_PARAMS...] - cores "a" and "b" booted from fw.elf by rprocd
+two_booted_cores() {
+	sim_load names=a,b "$@"
+	fw_install fw64 fw.elf
+	core_conf a "[Core]
+Firmware=fw.elf"
+	core_conf b "[Core]
+Firmware=fw.elf"
+	rprocd_up
+}
+
+# run_cases CASE... - each case on a clean slate (daemon_reset), then the summary
+run_cases() {
+	local t
+	for t in "$@"; do
+		daemon_reset
+		test_case "$t" "$t"
+	done
+	daemon_reset
+	test_summary
+}

@@ -145,13 +145,7 @@ test_unprivileged_caller() {
 	assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "AccessDenied"
 	assert_state 0 running
 	# The daemon checks too, when the bus policy lets a call through.
-	cat >/etc/dbus-1/system.d/rprocd-test-open.conf <<'XML'
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><policy context="default"><allow send_destination="org.rprocd1"/></policy></busconfig>
-XML
-	bus_reload
-	sleep 0.5
+	bus_policy_open
 	rc=0
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups dbus-send --system --print-reply \
 		--dest=org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core.Stop 2>&1) || rc=$?
@@ -159,8 +153,7 @@ XML
 	assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "the daemon's AccessDenied"
 	assert_contains "$out" "needs root" "the daemon's message"
 	assert_state 0 running
-	rm -f /etc/dbus-1/system.d/rprocd-test-open.conf
-	bus_reload
+	bus_policy_close
 }
 
 test_admin_group() {
@@ -168,19 +161,14 @@ test_admin_group() {
 	groupadd -g 4242 rprocadm 2>/dev/null || true
 	mkdir -p /etc/rprocd
 	printf '[Daemon]\nAdminGroup=rprocadm\n' >/etc/rprocd/rprocd.conf
-	cat >/etc/dbus-1/system.d/rprocd-test-admin.conf <<'XML'
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><policy group="rprocadm"><allow send_destination="org.rprocd1"/></policy></busconfig>
-XML
+	bus_policy_open 'group="rprocadm"'
 	setup_two
 	rc=0
 	out=$(setpriv --reuid=65534 --regid=65534 --groups=4242 dbus-send --system --print-reply \
 		--dest=org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core.Stop 2>&1) || rc=$?
 	assert_eq "$rc" 0 "a member of AdminGroup= may Stop: $out"
 	assert_state 0 offline
-	rm -f /etc/dbus-1/system.d/rprocd-test-admin.conf
-	bus_reload
+	bus_policy_close
 }
 
 test_rprocctl_json_and_text() {

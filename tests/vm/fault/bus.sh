@@ -12,16 +12,6 @@
 
 BUS_PY=$(dirname "${BASH_SOURCE[0]}")/bus.py
 
-two_cores() {
-	sim_load names=a,b "$@"
-	fw_install fw64 fw.elf
-	core_conf a "[Core]
-Firmware=fw.elf"
-	core_conf b "[Core]
-Firmware=fw.elf"
-	rprocd_up
-}
-
 # send_error [--as-nobody] PATH IFACE.METHOD [ARGS...] - the D-Bus error name
 # of a call through dbus-send, or "ok"
 send_error() {
@@ -46,7 +36,7 @@ counters_line() {
 
 test_wrong_calls() {
 	local before0 before1 long
-	two_cores
+	two_booted_cores
 	before0=$(counters_line 0)
 	before1=$(counters_line 1)
 	local C=/org/rprocd1/core/a M=/org/rprocd1 E=org.freedesktop.DBus.Error
@@ -93,7 +83,7 @@ test_wrong_calls() {
 
 test_unprivileged_everywhere() {
 	local before m err pass
-	two_cores
+	two_booted_cores
 	before=$(counters_line 0)
 	local calls=(
 		"/org/rprocd1/core/a org.rprocd1.Core.Start"
@@ -107,24 +97,15 @@ test_unprivileged_everywhere() {
 		"/org/rprocd1 org.rprocd1.Manager.Reload"
 	)
 	for pass in policy daemon; do
-		if [[ "$pass" == daemon ]]; then
-			# A too-open bus policy lets the calls through: the daemon refuses them itself.
-			cat >/etc/dbus-1/system.d/rprocd-test-open.conf <<'XML'
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><policy context="default"><allow send_destination="org.rprocd1"/></policy></busconfig>
-XML
-			bus_reload
-			sleep 0.5
-		fi
+		# A too-open bus policy lets the calls through: the daemon refuses them itself.
+		[[ "$pass" == daemon ]] && bus_policy_open
 		for m in "${calls[@]}"; do
 			# shellcheck disable=SC2086 # the entry is PATH METHOD [ARG]
 			err=$(send_error --as-nobody $m)
 			assert_eq "$err" org.freedesktop.DBus.Error.AccessDenied "$pass: unprivileged ${m#* }"
 		done
 	done
-	rm -f /etc/dbus-1/system.d/rprocd-test-open.conf
-	bus_reload
+	bus_policy_close
 	assert_eq "$(counters_line 0)" "$before" "the core was never touched"
 	assert_state 0 running
 	# Reading stays open to everyone.
@@ -134,7 +115,7 @@ XML
 
 test_race_last_call_wins() {
 	local out final core want
-	two_cores boot_ms=20
+	two_booted_cores boot_ms=20
 	out=$(/usr/bin/python3 "$BUS_PY" race 100 "${RANDOM_SEED:-7}" a b) ||
 		_assert_fail "a client got no reply or two: $(grep -v '"reply": \["' <<<"$out" | head -n3)"
 	assert_eq "$(grep -c '"reply": \[' <<<"$out")" 100 "100 calls answered"
@@ -152,7 +133,7 @@ test_race_last_call_wins() {
 
 test_queue_full() {
 	local out busy ok
-	two_cores boot_ms=4000,20
+	two_booted_cores boot_ms=4000,20
 	# A Restart holds the core (its boot blocks in the kernel for 4 s); then
 	# 180 calls from 3 connections (the bus allows 128 pending replies per
 	# connection): 128 wait in the core's queue, the rest are told Busy.
@@ -176,9 +157,4 @@ test_queue_full() {
 tests=(test_wrong_calls test_unprivileged_everywhere test_race_last_call_wins test_queue_full)
 # Arguments name the cases to run (all by default).
 (($#)) && tests=("$@")
-for t in "${tests[@]}"; do
-	daemon_reset
-	test_case "$t" "$t"
-done
-daemon_reset
-test_summary
+run_cases "${tests[@]}"

@@ -312,9 +312,4 @@ tests=(test_start_fails test_attach_fails test_stop_fails test_detach_fails \
 	test_rmmod_with_chardev_held)
 # Arguments name the cases to run (all by default).
 (($#)) && tests=("$@")
-for t in "${tests[@]}"; do
-	daemon_reset
-	test_case "$t" "$t"
-done
-daemon_reset
-test_summary
+run_cases "${tests[@]}"
