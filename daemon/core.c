@@ -289,7 +289,10 @@ static char *work_error_text(const struct work *w, const char *firmware)
 			     rproc_fw_error_describe(w->error), rproc_fw_error_to_string(w->error));
 	else if (streq_ptr(w->failed_step, "validate"))
 		r = asprintf(&s, "firmware %s cannot be used: %s (%s)", strempty(firmware),
-			     strerror(-w->error), errno_name(w->error));
+			     w->error == -EBADFD ? "not a regular file (a FIFO, socket or device "
+						   "node), which the kernel skips"
+						 : strerror(-w->error),
+			     errno_name(w->error));
 	else
 		r = asprintf(&s, "%s: %s (%s)", strempty(w->failed_step), strerror(-w->error),
 			     errno_name(w->error));

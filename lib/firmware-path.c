@@ -120,7 +120,7 @@ _public_ int rproc_firmware_search_path(struct rproc_ctx *ctx, char ***ret_dirs)
 _public_ int rproc_firmware_resolve(struct rproc_ctx *ctx, const char *name, char **ret_path)
 {
 	_cleanup_strv_free_ char **dirs = NULL;
-	bool saw_dir = false;
+	bool saw_dir = false, saw_other = false;
 	int r;
 
 	if (!rproc_firmware_name_is_valid(name))
@@ -145,11 +145,13 @@ _public_ int rproc_firmware_resolve(struct rproc_ctx *ctx, const char *name, cha
 		/* The kernel reads only regular files and goes on to the next directory. */
 		if (!S_ISREG(st.st_mode)) {
 			saw_dir = saw_dir || S_ISDIR(st.st_mode);
+			saw_other = saw_other || !S_ISDIR(st.st_mode);
 			continue;
 		}
 		rproc_debug(ctx, "firmware %s found at %s", name, path);
 		*ret_path = TAKE_PTR(path);
 		return 0;
 	}
-	return saw_dir ? -EISDIR : -ENOENT;
+	/* Say why nothing was found where something was there. */
+	return saw_dir ? -EISDIR : saw_other ? -EBADFD : -ENOENT;
 }

@@ -44,7 +44,8 @@ int rproc_firmware_search_path(struct rproc_ctx *ctx, char ***ret_dirs);
  * host with rproc_ctx_path())
  *
  * Returns 0, -EINVAL for an invalid name, -ENOENT when no directory has a
- * regular file of that name.
+ * regular file of that name (-EISDIR when one had a directory of that name,
+ * -EBADFD when one had a FIFO, socket or device node: the kernel skips both).
  */
 int rproc_firmware_resolve(struct rproc_ctx *ctx, const char *name, char **ret_path);
 

@@ -297,7 +297,7 @@ t_fifo() {
 	rm -f "$BAD/fifo.elf"
 	mkfifo "$BAD/fifo.elf"
 	# Must not hang the worker (nobody writes the FIFO).
-	refused_call m4 SetFirmware string:bad/fifo.elf "bad/fifo.elf"
+	refused_call m4 SetFirmware string:bad/fifo.elf "bad/fifo.elf cannot be used: not a regular file"
 	refused_call dsp SetFirmwareAndRestart string:bad/fifo.elf "bad/fifo.elf"
 	unchanged
 	assert_not_contains "$(dmesg)" "bad/" "kernel log"
