@@ -39,6 +39,7 @@ struct job {
 
 static void core_dispatch(struct core *c);
 static void core_arm_restart(struct core *c);
+static void core_count_crash(struct core *c, const char *what);
 
 static uint64_t realtime_usec(void)
 {
@@ -469,10 +470,7 @@ static int job_begin(struct core *c, struct job *j)
 		/* Crashed while nobody watched (rprocd was down): OnCrash= applies now. */
 		if (c->state == RPROC_STATE_CRASHED &&
 		    c->config->settings.on_crash == RPROC_CRASH_RESTART) {
-			c->crash_count++;
-			c->last_crash_usec = realtime_usec();
-			core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0,
-				 "found crashed; restarting it as OnCrash=restart says");
+			core_count_crash(c, "found crashed; restarting it as OnCrash=restart says");
 			core_arm_restart(c);
 		}
 		break;
@@ -946,10 +944,8 @@ static void core_handle_crash(struct core *c)
 	const struct rproc_core_settings *s;
 	uint64_t now = monotonic_usec();
 
-	c->crash_count++;
-	c->last_crash_usec = realtime_usec();
+	core_count_crash(c, "crashed");
 	c->awaiting_dump = c->coredump != RPROC_COREDUMP_DISABLED;
-	core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0, "crashed");
 	if (!core_is_managed(c))
 		return;
 	s = &c->config->settings;
@@ -972,6 +968,14 @@ static void core_handle_crash(struct core *c)
 	if (s->on_crash != RPROC_CRASH_RESTART || c->running)
 		return;
 	core_arm_restart(c);
+}
+
+/* A crash seen (now, or found on first sight): counted, stamped, logged. */
+static void core_count_crash(struct core *c, const char *what)
+{
+	c->crash_count++;
+	c->last_crash_usec = realtime_usec();
+	core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0, what);
 }
 
 /* OnCrash=restart: recover after RestartSec=, unless the start limit is hit. */
