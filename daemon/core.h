@@ -1,12 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+/*
+ * One remote processor: its kernel device, the configuration it has now, what
+ * the kernel last said about it, and a queue of jobs run one at a time.
+ *
+ * The state has one owner: core_observe() (core-state.c) is the only code that
+ * writes c->state. Every read of the kernel ends there — a job's read, a
+ * worker's read-back, the poll, hotplug, the fd store — and it applies what
+ * follows from a transition: a crash is counted once and OnCrash= applied,
+ * the origin and log follow, and the core is marked for the manager's run
+ * queue. Consequences that cross cores (dependencies, READY=1, STATUS=, exit,
+ * PropertiesChanged) run from that queue, once per event loop iteration, never
+ * from inside another core's transition.
+ *
+ * The code is split by concept:
+ *   core.c          object, names, errors, logging
+ *   core-state.c    core_observe(): transitions, poll, refresh
+ *   core-jobs.c     the job queue, what a job asks of the kernel, completions
+ *   core-crash.c    crash counting, OnCrash=, RestartSec=, start limit, fallback
+ *   core-deps.c     Requires=/After= of the first decision
+ *   core-coredump.c devcoredumps: saving and counting
+ *   core-cdev.c     BindLifetime=: the chardev and systemd's fd store
+ */
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "core-policy.h"
+#include "job.h"
 #include "librproc.h"
 
 struct manager;
@@ -27,11 +51,13 @@ struct core {
 	struct manager *manager;
 	char *name; /* name on the bus: NAME, or the kernel's */
 	char *object_path;
-	struct rproc_core_config *config; /* NULL: not managed, read-only */
+	/* Borrowed from the manager's configuration set; NULL: not configured. */
+	const struct rproc_core_config *config;
 	struct rproc_device *dev;
 	bool removed;
 
-	/* What the kernel says, as last read. */
+	/* What the kernel says, as last read; written by core_observe() only. */
+	bool observed; /* state was read at least once */
 	enum rproc_state state;
 	char *firmware;
 	bool recovery_enabled;
@@ -50,8 +76,9 @@ struct core {
 	char *fallback_reason;	   /* why the fallback runs ("" otherwise) */
 	uint64_t booted_usec;	   /* CLOCK_MONOTONIC of the last boot rprocd did */
 	uint64_t watch_until_usec; /* CLOCK_MONOTONIC: poll an offline core until then */
-	bool awaiting_dump;	   /* a crash was counted; its dump is still to come */
+	unsigned awaiting_dumps;   /* crashes counted whose dump is still to come */
 	char *last_coredump;	   /* the file of the last dump saved */
+	unsigned dumps_running;	   /* dump copies in worker threads */
 	bool decided;		   /* the first-seen decision is done */
 	enum dep_state dep;
 	struct start_limit limit;
@@ -62,50 +89,81 @@ struct core {
 	unsigned n_jobs;
 	struct job *running;
 
+	/* The manager's run queue: what this core has pending for it. */
+	bool queued_dispatch; /* begin the next job */
+	bool queued_emit;     /* send PropertiesChanged */
+
 	/* Properties as last emitted, to send PropertiesChanged for what changed. */
 	struct core_snapshot *emitted;
 };
 
 int core_new(struct manager *m, const char *name, struct rproc_device *dev,
-	     struct rproc_core_config *config, struct core **ret);
+	     const struct rproc_core_config *config, struct core **ret);
 struct core *core_ref(struct core *c);
 struct core *core_unref(struct core *c);
 
-/* Begin the first-seen decision (or wait for dependencies). */
-void core_start_first(struct core *c);
-/* Re-check dependencies of a waiting core (another core changed). */
-void core_check_dependencies(struct core *c);
-/* The device went away: fail pending calls, leave the bus. */
-void core_remove(struct core *c);
-/* Read the kernel's state now (loop thread: reads do not block) and react to changes. */
+bool core_is_managed(const struct core *c);
+bool core_is_busy(const struct core *c);
+/* Has the core nothing pending that would change it: decided, no job, no dump copy. */
+bool core_is_settled(const struct core *c);
+
+/* core.c: errors and logging */
+void core_set_error(struct core *c, const char *text);
+void core_log(struct core *c, int priority, const char *message_id, int error, const char *what);
+const char *errno_name(int e);
+
+/* core-state.c: the one owner of c->state */
+void core_observe(struct core *c, enum rproc_state s, enum core_action cause);
+/* Kernel attributes besides the state (NULL/-1: not read). */
+void core_observe_attrs(struct core *c, char *firmware_take, int recovery, int coredump);
+/* Read everything from the kernel now (loop thread: reads do not block). */
+void core_refresh(struct core *c);
+/* The poll tick: read the state; the rest only when it moved. */
 void core_poll(struct core *c);
 /* Can the core change by itself now, so that the poll timer must watch it? */
 bool core_wants_poll(const struct core *c);
-/* BindLifetime=: own the chardev fd (and store a copy with systemd); let go of it. */
-void core_take_cdev(struct core *c, int fd);
-void core_release_cdev(struct core *c, bool clear_flag);
+/* Mark for PropertiesChanged (and the manager's status) from the run queue. */
+void core_changed(struct core *c);
 
-/* The kernel made a devcoredump of this core (dir: /sys/…/devcdN): save it, count the crash. */
-void core_coredump_added(struct core *c, const char *dir);
+/* core-jobs.c */
+void core_start_first(struct core *c);
+void core_remove(struct core *c);
+/* Begin queued jobs (from the run queue only). */
+void core_dispatch(struct core *c);
 /* Apply OnExit= (shutdown). Returns true when work was queued. */
 bool core_queue_exit(struct core *c);
-/*
- * Take a new configuration (reload; c->config was cleared, old is what it was);
- * messages say what waits for a restart of the core.
- */
+/* Take a new configuration (reload). Messages say what waits for a restart of the core. */
 int core_apply_config(struct core *c, const struct rproc_core_config *old,
-		      struct rproc_core_config *config, char ***messages);
-
-/* D-Bus: queue a method call; the reply is sent when the kernel has answered. */
+		      const struct rproc_core_config *config, char ***messages);
 int core_queue_method(struct core *c, enum core_method method, sd_bus_message *msg,
 		      sd_bus_error *error);
 int core_queue_restart(struct core *c, sd_bus_message *msg, sd_bus_error *error);
 int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_bus_message *msg,
 			    sd_bus_error *error);
+/* Queue a job without a caller (crash recovery, fallback). */
+int core_queue_internal(struct core *c, enum job_type type);
+const char *firmware_to_boot(const struct core *c);
 
-bool core_is_managed(const struct core *c);
-bool core_is_busy(const struct core *c);
-/* Emit PropertiesChanged for every property that differs from what was last sent. */
+/* core-crash.c */
+void core_crashed(struct core *c, const char *what);
+void core_arm_restart(struct core *c);
+void core_reset_start_limit(struct core *c);
+bool core_can_fall_back(const struct core *c, const char *firmware);
+void core_fall_back(struct core *c, const char *reason);
+void core_reset_fallback(struct core *c);
+
+/* core-deps.c */
+void core_check_dependencies(struct core *c);
+
+/* core-coredump.c: the kernel made a devcoredump of this core (dir: /sys/…/devcdN) */
+void core_coredump_added(struct core *c, const char *dir);
+
+/* core-cdev.c: BindLifetime= */
+void core_take_cdev(struct core *c, int fd);
+void core_release_cdev(struct core *c, bool clear_flag);
+char *core_cdev_fdname(const struct core *c);
+
+/* bus-core.c */
 void core_emit_changes(struct core *c);
 void core_snapshot_free(struct core_snapshot *s);
 

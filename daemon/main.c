@@ -15,7 +15,9 @@ static void help(void)
 	       "Manage the remote processors of the kernel's remoteproc framework.\n\n"
 	       "  -h --help        show this help\n"
 	       "     --version     show the version\n"
-	       "  -d --debug       log debug messages\n");
+	       "  -d --debug       log debug messages\n"
+	       "     --root=DIR    manage the system under DIR (its /sys, /dev, /etc,\n"
+	       "                   /lib/firmware): for tests and image builds\n");
 }
 
 int main(int argc, char **argv)
@@ -23,7 +25,9 @@ int main(int argc, char **argv)
 	static const struct option options[] = { { "help", no_argument, NULL, 'h' },
 						 { "version", no_argument, NULL, 'V' },
 						 { "debug", no_argument, NULL, 'd' },
+						 { "root", required_argument, NULL, 'R' },
 						 {} };
+	const char *root = NULL;
 	struct manager *m = NULL;
 	int c, r, priority = LOG_INFO;
 
@@ -38,6 +42,13 @@ int main(int argc, char **argv)
 		case 'd':
 			priority = LOG_DEBUG;
 			break;
+		case 'R':
+			if (optarg[0] != '/') {
+				fprintf(stderr, "--root needs an absolute path\n");
+				return 2;
+			}
+			root = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -49,7 +60,7 @@ int main(int argc, char **argv)
 	/* Worker threads are short-lived and few: one malloc arena for all keeps RSS small. */
 	mallopt(M_ARENA_MAX, 1);
 
-	r = manager_new(NULL, &m);
+	r = manager_new(root, NULL, &m);
 	if (r < 0) {
 		log_error_errno(r, "Failed to set up: %m");
 		return 1;

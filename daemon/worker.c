@@ -17,6 +17,9 @@ struct worker_pool {
 	int pipe[2];
 	sd_event_source *source;
 	unsigned running;
+	bool manual;
+	struct work **pending; /* manual: started, not run yet */
+	size_t n_pending;
 };
 
 static uint64_t now_usec(void)
@@ -27,13 +30,15 @@ static uint64_t now_usec(void)
 	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-struct work *work_new(struct rproc_ctx *ctx, struct rproc_device *dev, enum core_action action)
+struct work *work_new(struct rproc_ctx *ctx, const struct kernel *kernel, struct rproc_device *dev,
+		      enum core_action action)
 {
 	struct work *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		return NULL;
 	w->ctx = rproc_ctx_ref(ctx);
+	w->kernel = kernel;
 	w->dev = rproc_device_ref(dev);
 	w->action = action;
 	w->expect.machine = -1;
@@ -58,10 +63,23 @@ struct work *work_free(struct work *w)
 	free(w->dump_prefix);
 	free(w->dump_file);
 	free(w->dump_path);
-	if (w->cdev_fd >= 0)
-		close(w->cdev_fd);
+	kernel_cdev_close(w->kernel, w->cdev_fd);
 	free(w);
 	return NULL;
+}
+
+/* Read the state and remember it: every state read reaches core_observe(). */
+static int read_state(struct work *w, enum rproc_state *ret)
+{
+	int r = kernel_read_state(w->kernel, w->dev, ret);
+
+	if (r < 0)
+		*ret = RPROC_STATE_INVALID;
+	else if (w->n_seen < WORK_SEEN_MAX)
+		w->seen[w->n_seen++] = *ret;
+	else
+		w->seen[WORK_SEEN_MAX - 1] = *ret;
+	return r;
 }
 
 static int fail(struct work *w, const char *step, int error)
@@ -77,19 +95,19 @@ static int request_start(struct work *w)
 	int fd, r;
 
 	if (!w->via_cdev)
-		return rproc_device_request(w->dev, RPROC_CMD_START, RPROC_VIA_SYSFS);
+		return kernel_request(w->kernel, w->dev, RPROC_CMD_START);
 
-	fd = rproc_cdev_open(w->dev);
+	fd = kernel_cdev_open(w->kernel, w->dev);
 	if (fd < 0)
 		return fd;
 	/* Set the flag before starting, so a daemon killed mid-boot still stops the core. */
-	r = rproc_cdev_set_shutdown_on_release(fd, true);
+	r = kernel_cdev_set_shutdown_on_release(w->kernel, fd, true);
 	if (r >= 0)
-		r = rproc_cdev_request(fd, RPROC_CMD_START);
+		r = kernel_cdev_request(w->kernel, fd, RPROC_CMD_START);
 	if (r < 0) {
 		/* Clear the flag again: it belongs to the processor and outlives this fd. */
-		(void) rproc_cdev_set_shutdown_on_release(fd, false);
-		close(fd);
+		(void) kernel_cdev_set_shutdown_on_release(w->kernel, fd, false);
+		kernel_cdev_close(w->kernel, fd);
 		return r;
 	}
 	w->cdev_fd = fd;
@@ -117,12 +135,12 @@ static int recheck_changed_image(struct work *w, const char *name)
 	if (r <= 0)
 		return 0; /* valid, or gone: nothing to judge it by */
 	if (w->cdev_fd >= 0) {
-		(void) rproc_cdev_set_shutdown_on_release(w->cdev_fd, false);
-		(void) rproc_cdev_request(w->cdev_fd, RPROC_CMD_STOP);
-		close(w->cdev_fd);
+		(void) kernel_cdev_set_shutdown_on_release(w->kernel, w->cdev_fd, false);
+		(void) kernel_cdev_request(w->kernel, w->cdev_fd, RPROC_CMD_STOP);
+		kernel_cdev_close(w->kernel, w->cdev_fd);
 		w->cdev_fd = -1;
 	} else
-		(void) rproc_device_request(w->dev, RPROC_CMD_STOP, RPROC_VIA_SYSFS);
+		(void) kernel_request(w->kernel, w->dev, RPROC_CMD_STOP);
 	return fail(w, "validate", r);
 }
 
@@ -137,7 +155,7 @@ static int execute_boot(struct work *w)
 	if (w->state_before != RPROC_STATE_OFFLINE)
 		return fail(w, "state", -EBUSY);
 
-	r = rproc_device_read_firmware(w->dev, &current);
+	r = kernel_read_firmware(w->kernel, w->dev, &current);
 	if (r < 0)
 		return fail(w, "firmware", r);
 	if (!name)
@@ -155,8 +173,8 @@ static int execute_boot(struct work *w)
 	 * whole reload) is thus waited for and found up, instead of getting a
 	 * "start" that would only pin a second power reference.
 	 */
-	r = rproc_device_write_firmware(w->dev, name);
-	if (r == -EBUSY && rproc_device_read_state(w->dev, &now) >= 0 &&
+	r = kernel_write_firmware(w->kernel, w->dev, name);
+	if (r == -EBUSY && read_state(w, &now) >= 0 &&
 	    (now == RPROC_STATE_RUNNING || now == RPROC_STATE_ATTACHED)) {
 		w->came_up = true;
 		return 0;
@@ -324,8 +342,7 @@ void work_execute(struct work *w)
 		return;
 	}
 	w->begin_usec = now_usec();
-	if (rproc_device_read_state(w->dev, &w->state_before) < 0)
-		w->state_before = RPROC_STATE_INVALID;
+	(void) read_state(w, &w->state_before);
 
 	if (w->validate_only) {
 		r = rproc_firmware_validate(w->ctx, w->firmware, &w->expect, &w->fw_info,
@@ -338,14 +355,16 @@ void work_execute(struct work *w)
 	}
 
 	if (w->set_recovery >= 0) {
-		r = rproc_device_write_recovery(w->dev, w->set_recovery ? RPROC_RECOVERY_ENABLED
-									: RPROC_RECOVERY_DISABLED);
+		r = kernel_write_recovery(w->kernel, w->dev,
+					  w->set_recovery ? RPROC_RECOVERY_ENABLED
+							  : RPROC_RECOVERY_DISABLED);
 		if (r < 0)
 			fail(w, "recovery", r);
 	}
 	/* The kernel refuses coredump writes while crashed (EBUSY); that is not fatal. */
 	if (r >= 0 && w->set_coredump >= 0) {
-		r = rproc_device_write_coredump(w->dev, (enum rproc_coredump_mode) w->set_coredump);
+		r = kernel_write_coredump(w->kernel, w->dev,
+					  (enum rproc_coredump_mode) w->set_coredump);
 		if (r < 0)
 			fail(w, "coredump", r);
 	}
@@ -361,17 +380,17 @@ void work_execute(struct work *w)
 				fail(w, "start", r);
 			break;
 		case ACTION_STOP:
-			r = rproc_device_request(w->dev, RPROC_CMD_STOP, RPROC_VIA_SYSFS);
+			r = kernel_request(w->kernel, w->dev, RPROC_CMD_STOP);
 			if (r < 0)
 				fail(w, "stop", r);
 			break;
 		case ACTION_DETACH:
-			r = rproc_device_request(w->dev, RPROC_CMD_DETACH, RPROC_VIA_SYSFS);
+			r = kernel_request(w->kernel, w->dev, RPROC_CMD_DETACH);
 			if (r < 0)
 				fail(w, "detach", r);
 			break;
 		case ACTION_RECOVER:
-			r = rproc_device_write_recovery(w->dev, RPROC_RECOVERY_RECOVER);
+			r = kernel_write_recovery(w->kernel, w->dev, RPROC_RECOVERY_RECOVER);
 			if (r < 0)
 				fail(w, "recover", r);
 			break;
@@ -380,9 +399,8 @@ void work_execute(struct work *w)
 		}
 
 	/* What the kernel did, not what was asked. */
-	if (rproc_device_read_state(w->dev, &w->state_after) < 0)
-		w->state_after = RPROC_STATE_INVALID;
-	(void) rproc_device_read_firmware(w->dev, &w->kernel_firmware);
+	(void) read_state(w, &w->state_after);
+	(void) kernel_read_firmware(w->kernel, w->dev, &w->kernel_firmware);
 
 	/* A stop the kernel took that left the core up: another power reference holds it. */
 	if (w->error == 0 && w->action == ACTION_STOP &&
@@ -436,7 +454,7 @@ static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	for (size_t i = 0; i < (size_t) n / sizeof(batch[0]); i++) {
 		p->running--;
-		batch[i]->done(batch[i]);
+		batch[i]->done(batch[i], false);
 	}
 	return 0;
 }
@@ -466,10 +484,62 @@ int worker_pool_new(sd_event *e, struct worker_pool **ret)
 	return 0;
 }
 
+int worker_pool_new_manual(sd_event *e, struct worker_pool **ret)
+{
+	int r = worker_pool_new(e, ret);
+
+	if (r >= 0)
+		(*ret)->manual = true;
+	return r;
+}
+
+size_t worker_pool_pending(const struct worker_pool *p)
+{
+	return p->n_pending;
+}
+
+struct work *worker_pool_pending_work(const struct worker_pool *p, size_t i)
+{
+	return i < p->n_pending ? p->pending[i] : NULL;
+}
+
+static struct work *pool_take(struct worker_pool *p, size_t i)
+{
+	struct work *w = p->pending[i];
+
+	memmove(p->pending + i, p->pending + i + 1, sizeof(*p->pending) * (p->n_pending - i - 1));
+	p->n_pending--;
+	p->running--;
+	return w;
+}
+
+void worker_pool_run(struct worker_pool *p, size_t i)
+{
+	struct work *w;
+
+	if (i >= p->n_pending)
+		return;
+	w = pool_take(p, i);
+	work_execute(w);
+	w->done(w, false);
+}
+
+void worker_pool_abandon(struct worker_pool *p)
+{
+	while (p->n_pending > 0) {
+		struct work *w = pool_take(p, 0);
+
+		work_execute(w);
+		w->done(w, true);
+	}
+}
+
 struct worker_pool *worker_pool_free(struct worker_pool *p)
 {
 	if (!p)
 		return NULL;
+	worker_pool_abandon(p);
+	free(p->pending);
 	sd_event_source_disable_unref(p->source);
 	close(p->pipe[0]);
 	close(p->pipe[1]);
@@ -485,6 +555,17 @@ int worker_start(struct worker_pool *p, struct work *w)
 	pthread_t t;
 	int r;
 
+	if (p->manual) {
+		struct work **l = realloc(p->pending, sizeof(*l) * (p->n_pending + 1));
+
+		free(a);
+		if (!l)
+			return -ENOMEM;
+		p->pending = l;
+		p->pending[p->n_pending++] = w;
+		p->running++;
+		return 0;
+	}
 	if (!a)
 		return -ENOMEM;
 	a->w = w;

@@ -12,11 +12,15 @@
 #include <systemd/sd-event.h>
 
 #include "core-policy.h"
+#include "kernel.h"
 #include "librproc.h"
+
+#define WORK_SEEN_MAX 4
 
 struct work {
 	/* Input, filled in on the loop thread. The device reference belongs to the work. */
 	struct rproc_ctx *ctx;
+	const struct kernel *kernel;
 	struct rproc_device *dev;
 	enum core_action action;
 	char *firmware; /* ACTION_BOOT: the name to boot (NULL: the kernel's) */
@@ -47,26 +51,44 @@ struct work {
 	bool still_up;		 /* ACTION_STOP: the kernel returned 0, the core still runs */
 	enum rproc_state state_before;
 	enum rproc_state state_after;
+	/* Every state the work read, in order: the loop hands each to core_observe(). */
+	enum rproc_state seen[WORK_SEEN_MAX];
+	unsigned n_seen;
 	struct rproc_fw_info fw_info;
 	char *fw_path;		       /* where the validated firmware was found */
 	char *kernel_firmware;	       /* the firmware attribute after the operation */
 	int cdev_fd;		       /* via_cdev: the open chardev, or -1 */
 	uint64_t begin_usec, end_usec; /* CLOCK_MONOTONIC */
 
-	/* Completion, on the loop thread. */
-	void (*done)(struct work *w);
+	/*
+	 * Completion, on the loop thread. abandoned: the daemon is going away
+	 * without completing it (tests: a killed daemon); only free what it holds.
+	 */
+	void (*done)(struct work *w, bool abandoned);
 	void *userdata;
 };
 
 struct worker_pool;
 
 int worker_pool_new(sd_event *e, struct worker_pool **ret);
+/*
+ * Test seam: a manual pool starts no thread. worker_start() queues the work;
+ * the test runs it when it chooses (a slow write is one not run yet).
+ */
+int worker_pool_new_manual(sd_event *e, struct worker_pool **ret);
+size_t worker_pool_pending(const struct worker_pool *p);
+struct work *worker_pool_pending_work(const struct worker_pool *p, size_t i);
+/* Run pending work i in this thread and complete it. */
+void worker_pool_run(struct worker_pool *p, size_t i);
+/* Run every pending work (the kernel finishes writes a killed daemon made) and abandon it. */
+void worker_pool_abandon(struct worker_pool *p);
 struct worker_pool *worker_pool_free(struct worker_pool *p);
 /* Start a thread for w; on failure w->done is not called. */
 int worker_start(struct worker_pool *p, struct work *w);
 unsigned worker_pool_running(const struct worker_pool *p);
 
-struct work *work_new(struct rproc_ctx *ctx, struct rproc_device *dev, enum core_action action);
+struct work *work_new(struct rproc_ctx *ctx, const struct kernel *kernel, struct rproc_device *dev,
+		      enum core_action action);
 struct work *work_free(struct work *w);
 
 /* Run w synchronously in the calling thread (the worker body; also used by tests). */

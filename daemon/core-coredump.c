@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Devcoredumps of a core: each is copied to CoredumpDirectory= by a worker
+ * (reading it frees the kernel's copy and lets an inline recovery go on), and
+ * a dump whose crash no read of the state saw counts that crash.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "core.h"
+#include "log.h"
+#include "manager.h"
+#include "messages.h"
+#include "util.h"
+#include "worker.h"
+
+static uint64_t realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int read_boot_id(char *buf, size_t len)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t k = 0;
+	int r;
+
+	r = read_full_file("/proc/sys/kernel/random/boot_id", 64, &s, NULL);
+	if (r < 0)
+		return r;
+	for (char *p = s; *p && k + 1 < len; p++)
+		if (*p != '-' && *p != '\n')
+			buf[k++] = *p;
+	buf[k] = 0;
+	return 0;
+}
+
+static void dump_done(struct work *w, bool abandoned)
+{
+	struct core *c = w->userdata;
+
+	c->dumps_running--;
+	if (abandoned) {
+		work_free(w);
+		core_unref(c);
+		return;
+	}
+	if (w->error < 0) {
+		_cleanup_free_ char *text = strdup_printf(
+			"%s: %s (%s)", w->failed_step, strerror(-w->error), errno_name(w->error));
+
+		core_set_error(c, text);
+		core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error, text);
+	} else {
+		_cleanup_free_ char *text = strdup_printf(
+			"coredump saved to %s (%llu bytes%s)", w->dump_path,
+			(unsigned long long) w->dump_size,
+			w->dump_removed ? ", older dumps removed for the limits" : "");
+
+		free(c->last_coredump);
+		c->last_coredump = TAKE_PTR(w->dump_path);
+		core_log(c, LOG_INFO, MESSAGE_CORE_COREDUMP, 0, text);
+	}
+	core_changed(c);
+	work_free(w);
+	core_unref(c);
+}
+
+void core_coredump_added(struct core *c, const char *dir)
+{
+	const struct rproc_core_settings *s;
+	char boot_id[40] = "unknown";
+	struct work *w;
+	int r;
+
+	if (c->removed)
+		return;
+	/* A crash no read of the state saw (the kernel recovered first): count it now. */
+	if (c->awaiting_dumps > 0)
+		c->awaiting_dumps--;
+	else {
+		c->crash_count++;
+		c->last_crash_usec = realtime_usec();
+		core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0,
+			 "crashed (seen through its coredump)");
+		core_changed(c);
+	}
+	if (!core_is_managed(c))
+		return;
+	s = &c->config->settings;
+	if (s->coredump == RPROC_COREDUMP_DISABLED)
+		return;
+
+	(void) read_boot_id(boot_id, sizeof(boot_id));
+	w = work_new(c->manager->ctx, c->manager->kernel, c->dev, ACTION_NONE);
+	if (!w)
+		return;
+	w->done = dump_done;
+	w->userdata = core_ref(c);
+	w->dump_src = strdup(dir);
+	w->dump_prefix = strdup_printf("%s-", c->name);
+	w->dump_file = strdup_printf("%s-%s-%llu.core", c->name, boot_id,
+				     (unsigned long long) realtime_usec());
+	w->dump_max_files = s->coredump_max_files;
+	w->dump_max_use = s->coredump_max_use;
+	r = rproc_ctx_path(c->manager->ctx, s->coredump_directory, &w->dump_dir);
+	if (r >= 0 && (!w->dump_src || !w->dump_prefix || !w->dump_file))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = worker_start(c->manager->workers, w);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot save coredump %s: %m", c->name, dir);
+		core_unref(c);
+		work_free(w);
+		return;
+	}
+	c->dumps_running++;
+	core_changed(c);
+}

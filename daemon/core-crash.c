@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Crashes: each one is counted once (core_observe() calls core_crashed() on
+ * the transition into "crashed"), then OnCrash= decides: the kernel recovers,
+ * rprocd recovers after RestartSec= within the start limit, or the core is
+ * left; a crash right after rprocd booted Firmware= gives it up for
+ * FallbackFirmware=.
+ */
+#include <time.h>
+
+#include "core.h"
+#include "job.h"
+#include "log.h"
+#include "manager.h"
+#include "messages.h"
+#include "util.h"
+
+static uint64_t realtime_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+bool core_can_fall_back(const struct core *c, const char *firmware)
+{
+	return core_is_managed(c) && c->config->fallback_firmware && !c->firmware_override &&
+	       !c->firmware_failed && firmware && streq_ptr(firmware, c->config->firmware);
+}
+
+void core_fall_back(struct core *c, const char *reason)
+{
+	c->firmware_failed = true;
+	free(c->fallback_reason);
+	c->fallback_reason = strdup_printf("%s: %s", c->config->firmware, reason);
+	log_core_event(LOG_WARNING, MESSAGE_CORE_FALLBACK, c->name, rproc_state_to_string(c->state),
+		       c->config->fallback_firmware, 0, "booting FallbackFirmware=%s: %s",
+		       c->config->fallback_firmware, strempty(c->fallback_reason));
+	core_changed(c);
+}
+
+void core_reset_fallback(struct core *c)
+{
+	if (!c->firmware_failed && !c->fallback_reason)
+		return;
+	c->firmware_failed = false;
+	free(c->fallback_reason);
+	c->fallback_reason = NULL;
+	core_changed(c);
+}
+
+void core_reset_start_limit(struct core *c)
+{
+	start_limit_reset(&c->limit);
+	if (c->start_limit_hit)
+		core_changed(c);
+	c->start_limit_hit = false;
+	sd_event_source_set_enabled(c->restart_timer, SD_EVENT_OFF);
+}
+
+static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct core *c = userdata;
+
+	(void) s;
+	(void) usec;
+	(void) core_queue_internal(c, JOB_CRASH_RECOVER);
+	return 0;
+}
+
+void core_arm_restart(struct core *c)
+{
+	const struct rproc_core_settings *s;
+	int r;
+
+	if (!core_is_managed(c) || c->manager->exiting)
+		return;
+	s = &c->config->settings;
+	if (!start_limit_test(&c->limit, monotonic_usec())) {
+		c->start_limit_hit = true;
+		core_changed(c);
+		core_log(c, LOG_ERR, MESSAGE_CORE_START_LIMIT_HIT, 0,
+			 "start limit hit: left crashed; Start or Recover resets the count");
+		return;
+	}
+	if (c->restart_timer)
+		r = sd_event_source_set_time_relative(c->restart_timer, s->restart_usec)
+			    ?: sd_event_source_set_enabled(c->restart_timer, SD_EVENT_ONESHOT);
+	else
+		r = sd_event_add_time_relative(c->manager->event, &c->restart_timer,
+					       CLOCK_MONOTONIC, s->restart_usec, 0,
+					       on_restart_timer, c);
+	if (r < 0)
+		log_error_errno(r, "%s: cannot arm the restart timer: %m", c->name);
+}
+
+void core_crashed(struct core *c, const char *what)
+{
+	const struct rproc_core_settings *s;
+	uint64_t now = monotonic_usec();
+
+	c->crash_count++;
+	c->last_crash_usec = realtime_usec();
+	if (c->coredump != RPROC_COREDUMP_DISABLED)
+		c->awaiting_dumps++;
+	core_changed(c);
+	core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0, what);
+	/* Found crashed before the first decision: that decision applies OnCrash=. */
+	if (!core_is_managed(c) || !c->decided)
+		return;
+	s = &c->config->settings;
+
+	/* A crash right after rprocd booted Firmware= counts as a failed boot. */
+	if (c->origin == ORIGIN_BOOTED && now - c->booted_usec <= s->settle_usec &&
+	    core_can_fall_back(c, c->firmware)) {
+		_cleanup_free_ char *why =
+			strdup_printf("crashed %llu ms after boot (SettleSec=)",
+				      (unsigned long long) (now - c->booted_usec) / 1000);
+
+		core_fall_back(c, why ? why : "crashed right after boot");
+		(void) core_queue_internal(c, JOB_RESTART_STOP);
+		return;
+	}
+	if (s->on_crash == RPROC_CRASH_RESTART)
+		core_arm_restart(c);
+}

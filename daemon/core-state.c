@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The one owner of a core's kernel state. Every read of the kernel ends in
+ * core_observe(), which records the transition and applies what follows from
+ * it on this core; whatever crosses cores is left to the manager's run queue.
+ */
+#include <time.h>
+
+#include "core.h"
+#include "kernel.h"
+#include "log.h"
+#include "manager.h"
+#include "messages.h"
+#include "util.h"
+
+/*
+ * A core that went down without rprocd may be in the kernel's recovery, which
+ * reads "offline" for the whole firmware load and start: it is watched that
+ * long, or its return would go unseen (nothing else announces it).
+ */
+#define CORE_WATCH_AFTER_DOWN_USEC (60ULL * 1000000)
+
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+void core_changed(struct core *c)
+{
+	c->queued_emit = true;
+	manager_schedule(c->manager);
+}
+
+/* Did rprocd's own action bring the core from old to s? Then the job logs it. */
+static bool caused_by(enum core_action cause, enum rproc_state old, enum rproc_state s)
+{
+	switch (cause) {
+	case ACTION_BOOT:
+	case ACTION_RECOVER:
+		return core_state_is_up(s);
+	case ACTION_ATTACH:
+		return s == RPROC_STATE_ATTACHED;
+	case ACTION_STOP:
+		return s == RPROC_STATE_OFFLINE;
+	case ACTION_DETACH:
+		return s == RPROC_STATE_DETACHED;
+	default:
+		return false;
+	}
+}
+
+void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
+{
+	enum rproc_state old = c->state;
+	bool first = !c->observed;
+
+	if (c->removed)
+		return;
+	c->observed = true;
+	if (s == old && !first)
+		return;
+	c->state = s;
+	core_changed(c);
+
+	if (first) {
+		/* Found crashed: a crash this rprocd saw, whatever the policy makes of it. */
+		if (s == RPROC_STATE_CRASHED)
+			core_crashed(c, "found crashed");
+		return;
+	}
+	if (s == RPROC_STATE_CRASHED) {
+		core_crashed(c, "crashed");
+		return;
+	}
+	if (caused_by(cause, old, s))
+		return;
+	if (old == RPROC_STATE_CRASHED && core_state_is_up(s))
+		core_log(c, LOG_INFO, MESSAGE_CORE_RECOVERED, 0, "recovered");
+	else if (core_state_is_up(old) && s == RPROC_STATE_OFFLINE) {
+		c->origin = ORIGIN_NONE;
+		c->watch_until_usec = monotonic_usec() + CORE_WATCH_AFTER_DOWN_USEC;
+		core_log(c, LOG_NOTICE, MESSAGE_CORE_STOPPED, 0,
+			 c->recovery_enabled ? "went offline without rprocd (stopped by someone "
+					       "else, or the kernel is recovering it)"
+					     : "stopped by someone else");
+	} else if (core_state_is_up(old) && s == RPROC_STATE_DETACHED) {
+		c->origin = ORIGIN_NONE;
+		core_log(c, LOG_NOTICE, MESSAGE_CORE_DETACHED, 0, "detached by someone else");
+	} else if (!core_state_is_up(old) && core_state_is_up(s)) {
+		c->origin = ORIGIN_ADOPTED;
+		c->watch_until_usec = 0;
+		core_log(c, LOG_NOTICE, MESSAGE_CORE_ADOPTED, 0,
+			 old == RPROC_STATE_CRASHED
+				 ? "recovered"
+				 : "came up without rprocd (the kernel's recovery, or someone else)");
+	} else if (old == RPROC_STATE_CRASHED && s == RPROC_STATE_OFFLINE)
+		/* Stopped, or the kernel's recovery under way: watch for its return. */
+		c->watch_until_usec = monotonic_usec() + CORE_WATCH_AFTER_DOWN_USEC;
+}
+
+void core_observe_attrs(struct core *c, char *firmware, int recovery, int coredump)
+{
+	if (c->removed) {
+		free(firmware);
+		return;
+	}
+	if (firmware) {
+		if (!streq_ptr(firmware, c->firmware))
+			core_changed(c);
+		free(c->firmware);
+		c->firmware = firmware;
+	}
+	if (recovery >= 0 && (bool) recovery != c->recovery_enabled) {
+		c->recovery_enabled = recovery;
+		core_changed(c);
+	}
+	if (coredump >= 0 && (enum rproc_coredump_mode) coredump != c->coredump) {
+		c->coredump = (enum rproc_coredump_mode) coredump;
+		core_changed(c);
+	}
+}
+
+/* Firmware, recovery and coredump as the kernel has them now. */
+static void core_refresh_attrs(struct core *c)
+{
+	const struct kernel *k = c->manager->kernel;
+	enum rproc_coredump_mode cd;
+	char *fw = NULL;
+	bool rec;
+
+	if (kernel_read_firmware(k, c->dev, &fw) < 0)
+		fw = NULL;
+	core_observe_attrs(c, fw, kernel_read_recovery(k, c->dev, &rec) >= 0 ? rec : -1,
+			   kernel_read_coredump(k, c->dev, &cd) >= 0 ? (int) cd : -1);
+}
+
+void core_refresh(struct core *c)
+{
+	enum rproc_state s;
+
+	if (c->removed)
+		return;
+	if (kernel_read_state(c->manager->kernel, c->dev, &s) < 0)
+		s = RPROC_STATE_INVALID;
+	core_refresh_attrs(c);
+	core_observe(c, s, ACTION_NONE);
+}
+
+bool core_wants_poll(const struct core *c)
+{
+	return !c->removed &&
+	       (core_state_can_change(c->state) ||
+		(c->watch_until_usec && monotonic_usec() < c->watch_until_usec));
+}
+
+void core_poll(struct core *c)
+{
+	enum rproc_state s;
+
+	if (c->removed)
+		return;
+	/* The tick reads one attribute per core; the others only when the state moved. */
+	if (kernel_read_state(c->manager->kernel, c->dev, &s) < 0)
+		s = RPROC_STATE_INVALID;
+	if (s != c->state)
+		core_refresh_attrs(c);
+	core_observe(c, s, ACTION_NONE);
+}

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The configuration set, and reload as a transaction: the whole new set is
+ * read and checked first (cycles included, whatever order devices come in),
+ * each present core is matched against it, and only then is it swapped in.
+ * Cores borrow their configuration from the set; the old set is freed after
+ * the swap, when nothing points into it. Jobs take the settings they need
+ * when they begin, and a job of a core that is no longer managed is answered
+ * NotManaged when it comes to run.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "core.h"
+#include "log.h"
+#include "manager.h"
+#include "messages.h"
+#include "util.h"
+
+void manager_configs_free(struct rproc_core_config **l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		rproc_core_config_free(l[i]);
+	free(l);
+}
+
+/* Requires= naming no configuration of the set: an error at its line, whatever devices exist. */
+static int check_requires_known(struct rproc_core_config **l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct rproc_core_config *c = l[i];
+
+		if (!c || c->masked || !c->valid)
+			continue;
+		for (char **req = c->requires; req && *req; req++) {
+			bool found = false;
+
+			for (size_t k = 0; k < n && !found; k++)
+				found = l[k] && k != i && streq(l[k]->name, *req);
+			if (!found) {
+				const struct rproc_config_origin *o = &c->origin[RPROC_KEY_REQUIRES];
+
+				log_core_event(LOG_WARNING, MESSAGE_CONFIG_ERROR, c->name, NULL, NULL,
+					       0,
+					       "%s:%u: Requires=%s names no core configuration; "
+					       "the core will fail its dependency",
+					       o->file ? o->file : strempty(c->path), o->line, *req);
+			}
+		}
+	}
+	return 0;
+}
+
+int manager_load_config(struct manager *m, struct rproc_daemon_config **ret_daemon,
+			struct rproc_core_config ***ret_cores, size_t *ret_n)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	struct rproc_daemon_config *d = NULL;
+	struct rproc_core_config **l = NULL;
+	size_t n = 0;
+	int r;
+
+	r = rproc_daemon_config_load(m->ctx, &d);
+	if (r == -EBADMSG)
+		log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, NULL, NULL, NULL, 0,
+			       "rprocd.conf has errors; built-in defaults stand in for them");
+	else if (r < 0)
+		return log_error_errno(r, "Failed to read rprocd.conf: %m");
+
+	r = rproc_core_config_list(m->ctx, &names);
+	if (r < 0) {
+		rproc_daemon_config_free(d);
+		return log_error_errno(r, "Failed to list core configurations: %m");
+	}
+	for (char **nm = names; nm && *nm; nm++) {
+		struct rproc_core_config *c = NULL, **nl;
+
+		r = rproc_core_config_load(m->ctx, *nm, d, &c);
+		if (r < 0 && r != -EBADMSG) {
+			log_warning_errno(r, "%s: cannot load configuration: %m", *nm);
+			continue;
+		}
+		nl = realloc(l, sizeof(*l) * (n + 1));
+		if (!nl) {
+			rproc_core_config_free(c);
+			manager_configs_free(l, n);
+			rproc_daemon_config_free(d);
+			return -ENOMEM;
+		}
+		l = nl;
+		l[n++] = c;
+	}
+	if (rproc_core_configs_check(l, n) < 0 || check_requires_known(l, n) < 0) {
+		manager_configs_free(l, n);
+		rproc_daemon_config_free(d);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct rproc_config_diag *e;
+
+		if (l[i]->valid || l[i]->masked)
+			continue;
+		e = rproc_core_config_first_error(l[i]);
+		log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, l[i]->name, NULL, NULL, 0,
+			       "%s:%u: %s; core not managed", e ? strempty(e->file) : "?",
+			       e ? e->line : 0, e ? e->message : "invalid");
+	}
+	*ret_daemon = d;
+	*ret_cores = l;
+	*ret_n = n;
+	return 0;
+}
+
+/* Is cfg already given to a core (other than the device being matched)? */
+static bool config_taken(struct manager *m, const struct rproc_core_config *cfg,
+			 const struct rproc_core_config **assigned, size_t n_assigned)
+{
+	if (assigned) {
+		for (size_t i = 0; i < n_assigned; i++)
+			if (assigned[i] == cfg)
+				return true;
+		return false;
+	}
+	for (size_t i = 0; i < m->n_cores; i++)
+		if (m->cores[i]->config == cfg)
+			return true;
+	return false;
+}
+
+/*
+ * The configuration for a kernel device: exactly one NAME.core of the set must
+ * match. Two that match are a conflict: the device is left unmanaged and both
+ * are told. assigned (n_assigned entries) lists what a reload has handed out
+ * so far; NULL: the cores' current configurations.
+ */
+const struct rproc_core_config *manager_match_config(struct manager *m, struct rproc_device *dev,
+						     struct core *const *unused,
+						     const struct rproc_core_config **assigned,
+						     size_t n_assigned, char **ret_conflict)
+{
+	const struct rproc_core_config *found = NULL;
+
+	(void) unused;
+	*ret_conflict = NULL;
+	for (size_t i = 0; i < m->n_core_configs; i++) {
+		const struct rproc_core_config *c = m->core_configs[i];
+
+		if (!c || c->masked ||
+		    !rproc_core_config_matches(c, rproc_device_get_name(dev),
+					       rproc_device_get_devpath(dev)))
+			continue;
+		if (config_taken(m, c, assigned, n_assigned))
+			continue; /* already bound to an earlier device */
+		if (found) {
+			const struct rproc_config_origin *a = &found->origin[RPROC_KEY_MATCH_NAME],
+							 *b = &c->origin[RPROC_KEY_MATCH_NAME];
+
+			/* At the [Match] Name= lines, or the files when the name is implicit. */
+			*ret_conflict = strdup_printf(
+				"%s:%u: this file and %s:%u both match %s (kernel name \"%s\"): "
+				"add [Match] DevicePath= to tell them apart",
+				b->file ? b->file : strempty(c->path), b->line,
+				a->file ? a->file : strempty(found->path), a->line,
+				rproc_device_get_sysname(dev), rproc_device_get_name(dev));
+			(void) strv_extend(&m->conflicted, found->name);
+			(void) strv_extend(&m->conflicted, c->name);
+			return NULL;
+		}
+		found = c;
+	}
+	/* A masked configuration of this name still claims it: watched, never touched. */
+	if (!found)
+		for (size_t i = 0; i < m->n_core_configs; i++) {
+			const struct rproc_core_config *c = m->core_configs[i];
+
+			if (c && c->masked && streq(c->name, rproc_device_get_name(dev)) &&
+			    !config_taken(m, c, assigned, n_assigned))
+				return c;
+		}
+	return found;
+}
+
+int manager_reload(struct manager *m, char ***ret_messages)
+{
+	struct rproc_daemon_config *d = NULL, *old_d;
+	struct rproc_core_config **l = NULL, **old_l;
+	const struct rproc_core_config **assigned = NULL, **olds = NULL;
+	_cleanup_strv_free_ char **messages = NULL, **conflicts = NULL;
+	size_t n = 0, old_n;
+	struct timespec ts;
+	int r;
+
+	/* A SIGHUP (or Reload) during shutdown must not queue first boots. */
+	if (m->exiting)
+		return -ESHUTDOWN;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	{
+		_cleanup_free_ char *msg = strdup_printf(
+			"RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading configuration",
+			(unsigned long long) ts.tv_sec * 1000000ULL +
+				(unsigned long long) ts.tv_nsec / 1000);
+
+		(void) manager_notify(m, msg ? msg : "RELOADING=1");
+	}
+	r = manager_load_config(m, &d, &l, &n);
+	if (r < 0)
+		goto done;
+
+	/* Phase 1: match every present core against the new set; nothing changes yet. */
+	assigned = calloc(m->n_cores + 1, sizeof(*assigned));
+	olds = calloc(m->n_cores + 1, sizeof(*olds));
+	conflicts = calloc(m->n_cores + 1, sizeof(char *));
+	if (!assigned || !olds || !conflicts) {
+		manager_configs_free(l, n);
+		rproc_daemon_config_free(d);
+		r = -ENOMEM;
+		goto done;
+	}
+	old_l = m->core_configs;
+	old_n = m->n_core_configs;
+	m->core_configs = l;
+	m->n_core_configs = n;
+	strv_free(m->conflicted);
+	m->conflicted = NULL;
+	for (size_t i = 0; i < m->n_cores; i++)
+		assigned[i] = manager_match_config(m, m->cores[i]->dev, NULL, assigned, i,
+						   &conflicts[i]);
+
+	/* Phase 2: swap. Every core takes its new configuration (or none). */
+	old_d = m->config;
+	m->config = d;
+	if (old_d->poll_interval_usec != d->poll_interval_usec)
+		sd_event_source_set_enabled(m->poll_timer, SD_EVENT_OFF);
+	/* Each core's change is its own: nothing below evaluates another core (the run queue does). */
+	for (size_t i = 0; i < m->n_cores && r >= 0; i++) {
+		struct core *c = m->cores[i];
+
+		if (assigned[i] && !streq(assigned[i]->name, c->name))
+			r = strv_push(&messages, strdup_printf("%s: now configured by %s; its bus "
+							       "name changes when the device is "
+							       "re-added",
+							       c->name, assigned[i]->name));
+		olds[i] = c->config;
+		if (r >= 0)
+			r = core_apply_config(c, olds[i], assigned[i], &messages);
+		else
+			c->config = assigned[i];
+		if (conflicts[i]) {
+			free(c->last_error);
+			c->last_error = TAKE_PTR(conflicts[i]);
+			core_changed(c);
+		}
+	}
+	manager_configs_free(old_l, old_n);
+	rproc_daemon_config_free(old_d);
+	(void) manager_resolve_admin_group(m);
+	manager_schedule(m);
+	if (r >= 0)
+		log_info("configuration reloaded");
+done:
+	{
+		_cleanup_free_ char *msg =
+			strdup_printf("READY=1\nSTATUS=%s", strempty(m->status_text));
+
+		(void) manager_notify(m, msg ? msg : "READY=1");
+	}
+	free(assigned);
+	free(olds);
+	if (r >= 0 && ret_messages)
+		*ret_messages = TAKE_PTR(messages);
+	return r;
+}
