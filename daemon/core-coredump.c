@@ -78,6 +78,14 @@ void core_coredump_added(struct core *c, const char *dir)
 
 	if (c->removed)
 		return;
+	/*
+	 * The same dump again (a rescan, a dump left for someone else): the
+	 * kernel keeps one pending per device and numbers them anew each time.
+	 */
+	if (streq_ptr(c->last_dump_dir, dir))
+		return;
+	free(c->last_dump_dir);
+	c->last_dump_dir = strdup(dir);
 	/* A crash no read of the state saw (the kernel recovered first): count it now. */
 	if (c->awaiting_dumps > 0)
 		c->awaiting_dumps--;

@@ -103,7 +103,7 @@ void core_arm_restart(struct core *c)
 		log_error_errno(r, "%s: cannot arm the restart timer: %m", c->name);
 }
 
-void core_crashed(struct core *c, const char *what)
+void core_crashed(struct core *c, const char *what, bool apply_policy)
 {
 	const struct rproc_core_settings *s;
 	uint64_t now = monotonic_usec();
@@ -114,8 +114,8 @@ void core_crashed(struct core *c, const char *what)
 		c->awaiting_dumps++;
 	core_changed(c);
 	core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0, what);
-	/* Found crashed before the first decision: that decision applies OnCrash=. */
-	if (!core_is_managed(c) || !c->decided)
+	/* Found crashed on first sight: the first decision applies OnCrash=. */
+	if (!core_is_managed(c) || !apply_policy)
 		return;
 	s = &c->config->settings;
 

@@ -38,7 +38,8 @@ static enum dep_state core_dependencies(struct core *c, char **why)
 			return DEP_WAITING;
 		if (!d || !core_is_managed(d)) {
 			if (asprintf(why, "required core %s is %s", *n,
-				     !name_configured(c->manager, *n) ? "not configured or not valid"
+				     !name_configured(c->manager, *n)
+					     ? "not configured or not valid"
 				     : !d ? "not present"
 					  : "not managed") < 0)
 				*why = NULL;
@@ -57,7 +58,8 @@ static enum dep_state core_dependencies(struct core *c, char **why)
 	for (char **n = cfg->after; n && *n; n++) {
 		struct core *d = manager_find_core(c->manager, *n);
 
-		if (d && core_is_managed(d) && (!d->decided || d->dep == DEP_WAITING || core_is_busy(d)))
+		if (d && core_is_managed(d) &&
+		    (!d->decided || d->dep == DEP_WAITING || core_is_busy(d)))
 			return DEP_WAITING;
 	}
 	return DEP_NONE;

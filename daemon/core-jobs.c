@@ -301,7 +301,8 @@ static int job_begin(struct core *c, struct job *j)
 		/* Crashed while nobody watched (rprocd was down): OnCrash= applies now. */
 		if (c->state == RPROC_STATE_CRASHED &&
 		    c->config->settings.on_crash == RPROC_CRASH_RESTART) {
-			core_log(c, LOG_NOTICE, NULL, 0, "restarting it as OnCrash=restart says");
+			core_log(c, LOG_NOTICE, NULL, 0,
+				 "found crashed; restarting it as OnCrash=restart says");
 			core_arm_restart(c);
 		}
 		break;
@@ -361,8 +362,9 @@ static int job_begin(struct core *c, struct job *j)
 	}
 
 	if (a == ACTION_REFUSE) {
-		job_reply_error(j, BUS_ERROR_INVALID_STATE, "%s is not possible while core %s is %s",
-				job_what(j), c->name, rproc_state_to_string(c->state));
+		job_reply_error(j, BUS_ERROR_INVALID_STATE,
+				"%s is not possible while core %s is %s", job_what(j), c->name,
+				rproc_state_to_string(c->state));
 		if (j->type == JOB_FIRST)
 			core_decided(c);
 		return 0;
@@ -482,17 +484,32 @@ static void core_log_success(struct core *c, const struct work *w)
 /* Everything the work read goes to the one owner; the last read is the write's result. */
 static void core_observe_work(struct core *c, struct work *w)
 {
+	c->in_work = true;
+	enum rproc_state last = w->n_seen > 0 ? w->seen[w->n_seen - 1] : RPROC_STATE_INVALID;
+
 	for (unsigned i = 0; i + 1 < w->n_seen; i++)
 		core_observe(c, w->seen[i], ACTION_NONE);
-	if (w->n_seen > 0)
-		core_observe(c, w->seen[w->n_seen - 1], w->action);
-	core_observe_attrs(c, TAKE_PTR(w->kernel_firmware),
-			   w->set_recovery >= 0 && !streq_ptr(w->failed_step, "recovery")
-				   ? w->set_recovery
-				   : -1,
-			   w->set_coredump >= 0 && !streq_ptr(w->failed_step, "coredump")
-				   ? w->set_coredump
-				   : -1);
+	/*
+	 * The kernel brought the core up (the write succeeded) and it reads
+	 * crashed already: it was up in between, and crashed again — a crash of
+	 * its own, not the one it may have been recovered from.
+	 */
+	if (w->error == 0 && !w->came_up && last == RPROC_STATE_CRASHED &&
+	    (w->action == ACTION_BOOT || w->action == ACTION_ATTACH ||
+	     w->action == ACTION_RECOVER)) {
+		core_observe(
+			c, w->action == ACTION_ATTACH ? RPROC_STATE_ATTACHED : RPROC_STATE_RUNNING,
+			w->action);
+		core_observe(c, last, ACTION_NONE);
+	} else if (w->n_seen > 0)
+		core_observe(c, last, w->action);
+	c->in_work = false;
+	core_observe_attrs(
+		c, TAKE_PTR(w->kernel_firmware),
+		w->set_recovery >= 0 && !streq_ptr(w->failed_step, "recovery") ? w->set_recovery
+									       : -1,
+		w->set_coredump >= 0 && !streq_ptr(w->failed_step, "coredump") ? w->set_coredump
+									       : -1);
 }
 
 static void work_done(struct work *w, bool abandoned)
@@ -596,6 +613,8 @@ void core_dispatch(struct core *c)
 			return;
 		c->running = NULL;
 		job_free(j);
+		/* Done at once: another core may wait for this one (the next run judges it). */
+		core_changed(c);
 	}
 }
 

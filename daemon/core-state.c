@@ -68,11 +68,11 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 	if (first) {
 		/* Found crashed: a crash this rprocd saw, whatever the policy makes of it. */
 		if (s == RPROC_STATE_CRASHED)
-			core_crashed(c, "found crashed");
+			core_crashed(c, "found crashed", false);
 		return;
 	}
 	if (s == RPROC_STATE_CRASHED) {
-		core_crashed(c, "crashed");
+		core_crashed(c, "crashed", true);
 		return;
 	}
 	if (caused_by(cause, old, s))
@@ -93,9 +93,10 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 		c->origin = ORIGIN_ADOPTED;
 		c->watch_until_usec = 0;
 		core_log(c, LOG_NOTICE, MESSAGE_CORE_ADOPTED, 0,
-			 old == RPROC_STATE_CRASHED
-				 ? "recovered"
-				 : "came up without rprocd (the kernel's recovery, or someone else)");
+			 c->in_work ? "came up while rprocd waited to boot it (the kernel's "
+				      "recovery ended): adopted, not booted again"
+				    : "came up without rprocd (the kernel's recovery, or someone "
+				      "else)");
 	} else if (old == RPROC_STATE_CRASHED && s == RPROC_STATE_OFFLINE)
 		/* Stopped, or the kernel's recovery under way: watch for its return. */
 		c->watch_until_usec = monotonic_usec() + CORE_WATCH_AFTER_DOWN_USEC;
@@ -151,9 +152,8 @@ void core_refresh(struct core *c)
 
 bool core_wants_poll(const struct core *c)
 {
-	return !c->removed &&
-	       (core_state_can_change(c->state) ||
-		(c->watch_until_usec && monotonic_usec() < c->watch_until_usec));
+	return !c->removed && (core_state_can_change(c->state) ||
+			       (c->watch_until_usec && monotonic_usec() < c->watch_until_usec));
 }
 
 void core_poll(struct core *c)

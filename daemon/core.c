@@ -105,6 +105,7 @@ struct core *core_unref(struct core *c)
 	free(c->last_error);
 	free(c->fallback_reason);
 	free(c->last_coredump);
+	free(c->last_dump_dir);
 	free(c);
 	return NULL;
 }

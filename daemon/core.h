@@ -58,6 +58,7 @@ struct core {
 
 	/* What the kernel says, as last read; written by core_observe() only. */
 	bool observed; /* state was read at least once */
+	bool in_work;  /* what is observed now was read by a worker of ours */
 	enum rproc_state state;
 	char *firmware;
 	bool recovery_enabled;
@@ -78,6 +79,7 @@ struct core {
 	uint64_t watch_until_usec; /* CLOCK_MONOTONIC: poll an offline core until then */
 	unsigned awaiting_dumps;   /* crashes counted whose dump is still to come */
 	char *last_coredump;	   /* the file of the last dump saved */
+	char *last_dump_dir;	   /* the kernel's devcdN last seen, not to count it twice */
 	unsigned dumps_running;	   /* dump copies in worker threads */
 	bool decided;		   /* the first-seen decision is done */
 	enum dep_state dep;
@@ -145,7 +147,7 @@ int core_queue_internal(struct core *c, enum job_type type);
 const char *firmware_to_boot(const struct core *c);
 
 /* core-crash.c */
-void core_crashed(struct core *c, const char *what);
+void core_crashed(struct core *c, const char *what, bool apply_policy);
 void core_arm_restart(struct core *c);
 void core_reset_start_limit(struct core *c);
 bool core_can_fall_back(const struct core *c, const char *firmware);

@@ -38,13 +38,14 @@ static int check_requires_known(struct rproc_core_config **l, size_t n)
 			for (size_t k = 0; k < n && !found; k++)
 				found = l[k] && k != i && streq(l[k]->name, *req);
 			if (!found) {
-				const struct rproc_config_origin *o = &c->origin[RPROC_KEY_REQUIRES];
+				const struct rproc_config_origin *o =
+					&c->origin[RPROC_KEY_REQUIRES];
 
-				log_core_event(LOG_WARNING, MESSAGE_CONFIG_ERROR, c->name, NULL, NULL,
-					       0,
-					       "%s:%u: Requires=%s names no core configuration; "
-					       "the core will fail its dependency",
-					       o->file ? o->file : strempty(c->path), o->line, *req);
+				log_core_event(
+					LOG_WARNING, MESSAGE_CONFIG_ERROR, c->name, NULL, NULL, 0,
+					"%s:%u: Requires=%s names no core configuration; "
+					"the core will fail its dependency",
+					o->file ? o->file : strempty(c->path), o->line, *req);
 			}
 		}
 	}
@@ -223,8 +224,8 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	strv_free(m->conflicted);
 	m->conflicted = NULL;
 	for (size_t i = 0; i < m->n_cores; i++)
-		assigned[i] = manager_match_config(m, m->cores[i]->dev, NULL, assigned, i,
-						   &conflicts[i]);
+		assigned[i] =
+			manager_match_config(m, m->cores[i]->dev, NULL, assigned, i, &conflicts[i]);
 
 	/* Phase 2: swap. Every core takes its new configuration (or none). */
 	old_d = m->config;
@@ -257,13 +258,11 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	manager_schedule(m);
 	if (r >= 0)
 		log_info("configuration reloaded");
-done:
-	{
-		_cleanup_free_ char *msg =
-			strdup_printf("READY=1\nSTATUS=%s", strempty(m->status_text));
+done : {
+	_cleanup_free_ char *msg = strdup_printf("READY=1\nSTATUS=%s", strempty(m->status_text));
 
-		(void) manager_notify(m, msg ? msg : "READY=1");
-	}
+	(void) manager_notify(m, msg ? msg : "READY=1");
+}
 	free(assigned);
 	free(olds);
 	if (r >= 0 && ret_messages)

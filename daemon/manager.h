@@ -93,8 +93,7 @@ int manager_load_config(struct manager *m, struct rproc_daemon_config **ret_daem
 			struct rproc_core_config ***ret_cores, size_t *ret_n);
 int manager_reload(struct manager *m, char ***ret_messages);
 int manager_resolve_admin_group(struct manager *m);
-const struct rproc_core_config *manager_match_config(struct manager *m,
-						     struct rproc_device *dev,
+const struct rproc_core_config *manager_match_config(struct manager *m, struct rproc_device *dev,
 						     struct core *const *assigned_to,
 						     const struct rproc_core_config **assigned,
 						     size_t n_assigned, char **ret_conflict);

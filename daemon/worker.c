@@ -152,6 +152,11 @@ static int execute_boot(struct work *w)
 	struct stat st;
 	int r;
 
+	if (w->state_before == RPROC_STATE_RUNNING || w->state_before == RPROC_STATE_ATTACHED) {
+		/* Someone brought it up since the job decided: adopt it, never start it twice. */
+		w->came_up = true;
+		return 0;
+	}
 	if (w->state_before != RPROC_STATE_OFFLINE)
 		return fail(w, "state", -EBUSY);
 
@@ -375,8 +380,13 @@ void work_execute(struct work *w)
 			execute_boot(w);
 			break;
 		case ACTION_ATTACH:
-			r = request_start(w);
-			if (r < 0)
+			/* The state when the write goes out, not when the job decided. */
+			if (w->state_before == RPROC_STATE_RUNNING ||
+			    w->state_before == RPROC_STATE_ATTACHED)
+				w->came_up = true;
+			else if (w->state_before != RPROC_STATE_DETACHED)
+				fail(w, "state", -EBUSY);
+			else if ((r = request_start(w)) < 0)
 				fail(w, "start", r);
 			break;
 		case ACTION_STOP:
@@ -390,8 +400,14 @@ void work_execute(struct work *w)
 				fail(w, "detach", r);
 			break;
 		case ACTION_RECOVER:
-			r = kernel_write_recovery(w->kernel, w->dev, RPROC_RECOVERY_RECOVER);
-			if (r < 0)
+			/* "recover" on a core that is up would reboot it: only from crashed. */
+			if (w->state_before == RPROC_STATE_RUNNING ||
+			    w->state_before == RPROC_STATE_ATTACHED)
+				w->came_up = true;
+			else if (w->state_before != RPROC_STATE_CRASHED)
+				fail(w, "state", -EBUSY);
+			else if ((r = kernel_write_recovery(w->kernel, w->dev,
+							    RPROC_RECOVERY_RECOVER)) < 0)
 				fail(w, "recover", r);
 			break;
 		default:
