@@ -503,13 +503,15 @@ int h_daemon_start(struct harness *h)
 		return r;
 	m->notify = h_notify;
 	m->notify_userdata = h;
-	/* Kernel writes run when the test says so. */
-	worker_pool_free(m->workers);
-	m->workers = NULL;
-	r = worker_pool_new_manual(m->event, &m->workers);
-	if (r < 0) {
-		manager_free(m);
-		return r;
+	/* Kernel writes run when the test says so (or in threads, as in rprocd). */
+	if (!h->threads) {
+		worker_pool_free(m->workers);
+		m->workers = NULL;
+		r = worker_pool_new_manual(m->event, &m->workers);
+		if (r < 0) {
+			manager_free(m);
+			return r;
+		}
 	}
 	m->ready_timeout_usec = h->ready_timeout_usec ? h->ready_timeout_usec : 3600ULL * 1000000;
 	r = manager_load(m);
@@ -593,6 +595,16 @@ bool h_iterate(struct harness *h)
 		return false;
 	r = sd_event_run(h->m->event, 0);
 	return r > 0;
+}
+
+bool h_wait_idle(struct harness *h)
+{
+	for (unsigned i = 0; i < 1000 && h->m; i++) {
+		if (manager_is_idle(h->m) && !h_iterate(h))
+			return true;
+		(void) sd_event_run(h->m->event, 10000);
+	}
+	return false;
 }
 
 size_t h_pending_works(struct harness *h)

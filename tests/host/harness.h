@@ -35,6 +35,7 @@ struct harness {
 	sd_bus *client;		     /* the test's end of the daemon's bus */
 	unsigned generation;	     /* daemon instances so far */
 	uint64_t ready_timeout_usec; /* the daemon's bound on READY=1 (default: an hour) */
+	bool threads;		     /* real worker threads instead of the manual pool */
 
 	/* systemd's side */
 	bool ready;
@@ -81,6 +82,8 @@ void h_settle(struct harness *h, bool run_works);
 /* One loop iteration without waiting; true when something ran. */
 bool h_iterate(struct harness *h);
 size_t h_pending_works(struct harness *h);
+/* With threads: run the loop until the daemon is idle (bounded); false when it is not. */
+bool h_wait_idle(struct harness *h);
 void h_run_work(struct harness *h, size_t i);
 
 /* D-Bus calls from the client side (asynchronous; replies counted). */

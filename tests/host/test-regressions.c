@@ -386,6 +386,57 @@ static void test_reload_during_shutdown(void **state)
 	h_free(h);
 }
 
+/* The same logic with real worker threads (as rprocd runs): boot, crash, restart, stop. */
+static void test_worker_threads(void **state)
+{
+	struct harness *h = setup();
+	int dev;
+
+	core_file(h, "a", "OnCrash=restart\nCoredump=enabled\nCoredumpDirectory=/var/dumps\n");
+	dev = kmodel_add(h->km, "a", 0);
+	h->threads = true;
+	assert_int_equal(h_daemon_start(h), 0);
+	assert_true(h_wait_idle(h));
+	assert_int_equal(state_of(h, dev), RPROC_STATE_RUNNING);
+	assert_true(h->ready);
+	assert_int_equal(kmodel_crash(h->km, dev, 1, 0), 0);
+	manager_poll(h->m);
+	assert_true(h_wait_idle(h));
+	h_deliver_dumps(h);
+	assert_true(h_wait_idle(h));
+	h_deliver_dumps(h);
+	assert_int_equal(state_of(h, dev), RPROC_STATE_RUNNING);
+	assert_int_equal(h_core(h, "a")->crash_count, 1);
+	assert_non_null(h_core(h, "a")->last_coredump);
+	h_call(h, "a", "Stop", NULL);
+	assert_true(h_wait_idle(h));
+	assert_int_equal(state_of(h, dev), RPROC_STATE_OFFLINE);
+	assert_int_equal(h_daemon_stop(h), 0);
+	h_free(h);
+}
+
+/* The manager's own methods: ListCores, GetCore, Reload, and an unknown core. */
+static void test_manager_methods(void **state)
+{
+	struct harness *h = setup();
+	unsigned a, b, c;
+
+	core_file(h, "a", NULL);
+	kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	a = h_call_manager(h, "ListCores");
+	b = h_call_manager(h, "Reload");
+	c = h_call(h, "nosuch", "Start", NULL);
+	h_settle(h, true);
+	assert_null(h_get_call(h, a)->error);
+	assert_null(h_get_call(h, b)->error);
+	assert_non_null(h_get_call(h, c)->error);
+	assert_int_equal(h->n_reloading, 1);
+	assert_ok(h);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +453,8 @@ int main(void)
 		cmocka_unit_test(test_bind_lifetime_reused_number),
 		cmocka_unit_test(test_ready_not_hostage),
 		cmocka_unit_test(test_reload_during_shutdown),
+		cmocka_unit_test(test_worker_threads),
+		cmocka_unit_test(test_manager_methods),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
