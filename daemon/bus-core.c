@@ -6,6 +6,7 @@
 #include "bus-errors.h"
 #include "core.h"
 #include "manager.h"
+#include "utf8.h"
 #include "util.h"
 
 static const char *configured_firmware(const struct core *c)
@@ -220,7 +221,7 @@ void core_emit_changes(struct core *c)
 
 		if (properties[i].is_const)
 			continue;
-		v = properties[i].render(c);
+		v = utf8_make_valid(properties[i].render(c));
 		if (!v)
 			continue;
 		if (c->emitted->v[i] && strcmp(v, c->emitted->v[i]) == 0) {
@@ -263,7 +264,7 @@ static int get_property(sd_bus *bus, const char *path, const char *interface, co
 
 		if (!streq(p->name, property))
 			continue;
-		v = p->render(c);
+		v = utf8_make_valid(p->render(c));
 		if (!v)
 			return -ENOMEM;
 		switch (p->type[0]) {

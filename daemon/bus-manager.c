@@ -4,6 +4,7 @@
 #include "config.h"
 #include "core.h"
 #include "manager.h"
+#include "utf8.h"
 #include "util.h"
 
 static int get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -38,7 +39,11 @@ static int method_list_cores(sd_bus_message *msg, void *userdata, sd_bus_error *
 	for (size_t i = 0; i < m->n_cores; i++) {
 		const struct core *c = m->cores[i];
 
-		r = sd_bus_message_append(reply, "(sssbo)", c->name, rproc_device_get_name(c->dev),
+		_cleanup_free_ char *kname = utf8_escape_invalid(rproc_device_get_name(c->dev));
+
+		if (!kname)
+			return -ENOMEM;
+		r = sd_bus_message_append(reply, "(sssbo)", c->name, kname,
 					  rproc_state_to_string(c->state), core_is_managed(c),
 					  c->object_path);
 		if (r < 0)

@@ -109,13 +109,13 @@ void core_coredump_added(struct core *c, const char *dir)
 	w->done = dump_done;
 	w->userdata = core_ref(c);
 	w->dump_src = strdup(dir);
-	w->dump_prefix = strdup_printf("%s-", c->name);
+	w->dump_core = strdup(c->name);
 	w->dump_file = strdup_printf("%s-%s-%llu.core", c->name, boot_id,
 				     (unsigned long long) realtime_usec());
 	w->dump_max_files = s->coredump_max_files;
 	w->dump_max_use = s->coredump_max_use;
 	r = rproc_ctx_path(c->manager->ctx, s->coredump_directory, &w->dump_dir);
-	if (r >= 0 && (!w->dump_src || !w->dump_prefix || !w->dump_file))
+	if (r >= 0 && (!w->dump_src || !w->dump_core || !w->dump_file))
 		r = -ENOMEM;
 	if (r >= 0)
 		r = worker_start(c->manager->workers, w);

@@ -434,18 +434,14 @@ static int job_begin(struct core *c, struct job *j)
 	return 1;
 }
 
-/* The bookkeeping of a write that succeeded, before the state it left is observed. */
-static void core_log_success(struct core *c, const struct work *w)
+/* What a write that succeeded means for rprocd, before the state it left is observed. */
+static void core_note_success(struct core *c, const struct work *w)
 {
-	_cleanup_free_ char *text = NULL;
-
 	if (w->came_up)
-		return; /* core_observe() said it: adopted, not booted again */
+		return; /* core_observe() says it: adopted, not booted again */
 	switch (w->action) {
 	case ACTION_ADOPT:
 		c->origin = ORIGIN_ADOPTED;
-		core_log(c, LOG_INFO, MESSAGE_CORE_ADOPTED, 0,
-			 "adopted: already up, left untouched");
 		break;
 	case ACTION_BOOT:
 		c->origin = ORIGIN_BOOTED;
@@ -453,23 +449,47 @@ static void core_log_success(struct core *c, const struct work *w)
 		c->watch_until_usec = 0;
 		free(c->build_id);
 		c->build_id = rproc_fw_build_id_to_hex(&w->fw_info);
+		break;
+	case ACTION_ATTACH:
+		c->origin = ORIGIN_ATTACHED;
+		c->watch_until_usec = 0;
+		break;
+	case ACTION_STOP:
+	case ACTION_DETACH:
+		c->origin = ORIGIN_NONE;
+		break;
+	default:
+		break;
+	}
+	core_changed(c);
+}
+
+/* The journal line of a write that succeeded, once the state it brought is recorded. */
+static void core_log_success(struct core *c, const struct work *w)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (w->came_up)
+		return;
+	switch (w->action) {
+	case ACTION_ADOPT:
+		core_log(c, LOG_INFO, MESSAGE_CORE_ADOPTED, 0,
+			 "adopted: already up, left untouched");
+		break;
+	case ACTION_BOOT:
 		if (asprintf(&text, "booted %s in %llu ms",
-			     strempty(w->firmware ? w->firmware : w->kernel_firmware),
+			     strempty(w->firmware ? w->firmware : c->firmware),
 			     (unsigned long long) (w->end_usec - w->begin_usec) / 1000) < 0)
 			text = NULL;
 		core_log(c, LOG_INFO, MESSAGE_CORE_BOOTED, 0, text ? text : "booted");
 		break;
 	case ACTION_ATTACH:
-		c->origin = ORIGIN_ATTACHED;
-		c->watch_until_usec = 0;
 		core_log(c, LOG_INFO, MESSAGE_CORE_ATTACHED, 0, "attached to the running core");
 		break;
 	case ACTION_STOP:
-		c->origin = ORIGIN_NONE;
 		core_log(c, LOG_INFO, MESSAGE_CORE_STOPPED, 0, "stopped");
 		break;
 	case ACTION_DETACH:
-		c->origin = ORIGIN_NONE;
 		core_log(c, LOG_INFO, MESSAGE_CORE_DETACHED, 0, "detached: the core keeps running");
 		break;
 	case ACTION_RECOVER:
@@ -478,17 +498,26 @@ static void core_log_success(struct core *c, const struct work *w)
 	default:
 		break;
 	}
-	core_changed(c);
 }
 
-/* Everything the work read goes to the one owner; the last read is the write's result. */
-static void core_observe_work(struct core *c, struct work *w)
+/*
+ * Everything the work read goes to the one owner; the last read is the
+ * write's result. A success is logged once the state it brought is recorded
+ * (the journal entry carries that state and firmware).
+ */
+static void core_observe_work(struct core *c, struct work *w, bool success)
 {
-	c->in_work = true;
 	enum rproc_state last = w->n_seen > 0 ? w->seen[w->n_seen - 1] : RPROC_STATE_INVALID;
 
+	c->in_work = true;
 	for (unsigned i = 0; i + 1 < w->n_seen; i++)
 		core_observe(c, w->seen[i], ACTION_NONE);
+	core_observe_attrs(
+		c, TAKE_PTR(w->kernel_firmware),
+		w->set_recovery >= 0 && !streq_ptr(w->failed_step, "recovery") ? w->set_recovery
+									       : -1,
+		w->set_coredump >= 0 && !streq_ptr(w->failed_step, "coredump") ? w->set_coredump
+									       : -1);
 	/*
 	 * The kernel brought the core up (the write succeeded) and it reads
 	 * crashed already: it was up in between, and crashed again — a crash of
@@ -500,16 +529,16 @@ static void core_observe_work(struct core *c, struct work *w)
 		core_observe(
 			c, w->action == ACTION_ATTACH ? RPROC_STATE_ATTACHED : RPROC_STATE_RUNNING,
 			w->action);
+		if (success)
+			core_log_success(c, w);
 		core_observe(c, last, ACTION_NONE);
-	} else if (w->n_seen > 0)
-		core_observe(c, last, w->action);
+	} else {
+		if (w->n_seen > 0)
+			core_observe(c, last, w->action);
+		if (success)
+			core_log_success(c, w);
+	}
 	c->in_work = false;
-	core_observe_attrs(
-		c, TAKE_PTR(w->kernel_firmware),
-		w->set_recovery >= 0 && !streq_ptr(w->failed_step, "recovery") ? w->set_recovery
-									       : -1,
-		w->set_coredump >= 0 && !streq_ptr(w->failed_step, "coredump") ? w->set_coredump
-									       : -1);
 }
 
 static void work_done(struct work *w, bool abandoned)
@@ -517,6 +546,7 @@ static void work_done(struct work *w, bool abandoned)
 	struct core *c = w->userdata;
 	struct job *j = c->running;
 	_cleanup_free_ char *fw = strdup(strempty(w->firmware ? w->firmware : w->kernel_firmware));
+	bool success;
 
 	c->running = NULL;
 	if (abandoned) {
@@ -537,9 +567,10 @@ static void work_done(struct work *w, bool abandoned)
 		return;
 	}
 
-	if (w->error == 0 && !(j && j->type == JOB_SET_FIRMWARE && !j->validated))
-		core_log_success(c, w);
-	core_observe_work(c, w);
+	success = w->error == 0 && !(j && j->type == JOB_SET_FIRMWARE && !j->validated);
+	if (success)
+		core_note_success(c, w);
+	core_observe_work(c, w, success);
 
 	if (w->cdev_fd >= 0) {
 		core_take_cdev(c, w->cdev_fd);

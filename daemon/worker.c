@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "coredump-save.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
@@ -60,7 +61,7 @@ struct work *work_free(struct work *w)
 	free(w->kernel_firmware);
 	free(w->dump_src);
 	free(w->dump_dir);
-	free(w->dump_prefix);
+	free(w->dump_core);
 	free(w->dump_file);
 	free(w->dump_path);
 	kernel_cdev_close(w->kernel, w->cdev_fd);
@@ -199,142 +200,28 @@ static int execute_boot(struct work *w)
 	return 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *c = p + 1; *c; c++)
-		if (*c == '/') {
-			*c = 0;
-			if (mkdir(p, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*c = '/';
-		}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-struct dump_entry {
-	char *name;
-	int64_t mtime_nsec;
-	uint64_t size;
-};
-
-static int cmp_dump(const void *a, const void *b)
-{
-	const struct dump_entry *x = a, *y = b;
-
-	if (x->mtime_nsec != y->mtime_nsec)
-		return x->mtime_nsec < y->mtime_nsec ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-/* Keep at most max_files dumps and max_use bytes of this core: the oldest go first. */
-static void enforce_dump_limits(struct work *w)
-{
-	_cleanup_closedir_ DIR *d = opendir(w->dump_dir);
-	struct dump_entry *v = NULL;
-	size_t n = 0, keep;
-	uint64_t total = 0;
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct dump_entry *nv;
-		struct stat st;
-
-		if (!startswith(de->d_name, w->dump_prefix) || !endswith(de->d_name, ".core"))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		nv = realloc(v, sizeof(*v) * (n + 1));
-		if (!nv)
-			break;
-		v = nv;
-		v[n].name = strdup(de->d_name);
-		v[n].mtime_nsec = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		v[n].size = (uint64_t) st.st_size;
-		if (!v[n].name)
-			break;
-		total += v[n++].size;
-	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_dump);
-	/* The newest dump is always kept. */
-	for (keep = n; keep > 1 && (keep > w->dump_max_files || total > w->dump_max_use); keep--) {
-		size_t i = n - keep;
-
-		if (unlinkat(dirfd(d), v[i].name, 0) == 0) {
-			total -= v[i].size;
-			w->dump_removed++;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-}
-
+/* A devcoredump copied into CoredumpDirectory= (coredump-save.c). */
 static void execute_coredump(struct work *w)
 {
-	_cleanup_free_ char *data = path_join(w->dump_src, "data");
-	_cleanup_free_ char *tmp = NULL, *final = NULL;
-	_cleanup_close_ int in = -1, out = -1;
-	char buf[65536];
+	struct coredump_save cs = {
+		.src_dir = w->dump_src,
+		.dir = w->dump_dir,
+		.core = w->dump_core,
+		.file = w->dump_file,
+		.max_files = w->dump_max_files,
+		.max_use = w->dump_max_use,
+	};
 	int r;
 
 	w->begin_usec = now_usec();
-	if (!data)
-		return (void) fail(w, "coredump", -ENOMEM);
-	r = mkdir_p(w->dump_dir, 0700);
+	r = coredump_save(&cs);
+	w->dump_size = cs.size;
+	w->dump_removed = cs.removed;
 	if (r < 0)
-		return (void) fail(w, "coredump directory", r);
-	tmp = strdup_printf("%s/.%s.tmp", w->dump_dir, w->dump_file);
-	final = path_join(w->dump_dir, w->dump_file);
-	if (!tmp || !final)
-		return (void) fail(w, "coredump", -ENOMEM);
-
-	in = open(data, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return (void) fail(w, "coredump read", -errno);
-	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0)
-		return (void) fail(w, "coredump write", -errno);
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf)), k;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			unlink(tmp);
-			return (void) fail(w, "coredump read", r);
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n; off += k) {
-			k = write(out, buf + off, (size_t) (n - off));
-			if (k < 0) {
-				r = -errno;
-				unlink(tmp);
-				return (void) fail(w, "coredump write", r);
-			}
-		}
-		w->dump_size += (uint64_t) n;
-	}
-	if (fsync(out) < 0 || rename(tmp, final) < 0) {
-		r = -errno;
-		unlink(tmp);
-		return (void) fail(w, "coredump write", r);
-	}
-	w->dump_path = TAKE_PTR(final);
-	/* Writing anything to data frees the kernel's copy (and lets an inline recovery go on). */
-	(void) write_string_file(data, "1");
-	enforce_dump_limits(w);
+		fail(w, cs.failed_step ? cs.failed_step : "coredump", r);
+	else
+		w->dump_path = TAKE_PTR(cs.path);
+	coredump_save_done(&cs);
 	w->end_usec = now_usec();
 }
 

@@ -32,10 +32,10 @@ struct work {
 
 	/* Coredump capture: no kernel write, runs beside the core's jobs (an inline
 	 * dump holds the core's recovery until it is read). */
-	char *dump_src;	   /* /sys/…/devcoredump/devcdN */
-	char *dump_dir;	   /* host path of CoredumpDirectory= */
-	char *dump_prefix; /* "<core>-": the files of this core */
-	char *dump_file;   /* "<core>-<boot id>-<usec>.core" */
+	char *dump_src;	 /* /sys/…/devcoredump/devcdN */
+	char *dump_dir;	 /* host path of CoredumpDirectory= */
+	char *dump_core; /* the core's name: its files are "<core>-<boot id>-<usec>.core" */
+	char *dump_file; /* "<core>-<boot id>-<usec>.core" */
 	unsigned dump_max_files;
 	uint64_t dump_max_use;
 

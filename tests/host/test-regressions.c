@@ -200,7 +200,6 @@ static void test_crash_then_reload(void **state)
 }
 
 /* (6) A non-UTF-8 firmware name in sysfs breaks neither GetManagedObjects nor the signals. */
-static void test_non_utf8_sysfs_value(void **state) _unused_;
 static void test_non_utf8_sysfs_value(void **state)
 {
 	struct harness *h = setup();
@@ -446,7 +445,7 @@ int main(void)
 		cmocka_unit_test(test_reload_requires_later_core),
 		cmocka_unit_test(test_crash_seen_by_job),
 		cmocka_unit_test(test_crash_then_reload),
-		/* cmocka_unit_test(test_non_utf8_sysfs_value): on with the UTF-8 fix of bus-core.c */
+		cmocka_unit_test(test_non_utf8_sysfs_value),
 		cmocka_unit_test(test_rescan_after_lost_events),
 		cmocka_unit_test(test_bind_lifetime_old_fd),
 		cmocka_unit_test(test_bind_lifetime_removed),

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Text for D-Bus from anywhere (sysfs attributes, file names, messages that
+ * quote them). sd-bus refuses a whole message when one string in it is not
+ * valid UTF-8, so every such string passes through here first.
+ *
+ * "Valid" is what sd-bus accepts: well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF) without the Unicode noncharacters
+ * U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF, which sd-bus rejects too. Control
+ * characters are valid. Valid text is never changed.
+ */
+
+#include <stdbool.h>
+
+/* Does sd-bus accept s as a string? */
+bool utf8_is_valid(const char *s);
+
+/**
+ * utf8_escape_invalid() - a copy of s that sd-bus accepts
+ *
+ * Every byte that is not part of a valid character becomes the four
+ * characters "\xNN" (lowercase hex); everything else is copied as is.
+ *
+ * Return: a new string (free()), or NULL when out of memory.
+ */
+char *utf8_escape_invalid(const char *s);
+
+/*
+ * As utf8_escape_invalid(), but takes s: returns s itself when it is valid
+ * (no copy), else the escaped copy with s freed. NULL in, NULL out; out of
+ * memory: NULL, with s freed.
+ */
+char *utf8_make_valid(char *s);
