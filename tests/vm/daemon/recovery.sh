@@ -104,14 +104,20 @@ CoredumpMaxFiles=2"
 	wait_dumps 2
 	newest=$(ls -t "$DUMPS"/m4-*.core | head -n1)
 	assert_eq "$(prop m4 LastCoredump)" "$newest" "the newest dump is kept"
-	# A size limit below one dump keeps only the newest.
+	# A size limit below one dump: the old ones make room, the new one is
+	# dropped while it is written (never fills the disk first), and says so.
 	rprocd_kill
 	printf '[Core]\nCoredumpMaxUse=1K\n' >/etc/rprocd/cores/m4.core.d.tmp
 	mkdir -p /etc/rprocd/cores/m4.core.d
 	mv /etc/rprocd/cores/m4.core.d.tmp /etc/rprocd/cores/m4.core.d/size.conf
 	rprocd_up
 	sim_crash 0
-	wait_dumps 1
+	for _ in $(seq 100); do
+		[[ "$(prop m4 LastError)" == *CoredumpMaxUse* ]] && break
+		sleep 0.2
+	done
+	assert_contains "$(prop m4 LastError)" "CoredumpMaxUse" "a dump over CoredumpMaxUse= is reported"
+	assert_eq "$(find "$DUMPS" -name 'm4-*.core' | wc -l)" "0" "no dump over CoredumpMaxUse= is kept"
 }
 
 test_fallback_after_refused_image() {
