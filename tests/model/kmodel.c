@@ -57,6 +57,7 @@ struct kdev {
 	bool put_on_release;
 	bool attach_on_recovery;
 	bool dump_segments; /* rproc_sim adds its segment in prepare; cleanup empties the list */
+	bool table; /* rproc->table_ptr: set by a boot from a firmware with a resource table */
 	bool hw_running;
 	int fail[_KMODEL_OP_MAX];
 
@@ -373,10 +374,11 @@ static int sim_detach(struct kdev *d)
 	return 0;
 }
 
-/* rproc_resource_cleanup() and friends: the dump segment list is emptied. */
+/* rproc_resource_cleanup() and friends: the dump segment list is emptied, no table. */
 static void resource_cleanup(struct kdev *d)
 {
 	d->dump_segments = false;
+	d->table = false;
 }
 
 /* devcoredump */
@@ -441,10 +443,14 @@ fail:
 	return NULL;
 }
 
-static int request_firmware(struct kmodel *m, struct kdev *d)
+#define FW_MAGIC       "\177ELF kmodel firmware"
+#define FW_MAGIC_NORSC FW_MAGIC " norsc\n"
+
+/* request_firmware() and rproc_elf_sanity_check(): *ret_rsc for an image with a resource table */
+static int request_firmware(struct kmodel *m, struct kdev *d, bool *ret_rsc)
 {
 	_cleanup_free_ char *p = NULL;
-	char magic[4];
+	char magic[sizeof(FW_MAGIC_NORSC) - 1];
 	struct stat st;
 	int fd;
 	ssize_t n;
@@ -460,31 +466,39 @@ static int request_firmware(struct kmodel *m, struct kdev *d)
 		return -ENOENT;
 	n = read(fd, magic, sizeof(magic));
 	close(fd);
-	if (n != (ssize_t) sizeof(magic) || memcmp(magic, "\177ELF", 4) != 0)
+	if (n < 4 || memcmp(magic, "\177ELF", 4) != 0)
 		return -EINVAL;
+	/* any other ELF file counts as one with a resource table, as the test firmware */
+	*ret_rsc = !(n == (ssize_t) sizeof(magic) && memcmp(magic, FW_MAGIC_NORSC, n) == 0);
 	return 0;
 }
 
-/* rproc_start(): load the segments, start; state running. */
-static int rproc_start(struct kdev *d)
+/* rproc_start(): load the segments (the loaded resource table becomes table_ptr), start. */
+static int rproc_start(struct kdev *d, bool rsc)
 {
+	bool table = d->table;
 	int r;
 
 	d->cnt.load++;
+	if (rsc)
+		d->table = true;
 	r = sim_start(d);
-	if (r)
+	if (r) {
+		d->table = table; /* back to the cached table */
 		return r;
+	}
 	d->state = RPROC_STATE_RUNNING;
 	return 0;
 }
 
-/* rproc_fw_boot() after request_firmware(): prepare, parse, start. */
-static int rproc_fw_boot(struct kdev *d)
+/* rproc_fw_boot() after request_firmware(): prepare, parse (the cached table), start. */
+static int rproc_fw_boot(struct kdev *d, bool rsc)
 {
 	int r;
 
 	sim_prepare(d);
-	r = rproc_start(d);
+	d->table = rsc;
+	r = rproc_start(d, rsc);
 	if (r)
 		resource_cleanup(d);
 	return r;
@@ -501,12 +515,13 @@ static int __rproc_attach(struct kdev *d)
 	return 0;
 }
 
-/* rproc_attach(): prepare, then __rproc_attach() */
+/* rproc_attach(): prepare, the loaded table (rproc_sim has none), then __rproc_attach() */
 static int rproc_attach(struct kdev *d)
 {
 	int r;
 
 	sim_prepare(d);
+	d->table = false;
 	r = __rproc_attach(d);
 	if (r)
 		resource_cleanup(d);
@@ -525,8 +540,15 @@ static int rproc_stop(struct kdev *d)
 
 static int __rproc_detach(struct kdev *d)
 {
-	int r = sim_detach(d);
+	int r;
 
+	/*
+	 * rproc_reset_rsc_table_on_detach(): a table without the clean copy
+	 * that only an attach makes is a WARN_ON and EINVAL (a core Linux booted).
+	 */
+	if (d->table)
+		return -EINVAL;
+	r = sim_detach(d);
 	if (r)
 		return r;
 	d->state = RPROC_STATE_DETACHED;
@@ -536,10 +558,11 @@ static int __rproc_detach(struct kdev *d)
 /* The second half of rproc_boot_recovery(), after the coredump. */
 static int boot_recovery_finish(struct kmodel *m, struct kdev *d)
 {
-	int r = request_firmware(m, d);
+	bool rsc = false;
+	int r = request_firmware(m, d, &rsc);
 
 	if (r == 0)
-		r = rproc_start(d);
+		r = rproc_start(d, rsc);
 	if (r)
 		trace(m, "%s: recovery failed: %s (power reference kept)", d->sysname, ename(r));
 	else
@@ -709,9 +732,11 @@ static int rproc_boot(struct kmodel *m, struct kdev *d)
 	if (d->state == RPROC_STATE_DETACHED)
 		r = rproc_attach(d);
 	else {
-		r = request_firmware(m, d);
+		bool rsc = false;
+
+		r = request_firmware(m, d, &rsc);
 		if (r == 0)
-			r = rproc_fw_boot(d);
+			r = rproc_fw_boot(d, rsc);
 	}
 	if (r)
 		d->power--;
@@ -1419,6 +1444,7 @@ int kmodel_info(struct kmodel *m, int id, struct kmodel_info *ret)
 		.dumps_dropped = d->dumps_dropped,
 		.open_files = d->open_files,
 	};
+	memcpy(ret->fail, d->fail, sizeof(ret->fail));
 	UNLOCK(m);
 	return 0;
 }
@@ -1456,8 +1482,15 @@ int kmodel_crashes_seen(struct kmodel *m, int id)
 
 int kmodel_firmware_install(struct kmodel *m, const char *name)
 {
+	return kmodel_firmware_install_flags(m, name, 0);
+}
+
+int kmodel_firmware_install_flags(struct kmodel *m, const char *name, unsigned flags)
+{
 	_cleanup_free_ char *p = NULL, *dir = NULL;
-	static const char content[] = "\177ELF kmodel firmware\n";
+	const char *content = flags & KMODEL_FW_NOT_ELF	 ? "not an ELF file\n"
+			      : flags & KMODEL_FW_NO_RSC ? FW_MAGIC_NORSC
+							 : FW_MAGIC "\n";
 	char *slash;
 	int r;
 
@@ -1474,7 +1507,7 @@ int kmodel_firmware_install(struct kmodel *m, const char *name)
 	r = mkdir_p(dir);
 	if (r < 0)
 		return r;
-	return write_file(dir, slash + 1, content, sizeof(content) - 1);
+	return write_file(dir, slash + 1, content, strlen(content));
 }
 
 int kmodel_firmware_remove(struct kmodel *m, const char *name)

@@ -102,6 +102,7 @@ struct kmodel_info {
 	unsigned dumps;		   /* devcoredumps created */
 	unsigned dumps_dropped;	   /* not created: one of this device was still pending */
 	unsigned open_files;	   /* open chardev files (not fds) */
+	int fail[_KMODEL_OP_MAX];  /* pending injected errors (rproc_sim's fail_* files) */
 };
 
 int kmodel_new(const char *root, struct kmodel **ret);
@@ -126,8 +127,13 @@ int kmodel_power(struct kmodel *m, int id);
 int kmodel_crashes(struct kmodel *m, int id);
 int kmodel_crashes_seen(struct kmodel *m, int id);
 
-/* Firmware files under ROOT/lib/firmware. */
+/* Firmware files under ROOT/lib/firmware: an ELF image with a resource table (as fw64.elf). */
 int kmodel_firmware_install(struct kmodel *m, const char *name);
+enum {
+	KMODEL_FW_NO_RSC = 1 << 0,  /* without a resource table (fw64-norsc.elf) */
+	KMODEL_FW_NOT_ELF = 1 << 1, /* refused by the ELF sanity check (EINVAL) */
+};
+int kmodel_firmware_install_flags(struct kmodel *m, const char *name, unsigned flags);
 int kmodel_firmware_remove(struct kmodel *m, const char *name);
 
 /* rproc_sim's crash file: EINVAL unless running or attached. type 0..2. */

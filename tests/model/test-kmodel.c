@@ -189,13 +189,7 @@ static void test_boot_refcount(void **state)
 	assert_int_equal(i.counters.stop, 1);
 	assert_int_equal(i.power, 0);
 	/* not an ELF file */
-	{
-		_cleanup_free_ char *p = strdup_printf("%s/lib/firmware/bad", f->root);
-		FILE *fp = fopen(p, "w");
-
-		fputs("hello", fp);
-		fclose(fp);
-	}
+	assert_int_equal(kmodel_firmware_install_flags(f->m, "bad", KMODEL_FW_NOT_ELF), 0);
 	assert_int_equal(kernel_write_firmware(f->k, d, "bad"), 0);
 	assert_int_equal(kernel_request(f->k, d, RPROC_CMD_START), -EINVAL);
 	assert_int_equal(info(f, id).counters.prepare, 1);
@@ -538,12 +532,33 @@ static void test_attach_recovery(void **state)
 		rproc_device_unref(d);
 	}
 
-	/* a core Linux booted, with the feature, comes back attached */
+	/*
+	 * A core Linux booted from a firmware with a resource table cannot be
+	 * detached by the recovery (EINVAL in rproc_reset_rsc_table_on_detach):
+	 * it stays crashed, the reference held; stop takes it offline.
+	 */
 	id = add_booted(f, "d", KMODEL_ATTACH_ON_RECOVERY);
 	d = dev_of(f, id);
 	assert_int_equal(kernel_request(f->k, d, RPROC_CMD_START), 0);
 	assert_int_equal(kmodel_crash(f->m, id, 1, 0), 0);
+	assert_int_equal(rd_state(f, d), RPROC_STATE_CRASHED);
+	assert_int_equal(info(f, id).counters.detach, 0);
+	assert_int_equal(kernel_write_recovery(f->k, d, RPROC_RECOVERY_RECOVER), 0);
+	assert_int_equal(rd_state(f, d), RPROC_STATE_CRASHED);
+	assert_int_equal(kernel_request(f->k, d, RPROC_CMD_STOP), 0);
+	assert_int_equal(rd_state(f, d), RPROC_STATE_OFFLINE);
+	/* without a resource table it comes back attached */
+	assert_int_equal(kmodel_firmware_install_flags(f->m, "rproc-d-fw", KMODEL_FW_NO_RSC), 0);
+	assert_int_equal(kernel_request(f->k, d, RPROC_CMD_START), 0);
+	assert_int_equal(kmodel_crash(f->m, id, 1, 0), 0);
 	assert_int_equal(rd_state(f, d), RPROC_STATE_ATTACHED);
+	/* a boot recovery of an attached core loads the table: the next attach recovery fails */
+	rproc_device_unref(d);
+	id = add_booted(f, "e", KMODEL_DETACHED);
+	d = dev_of(f, id);
+	assert_int_equal(kernel_request(f->k, d, RPROC_CMD_START), 0);
+	assert_int_equal(kmodel_crash(f->m, id, 1, 0), 0);
+	assert_int_equal(rd_state(f, d), RPROC_STATE_RUNNING);
 	rproc_device_unref(d);
 }
 

@@ -54,6 +54,11 @@ static const struct {
 	{ "c3", false, true },
 };
 
+struct dumpinfo {
+	char name[NAME_MAX + 1];
+	int core; /* -1: no current core (its device is gone) */
+};
+
 struct backend {
 	bool model;
 	const char *root; /* "" for the real root */
@@ -70,6 +75,8 @@ struct backend {
 	atomic_int reap_core; /* -1: idle */
 	atomic_int reaped;
 	atomic_bool reaper_stop;
+	struct dumpinfo reap_known[64]; /* pending before the write: not the writer's */
+	size_t n_reap_known;
 	int model_reaped;
 };
 
@@ -279,11 +286,6 @@ static int fw_remove(struct backend *b, const char *name)
 
 /* ---- devcoredumps: read from the tree on both backends ---- */
 
-struct dumpinfo {
-	char name[NAME_MAX + 1];
-	int core; /* -1: no current core (its device is gone) */
-};
-
 static size_t list_dumps(struct backend *b, struct dumpinfo *out, size_t max)
 {
 	_cleanup_free_ char *dir = rpath(b, "/sys/class/devcoredump");
@@ -392,7 +394,8 @@ static void *reaper_main(void *p)
 			for (size_t i = 0; i < n; i++) {
 				_cleanup_free_ char *data = NULL;
 
-				if (di[i].core != k)
+				if (di[i].core != k ||
+				    dump_known(b->reap_known, b->n_reap_known, di[i].name))
 					continue;
 				data = rpath(b, "/sys/class/devcoredump/%s/data", di[i].name);
 				if (write_str(data, "1") == 0)
@@ -529,39 +532,61 @@ static int read_fail(struct backend *b, int k, const char *file)
 {
 	_cleanup_free_ char *p = NULL, *s = NULL;
 
-	if (b->model)
-		return 0;
+	if (b->model) {
+		struct kmodel_info i;
+
+		if (kmodel_info(b->m, b->ids[k], &i) < 0)
+			return -1;
+		return streq(file, "fail_stop") ? i.fail[KMODEL_OP_STOP] : i.fail[KMODEL_OP_START];
+	}
 	p = sim_file(b, k, file);
 	return read_full_file(p, 64, &s, NULL) < 0 ? -1 : atoi(s);
 }
 
-/*
- * Wait until the crash handler and the recovery's first step ran: with
- * recovery off the state reads crashed; with it on, the driver's stop (or
- * detach) was called: counted, or an injected failure consumed.
- */
-static void wait_crash_handled(struct backend *b, int k, bool rec, int fail_pending,
-			       const struct kmodel_counters *before)
+/* /dev/kmsg from now on (the real kernel), to see where the crash work is. */
+static int kmsg_open(struct backend *b)
 {
-	const char *fail_file = cores[k].aor ? "fail_detach" : "fail_stop";
+	int fd;
+
+	if (b->model)
+		return -1;
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0)
+		(void) lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * Wait until the crash work is done with the core or holds its lock for the
+ * recovery: with recovery off the state reads crashed (nothing follows);
+ * with it on, rproc_trigger_recovery() logged "recovering NAME" under the
+ * lock, so a write that takes the lock (lock_barrier) waits for the end.
+ */
+static void wait_crash_handled(struct backend *b, int k, bool rec, int kmsg)
+{
+	_cleanup_free_ char *needle = strdup_printf(": recovering %s\n", cores[k].name);
 	uint64_t t0 = now_ms();
+	char buf[1024];
 
 	if (b->model)
 		return;
 	for (;;) {
-		struct kmodel_counters c;
 		enum rproc_state st;
+		ssize_t n;
 
 		if (!rec) {
 			if (kernel_read_state(b->k, b->dev[k], &st) == 0 &&
 			    st == RPROC_STATE_CRASHED)
 				return;
-		} else if (fail_pending > 0) {
-			if (read_fail(b, k, fail_file) == 0)
-				return;
-		} else if (read_counters(b, k, &c) == 0 &&
-			   (c.stop > before->stop || c.detach > before->detach))
-			return;
+		} else
+			while ((n = read(kmsg, buf, sizeof(buf) - 1)) > 0 ||
+			       (n < 0 && errno == EPIPE)) {
+				if (n <= 0)
+					continue;
+				buf[n] = 0;
+				if (strstr(buf, needle))
+					return;
+			}
 		if (now_ms() - t0 > 5000) {
 			fprintf(stderr, "model-trace: crash of %s not handled within 5 s\n",
 				cores[k].name);
@@ -579,16 +604,15 @@ static int do_crash(struct backend *b, int k, int type, char *note, size_t notel
 {
 	struct dumpinfo before[64];
 	size_t nb = list_dumps(b, before, 64);
-	struct kmodel_counters c0 = { 0 };
 	enum rproc_coredump_mode cd = RPROC_COREDUMP_DISABLED;
 	bool rec = true;
 	char name[NAME_MAX + 1];
 	int r;
 
-	int fail_pending = read_fail(b, k, cores[k].aor ? "fail_detach" : "fail_stop");
+	int fail_pending = read_fail(b, k, "fail_stop");
 	unsigned had_dump = count_dumps(b, k);
+	_cleanup_close_ int kmsg = kmsg_open(b);
 
-	(void) read_counters(b, k, &c0);
 	(void) kernel_read_coredump(b->k, b->dev[k], &cd);
 	(void) kernel_read_recovery(b->k, b->dev[k], &rec);
 	if (b->model)
@@ -602,7 +626,7 @@ static int do_crash(struct backend *b, int k, int type, char *note, size_t notel
 	}
 	if (r < 0)
 		return r;
-	wait_crash_handled(b, k, rec, fail_pending, &c0);
+	wait_crash_handled(b, k, rec, kmsg);
 	/*
 	 * An inline dump stalls the recovery (holding the lock) until it is
 	 * freed; there is none when the stop failed or one is still pending.
@@ -645,15 +669,30 @@ static int do_recovery(struct backend *b, int k, enum rproc_recovery_cmd cmd, ch
 		r = kernel_write_recovery(b->k, b->dev[k], cmd);
 		reaped = b->model_reaped;
 	} else {
+		enum rproc_coredump_mode cd = RPROC_COREDUMP_DISABLED;
+
+		/* only an inline dump blocks the writer; an enabled one stays */
+		(void) kernel_read_coredump(b->k, b->dev[k], &cd);
+		b->n_reap_known = list_dumps(b, b->reap_known, 64);
 		atomic_store(&b->reaped, 0);
-		atomic_store(&b->reap_core, k);
+		atomic_store(&b->reap_core, cd == RPROC_COREDUMP_INLINE ? k : -1);
 		r = kernel_write_recovery(b->k, b->dev[k], cmd);
 		atomic_store(&b->reap_core, -1);
 		msleep(10); /* let a reaper pass end */
 		reaped = atomic_load(&b->reaped);
 		if (reaped) /* the freed dump's directory goes asynchronously */
-			for (uint64_t t = now_ms(); count_dumps(b, k) > 0 && now_ms() - t < 2000;)
-				msleep(2);
+			for (uint64_t t = now_ms(); now_ms() - t < 2000; msleep(2)) {
+				struct dumpinfo di[64];
+				size_t n = list_dumps(b, di, 64);
+				bool left = false;
+
+				for (size_t i = 0; i < n; i++)
+					left |= di[i].core == k &&
+						!dump_known(b->reap_known, b->n_reap_known,
+							    di[i].name);
+				if (!left)
+					break;
+			}
 	}
 	if (reaped)
 		snprintf(note, notelen, " (the write blocked on an inline dump, freed)");
@@ -727,21 +766,21 @@ static int do_replug(struct backend *b, char *note, size_t notelen)
 static void step(struct backend *b, unsigned i)
 {
 	int k = (int) pick(NCORES);
-	unsigned op = pick(100);
+	unsigned op = pick(1000);
 	char what[128], note[160] = "";
 	int r = 0;
 
-	if (op < 14) { /* sysfs start/stop/detach, start more often */
-		int cmd = op < 7 ? 0 : op < 11 ? 1 : 2;
+	if (op < 300) { /* sysfs start/stop/detach, start more often */
+		int cmd = op < 180 ? 0 : op < 260 ? 1 : 2;
 
 		snprintf(what, sizeof(what), "sysfs-%s %s", cmd_words[cmd], cores[k].name);
 		r = kernel_request(b->k, b->dev[k], cmd);
-	} else if (op < 19) {
+	} else if (op < 360) {
 		int cmd = (int) pick(3);
 
 		snprintf(what, sizeof(what), "cdev-%s %s", cmd_words[cmd], cores[k].name);
 		r = cdev_fresh(b, k, cmd);
-	} else if (op < 23) {
+	} else if (op < 400) {
 		int s = (int) pick(NSLOTS);
 
 		snprintf(what, sizeof(what), "open %s.%d", cores[k].name, s);
@@ -754,7 +793,7 @@ static void step(struct backend *b, unsigned i)
 				r = 0;
 			}
 		}
-	} else if (op < 26) {
+	} else if (op < 420) {
 		int s = (int) pick(NSLOTS), o = 1 - s;
 
 		snprintf(what, sizeof(what), "dup %s.%d->%d", cores[k].name, s, o);
@@ -769,7 +808,7 @@ static void step(struct backend *b, unsigned i)
 			} else if (!b->model)
 				r = -errno;
 		}
-	} else if (op < 31) {
+	} else if (op < 460) {
 		int s = (int) pick(NSLOTS);
 
 		snprintf(what, sizeof(what), "close %s.%d", cores[k].name, s);
@@ -777,15 +816,15 @@ static void step(struct backend *b, unsigned i)
 			snprintf(note, sizeof(note), " (not open)");
 		else
 			close_slot(b, k, s);
-	} else if (op < 35) {
-		int s = (int) pick(NSLOTS), cmd = (int) pick(3);
+	} else if (op < 500) {
+		int s = (int) pick(NSLOTS), cmd = (int) pick(4) % 3;
 
 		snprintf(what, sizeof(what), "held-%s %s.%d", cmd_words[cmd], cores[k].name, s);
 		if (b->fds[k][s] < 0)
 			snprintf(note, sizeof(note), " (not open)");
 		else
 			r = kernel_cdev_request(b->k, b->fds[k][s], cmd);
-	} else if (op < 39) {
+	} else if (op < 540) {
 		int s = (int) pick(NSLOTS);
 		bool v = pick(3) != 0;
 
@@ -794,12 +833,12 @@ static void step(struct backend *b, unsigned i)
 			snprintf(note, sizeof(note), " (not open)");
 		else
 			r = kernel_cdev_set_shutdown_on_release(b->k, b->fds[k][s], v);
-	} else if (op < 41) {
+	} else if (op < 550) {
 		bool v = pick(2);
 
 		snprintf(what, sizeof(what), "fresh-flag %s %d", cores[k].name, v);
 		r = flag_fresh(b, k, v);
-	} else if (op < 49) {
+	} else if (op < 610) {
 		static const char *const names[] = { GOOD_FW, MISSING_FW, NULL, "\n", "" };
 		unsigned w = pick(ELEMENTSOF(names));
 		_cleanup_free_ char *def = strdup_printf("rproc-%s-fw", cores[k].name);
@@ -808,24 +847,24 @@ static void step(struct backend *b, unsigned i)
 		snprintf(what, sizeof(what), "firmware %s '%s'", cores[k].name,
 			 streq(name, "\n") ? "\\n" : name);
 		r = kernel_write_firmware(b->k, b->dev[k], name);
-	} else if (op < 56) {
+	} else if (op < 670) {
 		static const char *const words[] = { "enabled", "disabled", "recover" };
 		unsigned w = pick(3);
 
 		snprintf(what, sizeof(what), "recovery %s %s", cores[k].name, words[w]);
 		r = do_recovery(b, k, w, note, sizeof(note));
-	} else if (op < 62) {
-		unsigned w = pick(3);
+	} else if (op < 730) {
+		unsigned w = (pick(5) + 1) % 3; /* enabled and inline more often */
 
 		snprintf(what, sizeof(what), "coredump %s %s", cores[k].name,
 			 rproc_coredump_mode_to_string(w));
 		r = kernel_write_coredump(b->k, b->dev[k], w);
-	} else if (op < 76) {
+	} else if (op < 860) {
 		int type = (int) pick(3);
 
 		snprintf(what, sizeof(what), "crash %s %d", cores[k].name, type);
 		r = do_crash(b, k, type, note, sizeof(note));
-	} else if (op < 81) {
+	} else if (op < 900) {
 		static const int errs[] = { EIO, ENOSPC, EAGAIN };
 		enum kmodel_op fop = pick(_KMODEL_OP_MAX);
 		int e = errs[pick(3)];
@@ -837,13 +876,14 @@ static void step(struct backend *b, unsigned i)
 						   : "detach",
 			 ename(-e));
 		r = do_fail(b, k, fop, e);
-	} else if (op < 85) {
+	} else if (op < 940) {
 		bool install = pick(2);
+		_cleanup_free_ char *def = strdup_printf("rproc-%s-fw", cores[k].name);
+		const char *name = pick(2) ? GOOD_FW : def;
 
-		snprintf(what, sizeof(what), "%s %s", install ? "fw-install" : "fw-remove",
-			 GOOD_FW);
-		r = install ? fw_install(b, GOOD_FW) : fw_remove(b, GOOD_FW);
-	} else if (op < 98) {
+		snprintf(what, sizeof(what), "%s %s", install ? "fw-install" : "fw-remove", name);
+		r = install ? fw_install(b, name) : fw_remove(b, name);
+	} else if (op < 990) {
 		struct dumpinfo di[64];
 		size_t n = list_dumps(b, di, 64);
 		unsigned freed = 0;
