@@ -34,8 +34,17 @@ static enum dep_state core_dependencies(struct core *c, char **why)
 	for (char **n = cfg->requires; n && *n; n++) {
 		struct core *d = manager_find_core(c->manager, *n);
 
-		if (!d && c->manager->enumerating)
+		/*
+		 * Not here yet, but configured: its driver may come later (a module
+		 * loaded after rprocd, hotplug in any order). Wait, and say so.
+		 */
+		if (!d && (c->manager->enumerating || name_configured(c->manager, *n))) {
+			_cleanup_free_ char *text =
+				strdup_printf("waiting for required core %s to appear", *n);
+
+			core_set_error(c, text);
 			return DEP_WAITING;
+		}
 		if (!d || !core_is_managed(d)) {
 			if (asprintf(why, "required core %s is %s", *n,
 				     !name_configured(c->manager, *n)
@@ -81,6 +90,7 @@ void core_check_dependencies(struct core *c)
 	if (c->dep == DEP_WAITING)
 		return;
 	core_changed(c);
+	core_set_error(c, NULL);
 	if (c->dep == DEP_FAILED) {
 		core_set_error(c, why);
 		core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, 0, why ? why : "dependency failed");

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "manager.h"
 #include "messages.h"
+#include "utf8.h"
 #include "util.h"
 #include "worker.h"
 
@@ -39,7 +40,10 @@ static void job_reply_error(struct job *j, const char *name, const char *fmt, ..
 	if (vasprintf(&text, fmt, ap) < 0)
 		text = NULL;
 	va_end(ap);
-	(void) sd_bus_reply_method_errorf(j->msg, name, "%s", text ? text : name);
+	/* Text quoting sysfs or file names may not be UTF-8: sd-bus would send nothing. */
+	text = utf8_make_valid(text);
+	if (sd_bus_reply_method_errorf(j->msg, name, "%s", text ? text : name) < 0)
+		(void) sd_bus_reply_method_errorf(j->msg, name, "%s", name);
 }
 
 static struct job *job_free(struct job *j)
@@ -294,17 +298,19 @@ static int job_begin(struct core *c, struct job *j)
 	switch (j->type) {
 	case JOB_FIRST:
 		if (c->config->settings.start == RPROC_START_NO) {
+			c->crash_policy_pending = false;
 			core_decided(c);
 			return 0;
 		}
 		a = core_first_action(c->config->settings.start, c->state);
 		/* Crashed while nobody watched (rprocd was down): OnCrash= applies now. */
-		if (c->state == RPROC_STATE_CRASHED &&
+		if (c->state == RPROC_STATE_CRASHED && c->crash_policy_pending &&
 		    c->config->settings.on_crash == RPROC_CRASH_RESTART) {
 			core_log(c, LOG_NOTICE, NULL, 0,
 				 "found crashed; restarting it as OnCrash=restart says");
 			core_arm_restart(c);
 		}
+		c->crash_policy_pending = false;
 		break;
 	case JOB_METHOD:
 		a = core_method_action(j->method, c->state, c->config->settings.stop);
@@ -347,7 +353,9 @@ static int job_begin(struct core *c, struct job *j)
 		job_reply_ok(j);
 		return 0;
 	case JOB_CRASH_RECOVER:
-		if (c->state != RPROC_STATE_CRASHED)
+		/* The policy may have changed since the timer was armed (reload). */
+		if (c->state != RPROC_STATE_CRASHED ||
+		    c->config->settings.on_crash != RPROC_CRASH_RESTART)
 			return 0;
 		a = ACTION_RECOVER;
 		break;
@@ -595,6 +603,10 @@ static void work_done(struct work *w, bool abandoned)
 		_cleanup_free_ char *text = work_error_text(w, fw);
 
 		core_set_error(c, text);
+		/* Down after a failed boot or recovery: a kernel that recovers it is watched. */
+		if (!core_state_is_up(c->state) &&
+		    (w->action == ACTION_BOOT || w->action == ACTION_RECOVER))
+			core_watch_down(c);
 		if (w->wedged) {
 			c->wedged = true;
 			core_log(c, LOG_ERR, MESSAGE_CORE_WEDGED, w->error > 0 ? 0 : w->error,
@@ -676,10 +688,13 @@ static int core_check_managed(struct core *c, sd_bus_error *error)
 	if (c->config && c->config->masked)
 		return sd_bus_error_setf(error, BUS_ERROR_NOT_MANAGED, "core %s is masked",
 					 c->name);
-	if (c->config)
+	if (c->config) {
+		_cleanup_free_ char *why = utf8_escape_invalid(strempty(c->last_error));
+
 		return sd_bus_error_setf(error, BUS_ERROR_NOT_MANAGED,
 					 "core %s has an invalid configuration: %s", c->name,
-					 strempty(c->last_error));
+					 strempty(why));
+	}
 	return sd_bus_error_setf(error, BUS_ERROR_NOT_MANAGED,
 				 "core %s has no configuration: rprocd only watches it", c->name);
 }
@@ -739,6 +754,8 @@ int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_b
 			RPROC_FIRMWARE_NAME_MAX);
 	j = job_new(JOB_SET_FIRMWARE, msg);
 	if (!j || !(j->firmware = strdup(name))) {
+		if (j)
+			j->replied = true; /* the handler's -ENOMEM is the reply */
 		job_free(j);
 		return -ENOMEM;
 	}
@@ -820,6 +837,8 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 		c->limit.burst = config->settings.start_limit_burst;
 		c->limit.interval_usec = config->settings.start_limit_interval_usec;
 	}
+	if (!config || config->settings.on_crash != RPROC_CRASH_RESTART)
+		sd_event_source_set_enabled(c->restart_timer, SD_EVENT_OFF);
 	core_changed(c);
 	if (!core_is_managed(c)) {
 		sd_event_source_set_enabled(c->restart_timer, SD_EVENT_OFF);
@@ -835,9 +854,10 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 	/* Kernel settings (recovery, coredump) apply now; a new image on the next boot. */
 	if (core_state_is_up(c->state) && config->firmware && c->firmware &&
 	    strcmp(config->firmware, c->firmware) != 0) {
-		char *msg = strdup_printf("%s: Firmware=%s takes effect when the core restarts "
-					  "(running %s)",
-					  c->name, config->firmware, c->firmware);
+		char *msg = utf8_make_valid(
+			strdup_printf("%s: Firmware=%s takes effect when the core restarts "
+				      "(running %s)",
+				      c->name, config->firmware, c->firmware));
 
 		if (!msg || strv_push(messages, msg) < 0)
 			return -ENOMEM;

@@ -64,6 +64,14 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 		return;
 	c->state = s;
 	core_changed(c);
+	/* Up again, whoever did it: whatever held the power reference let go. */
+	if (core_state_is_up(s) && c->wedged) {
+		c->wedged = false;
+		core_log(c, LOG_NOTICE, NULL, 0, "up again: no longer wedged");
+	}
+	/* Stopped while crashed: the kernel makes no dump of that crash. */
+	if (old == RPROC_STATE_CRASHED && s == RPROC_STATE_OFFLINE && cause == ACTION_STOP)
+		c->awaiting_dumps = 0;
 
 	if (first) {
 		/* Found crashed: a crash this rprocd saw, whatever the policy makes of it. */
@@ -148,6 +156,11 @@ void core_refresh(struct core *c)
 		s = RPROC_STATE_INVALID;
 	core_refresh_attrs(c);
 	core_observe(c, s, ACTION_NONE);
+}
+
+void core_watch_down(struct core *c)
+{
+	c->watch_until_usec = monotonic_usec() + CORE_WATCH_AFTER_DOWN_USEC;
 }
 
 bool core_wants_poll(const struct core *c)

@@ -57,8 +57,9 @@ struct core {
 	bool removed;
 
 	/* What the kernel says, as last read; written by core_observe() only. */
-	bool observed; /* state was read at least once */
-	bool in_work;  /* what is observed now was read by a worker of ours */
+	bool observed;		   /* state was read at least once */
+	bool in_work;		   /* what is observed now was read by a worker of ours */
+	bool crash_policy_pending; /* found crashed: OnCrash= waits for the first decision */
 	enum rproc_state state;
 	char *firmware;
 	bool recovery_enabled;
@@ -122,6 +123,8 @@ void core_observe_attrs(struct core *c, char *firmware_take, int recovery, int c
 void core_refresh(struct core *c);
 /* The poll tick: read the state; the rest only when it moved. */
 void core_poll(struct core *c);
+/* Watch a core that went down for a while (the kernel's recovery reads offline). */
+void core_watch_down(struct core *c);
 /* Can the core change by itself now, so that the poll timer must watch it? */
 bool core_wants_poll(const struct core *c);
 /* Mark for PropertiesChanged (and the manager's status) from the run queue. */

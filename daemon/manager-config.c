@@ -233,19 +233,19 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	if (old_d->poll_interval_usec != d->poll_interval_usec)
 		sd_event_source_set_enabled(m->poll_timer, SD_EVENT_OFF);
 	/* Each core's change is its own: nothing below evaluates another core (the run queue does). */
-	for (size_t i = 0; i < m->n_cores && r >= 0; i++) {
+	for (size_t i = 0; i < m->n_cores; i++) {
 		struct core *c = m->cores[i];
 
-		if (assigned[i] && !streq(assigned[i]->name, c->name))
+		if (r >= 0 && assigned[i] && !streq(assigned[i]->name, c->name))
 			r = strv_push(&messages, strdup_printf("%s: now configured by %s; its bus "
 							       "name changes when the device is "
 							       "re-added",
 							       c->name, assigned[i]->name));
 		olds[i] = c->config;
+		/* Every core takes the new set, error or not: the old one is freed below. */
 		if (r >= 0)
 			r = core_apply_config(c, olds[i], assigned[i], &messages);
-		else
-			c->config = assigned[i];
+		c->config = assigned[i];
 		if (conflicts[i]) {
 			free(c->last_error);
 			c->last_error = TAKE_PTR(conflicts[i]);
@@ -258,11 +258,14 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	manager_schedule(m);
 	if (r >= 0)
 		log_info("configuration reloaded");
-done : {
-	_cleanup_free_ char *msg = strdup_printf("READY=1\nSTATUS=%s", strempty(m->status_text));
+done:
+	/* The end of RELOADING=1; before start-up is done, READY=1 is the run queue's to send. */
+	if (m->ready) {
+		_cleanup_free_ char *msg =
+			strdup_printf("READY=1\nSTATUS=%s", strempty(m->status_text));
 
-	(void) manager_notify(m, msg ? msg : "READY=1");
-}
+		(void) manager_notify(m, msg ? msg : "READY=1");
+	}
 	free(assigned);
 	free(olds);
 	if (r >= 0 && ret_messages)

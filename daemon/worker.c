@@ -115,6 +115,42 @@ static int request_start(struct work *w)
 	return 0;
 }
 
+/*
+ * "offline" after a start the kernel took is also what a core reads while
+ * the kernel recovers it from a crash right after the boot (between its stop
+ * and its start, or waiting for an inline dump to be read). Writing the
+ * firmware name again tells them apart: the write takes the rproc lock, so it
+ * waits out a recovery and then fails with EBUSY on a core that is up again;
+ * only a write that goes through with the core still offline is the wedge.
+ */
+static bool really_wedged(struct work *w)
+{
+	_cleanup_free_ char *name = NULL;
+	enum rproc_state now;
+	int r;
+
+	if (kernel_read_firmware(w->kernel, w->dev, &name) < 0 || !name || !*name)
+		return true;
+	r = kernel_write_firmware(w->kernel, w->dev, name);
+	(void) read_state(w, &now);
+	w->state_after = now;
+	return r >= 0 && now == RPROC_STATE_OFFLINE;
+}
+
+/* Open the chardev with shutdown-on-release for a core that is up, without a start. */
+static void bind_cdev(struct work *w)
+{
+	int fd = kernel_cdev_open(w->kernel, w->dev);
+
+	if (fd < 0)
+		return;
+	if (kernel_cdev_set_shutdown_on_release(w->kernel, fd, true) < 0) {
+		kernel_cdev_close(w->kernel, fd);
+		return;
+	}
+	w->cdev_fd = fd;
+}
+
 static bool same_file(const struct rproc_fw_info *a, const struct stat *st)
 {
 	return a->dev == st->st_dev && a->ino == st->st_ino && a->size == (uint64_t) st->st_size &&
@@ -312,12 +348,16 @@ void work_execute(struct work *w)
 		fail(w, "stop", -EBUSY);
 	}
 
-	/* A start that returned 0 yet left the core offline: the wedge of a failed recovery. */
-	if (w->error == 0 && (w->action == ACTION_BOOT || w->action == ACTION_RECOVER) &&
-	    w->state_after == RPROC_STATE_OFFLINE) {
+	/* A start that returned 0 yet left the core offline: the wedge of a failed recovery? */
+	if (w->error == 0 && !w->came_up &&
+	    (w->action == ACTION_BOOT || w->action == ACTION_RECOVER) &&
+	    w->state_after == RPROC_STATE_OFFLINE && really_wedged(w)) {
 		w->wedged = true;
 		fail(w, w->action == ACTION_BOOT ? "start" : "recover", -ENOTRECOVERABLE);
 	}
+	/* BindLifetime=: a core found up instead of booted is bound all the same. */
+	if (w->came_up && w->via_cdev && w->cdev_fd < 0)
+		bind_cdev(w);
 	w->end_usec = now_usec();
 }
 

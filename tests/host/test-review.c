@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Regression tests for what the hostile review of the state-machine refactor
+ * found (R1-R8), each failing before its fix: error replies and Reload()
+ * answers with text that is not UTF-8, a crash right after boot taken for a
+ * wedge, the start limit counted twice, a dump that never comes swallowing a
+ * later crash, READY=1 sent by a reload during start-up, Requires= failing
+ * when cores are hot-plugged in the "wrong" order, and a restart armed under
+ * OnCrash=restart surviving a reload to OnCrash=leave.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-errors.h"
+#include "core.h"
+#include "harness.h"
+#include "util.h"
+
+static struct harness *setup(void)
+{
+	struct harness *h = NULL;
+
+	assert_int_equal(h_new(&h), 0);
+	assert_int_equal(
+		h_write_file(h, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec=1h\n"), 0);
+	assert_int_equal(h_write_firmware(h, "fw.elf"), 0);
+	assert_int_equal(h_write_firmware(h, "fw2.elf"), 0);
+	return h;
+}
+
+static void core_file(struct harness *h, const char *name, const char *text)
+{
+	_cleanup_free_ char *path = strdup_printf("/etc/rprocd/cores/%s.core", name);
+	assert_int_equal(h_write_file(h, path, text), 0);
+}
+
+static void set_kernel_fw(struct harness *h, int id, const char *name)
+{
+	const struct kernel *k = kmodel_kernel(h->km);
+	struct rproc_device *dev = NULL;
+
+	assert_int_equal(rproc_device_new(h->m->ctx, kmodel_sysname(h->km, id), &dev), 0);
+	assert_int_equal(k->ops->write_firmware(k->userdata, dev, name), 0);
+	rproc_device_unref(dev);
+}
+
+static void kstart(struct harness *h, int id)
+{
+	const struct kernel *k = kmodel_kernel(h->km);
+	struct rproc_device *dev = NULL;
+
+	assert_int_equal(rproc_device_new(h->m->ctx, kmodel_sysname(h->km, id), &dev), 0);
+	assert_int_equal(k->ops->request(k->userdata, dev, RPROC_CMD_START), 0);
+	rproc_device_unref(dev);
+}
+
+/* R1: a job error quoting a non-UTF-8 kernel firmware name: the call is never answered. */
+static void test_r1_utf8_error_zero_replies(void **state)
+{
+	struct harness *h = setup();
+	unsigned id;
+	int dev;
+
+	core_file(h, "a", "[Core]\nStart=no\n"); /* no Firmware=: the kernel's name is booted */
+	dev = kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	set_kernel_fw(h, dev, "bad-\xff.elf");
+	id = h_call(h, "a", "Start", NULL);
+	h_settle(h, true);
+	assert_int_equal(h_get_call(h, id)->replies, 1);
+	h_free(h);
+}
+
+/* R1b: a drop-in whose file name is not UTF-8 makes the core invalid: Start is never answered. */
+static void test_r1b_dropin_name(void **state)
+{
+	struct harness *h = setup();
+	unsigned id;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\n");
+	assert_int_equal(
+		h_write_file(h, "/etc/rprocd/cores/a.core.d/\xff.conf", "[Core]\nOnCrash=bogus\n"),
+		0);
+	kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	id = h_call(h, "a", "Start", NULL);
+	h_settle(h, true);
+	assert_int_equal(h_get_call(h, id)->replies, 1);
+	h_free(h);
+}
+
+/* R2: Reload() answered with an error although the reload was applied. */
+static void test_r2_reload_reply(void **state)
+{
+	struct harness *h = setup();
+	unsigned id;
+	int dev;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\nStart=no\n");
+	dev = kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_write_firmware(h, "bad-\xff.elf"), 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	set_kernel_fw(h, dev, "bad-\xff.elf");
+	kstart(h, dev);		       /* someone else boots it */
+	h_call(h, "a", "Start", NULL); /* its job reads the state: adopted */
+	h_settle(h, true);
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\nStart=no\nDescription=changed\n");
+	id = h_call_manager(h, "Reload");
+	h_settle(h, true);
+	assert_null(h_get_call(h, id)->error);
+	h_free(h);
+}
+
+/* R3: false wedge: OnCrash=kernel + Coredump=inline, firmware crashing right after start. */
+static void test_r3_false_wedge(void **state)
+{
+	struct harness *h = setup();
+	unsigned id;
+	int dev;
+
+	core_file(h, "a",
+		  "[Core]\nFirmware=fw.elf\nOnCrash=kernel\nCoredump=inline\n"
+		  "CoredumpDirectory=/var/dumps\n");
+	dev = kmodel_add(h->km, "a", 0);
+	snprintf(h->crash_after_start, sizeof(h->crash_after_start), "%s",
+		 kmodel_sysname(h->km, dev));
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	h->crash_after_start[0] = 0;
+	h_deliver_dumps(h);
+	h_settle(h, true);
+	h_deliver_dumps(h);
+	manager_poll(h->m);
+	h_settle(h, true);
+	h_call(h, "a", "Stop", NULL);
+	h_settle(h, true);
+	id = h_call(h, "a", "Start", NULL);
+	h_settle(h, true);
+	assert_false(h_core(h, "a")->wedged);
+	assert_null(h_get_call(h, id)->error);
+	assert_int_equal(kmodel_state(h->km, dev), RPROC_STATE_RUNNING);
+	assert_int_equal(h_core(h, "a")->state, RPROC_STATE_RUNNING);
+	h_free(h);
+}
+
+/* R4: a crash seen while waiting on Requires= arms the restart; JOB_FIRST arms it again. */
+static void test_r4_double_limit(void **state)
+{
+	struct harness *h = setup();
+	int da, db;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\n");
+	core_file(h, "b",
+		  "[Core]\nFirmware=fw.elf\nRequires=a\nOnCrash=restart\nRestartSec=1s\n"
+		  "StartLimitBurst=1\nStartLimitIntervalSec=1h\n");
+	da = kmodel_add(h->km, "a", 0);
+	db = kmodel_add(h->km, "b", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	set_kernel_fw(h, db, "fw.elf");
+	kstart(h, db); /* b runs already (adopted) */
+	h_daemon_kill(h);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, false); /* a's boot is slow: b waits */
+	assert_int_equal(h_core(h, "b")->dep, DEP_WAITING);
+	assert_int_equal(kmodel_crash(h->km, db, 1, KMODEL_CRASH_HOLD_RECOVERY), 0);
+	manager_poll(h->m);
+	h_settle(h, false);
+	h_run_work(h, 0); /* a is up: b's first decision runs */
+	h_settle(h, false);
+	(void) da;
+	assert_false(h_core(h, "b")->start_limit_hit);
+	h_free(h);
+}
+
+/* R5: a dump that never comes (Stop of a crashed core) swallows the count of a later crash. */
+static void test_r5_awaiting_hole(void **state)
+{
+	struct harness *h = setup();
+	int dev;
+
+	core_file(h, "a",
+		  "[Core]\nFirmware=fw.elf\nOnCrash=restart\nRestartSec=1h\n"
+		  "Coredump=enabled\nCoredumpDirectory=/var/dumps\n");
+	dev = kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_int_equal(kmodel_crash(h->km, dev, 1, 0), 0); /* recovery disabled: stays crashed */
+	manager_poll(h->m);
+	h_settle(h, true);
+	h_call(h, "a", "Stop", NULL); /* the operator stops it: no dump is ever made */
+	h_settle(h, true);
+	/* OnCrash=kernel now; a crash the kernel recovers between two polls. */
+	core_file(h, "a",
+		  "[Core]\nFirmware=fw.elf\nOnCrash=kernel\n"
+		  "Coredump=enabled\nCoredumpDirectory=/var/dumps\n");
+	assert_int_equal(h_reload(h), 0);
+	h_call(h, "a", "Start", NULL);
+	h_settle(h, true);
+	assert_int_equal(kmodel_crash(h->km, dev, 1, 0), 0);
+	h_deliver_dumps(h);
+	h_settle(h, true);
+	h_deliver_dumps(h);
+	h_settle(h, true);
+	if (!h_check(h, true))
+		fail_msg("invariant: %s", h->violation);
+	assert_int_equal(h_core(h, "a")->crash_count, 2);
+	h_free(h);
+}
+
+/* R6: a reload during start-up sends READY=1 before any core has settled. */
+static void test_r6_ready_on_reload(void **state)
+{
+	struct harness *h = setup();
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\n");
+	kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, false); /* a's boot is slow */
+	assert_false(h->ready);
+	assert_int_equal(h_reload(h), 0);
+	assert_false(h->ready);
+	h_free(h);
+}
+
+/* R7: hotplug in the "wrong" order: a core's Requires= fails for good. */
+static void test_r7_hotplug_order(void **state)
+{
+	struct harness *h = setup();
+	struct rproc_device *dev = NULL;
+	int da, db;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\nRequires=b\n");
+	core_file(h, "b", "[Core]\nFirmware=fw.elf\n");
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	da = kmodel_add(h->km, "a", 0); /* the driver module loads after rprocd */
+	assert_int_equal(rproc_device_new(h->m->ctx, kmodel_sysname(h->km, da), &dev), 0);
+	manager_add_device(h->m, dev);
+	rproc_device_unref(dev);
+	h_iterate(h);
+	db = kmodel_add(h->km, "b", 0); /* its uevent a moment later */
+	assert_int_equal(rproc_device_new(h->m->ctx, kmodel_sysname(h->km, db), &dev), 0);
+	manager_add_device(h->m, dev);
+	rproc_device_unref(dev);
+	h_settle(h, true);
+	assert_int_equal(kmodel_state(h->km, da), RPROC_STATE_RUNNING);
+	h_free(h);
+}
+
+/* R8: OnCrash=restart -> leave by reload while RestartSec= runs: recovered anyway. */
+static void test_r8_reload_oncrash(void **state)
+{
+	struct harness *h = setup();
+	int dev;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\nOnCrash=restart\nRestartSec=50ms\n");
+	dev = kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_int_equal(kmodel_crash(h->km, dev, 1, 0), 0);
+	manager_poll(h->m);
+	h_settle(h, true);
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\nOnCrash=leave\n");
+	assert_int_equal(h_reload(h), 0);
+	h_settle(h, true);
+	for (int i = 0; i < 30; i++) {
+		(void) sd_event_run(h->m->event, 10000);
+		h_settle(h, true);
+	}
+	assert_int_equal(kmodel_state(h->km, dev), RPROC_STATE_CRASHED);
+	h_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_r1_utf8_error_zero_replies),
+		cmocka_unit_test(test_r1b_dropin_name),
+		cmocka_unit_test(test_r2_reload_reply),
+		cmocka_unit_test(test_r3_false_wedge),
+		cmocka_unit_test(test_r4_double_limit),
+		cmocka_unit_test(test_r5_awaiting_hole),
+		cmocka_unit_test(test_r6_ready_on_reload),
+		cmocka_unit_test(test_r7_hotplug_order),
+		cmocka_unit_test(test_r8_reload_oncrash),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
