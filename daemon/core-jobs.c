@@ -298,6 +298,9 @@ static int job_begin(struct core *c, struct job *j)
 	switch (j->type) {
 	case JOB_FIRST:
 		if (c->config->settings.start == RPROC_START_NO) {
+			if (c->crash_policy_pending)
+				core_log(c, LOG_NOTICE, NULL, 0,
+					 "found crashed; Start=no leaves it until asked");
 			c->crash_policy_pending = false;
 			core_decided(c);
 			return 0;

@@ -895,7 +895,9 @@ bool h_check(struct harness *h, bool settled)
 		if (kmodel_peek_state(h->km, rproc_device_get_sysname(c->dev), &s) < 0)
 			continue;
 		/* OnCrash=restart: a crashed core is recovered unless the limit says no. */
+		/* (Start=no leaves a core found crashed alone until asked: not ours yet.) */
 		if (core_is_managed(c) && c->config->settings.on_crash == RPROC_CRASH_RESTART &&
+		    !(c->config->settings.start == RPROC_START_NO && c->origin == ORIGIN_NONE) &&
 		    s == RPROC_STATE_CRASHED && c->state == RPROC_STATE_CRASHED &&
 		    !c->start_limit_hit && !c->wedged && !c->last_error && !h->m->exiting) {
 			violation(h, "%s: crashed, OnCrash=restart, limit not hit, not restarted",
