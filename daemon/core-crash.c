@@ -115,7 +115,8 @@ void core_crashed(struct core *c, const char *what, bool apply_policy)
 	core_changed(c);
 	core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0, what);
 	/* Found crashed on first sight: the first decision applies OnCrash=, once. */
-	c->crash_policy_pending = !apply_policy;
+	/* Not managed now: a configuration that makes it managed applies OnCrash= then. */
+	c->crash_policy_pending = !apply_policy || !core_is_managed(c);
 	if (!core_is_managed(c) || !apply_policy)
 		return;
 	s = &c->config->settings;

@@ -865,5 +865,9 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 		if (!msg || strv_push(messages, msg) < 0)
 			return -ENOMEM;
 	}
+	/* Now OnCrash=restart, and crashed under another policy: the new one applies. */
+	if (c->state == RPROC_STATE_CRASHED && config->settings.on_crash == RPROC_CRASH_RESTART &&
+	    old->settings.on_crash != RPROC_CRASH_RESTART)
+		core_arm_restart(c);
 	return core_queue_internal(c, JOB_RECONFIGURE) == -ENOMEM ? -ENOMEM : 0;
 }

@@ -150,6 +150,7 @@ static void plug(struct harness *h, int *ids, unsigned i)
 
 static void settle_all(struct harness *h)
 {
+	kmodel_run_work(h->km);
 	h_settle(h, true);
 	h_deliver_dumps(h);
 	h_settle(h, true);
@@ -192,7 +193,7 @@ static int run_sequence(uint64_t seed, unsigned steps)
 	}
 
 	for (unsigned step = 0; step < steps && ok; step++) {
-		unsigned op = pick(16);
+		unsigned op = pick(19);
 		int id = pick_device(h, ids, N_NAMES);
 
 		switch (op) {
@@ -298,6 +299,35 @@ static int run_sequence(uint64_t seed, unsigned steps)
 		case 13:
 			say("%u: udev: devcoredumps", step);
 			h_deliver_dumps(h);
+			break;
+		case 16:
+			/* A crash whose recovery the kernel has not run yet: reads land inside it. */
+			if (id >= 0) {
+				say("%u: crash %s, recovery pending", step,
+				    kmodel_sysname(h->km, id));
+				(void) kmodel_crash(h->km, id, (int) pick(3),
+						    pick(2) ? KMODEL_CRASH_HOLD_RECOVERY
+							    : KMODEL_CRASH_QUEUE);
+			}
+			break;
+		case 17:
+			say("%u: the kernel's workqueue runs", step);
+			kmodel_run_work(h->km);
+			break;
+		case 18:
+			/* Another root tool writes a firmware name that is not UTF-8. */
+			if (id >= 0 && h->m) {
+				const struct kernel *k = kmodel_kernel(h->km);
+				struct rproc_device *dev = NULL;
+
+				say("%u: someone else writes a non-UTF-8 firmware name to %s", step,
+				    kmodel_sysname(h->km, id));
+				if (rproc_device_new(h->m->ctx, kmodel_sysname(h->km, id), &dev) >=
+				    0)
+					(void) k->ops->write_firmware(k->userdata, dev,
+								      "bad-\xff.elf");
+				rproc_device_unref(dev);
+			}
 			break;
 		default:
 			for (unsigned k = pick(8); k > 0; k--)
