@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "bus-auth.h"
 #include "bus-errors.h"
 #include "core.h"
 #include "manager.h"
@@ -283,76 +284,159 @@ static int get_property(sd_bus *bus, const char *path, const char *interface, co
 	return -ENOENT;
 }
 
-static int method_common(sd_bus_message *m, void *userdata, sd_bus_error *error,
-			 enum core_method method)
+/*
+ * Methods that change a core are authorised first (asynchronously, see
+ * bus-auth.h); the core is looked up again when the decision is in, because
+ * it may have gone meanwhile.
+ */
+enum core_call_kind {
+	CALL_METHOD,
+	CALL_RESTART,
+	CALL_SET_FIRMWARE,
+};
+
+struct core_call {
+	struct manager *manager;
+	enum core_call_kind kind;
+	enum core_method method; /* CALL_METHOD */
+	bool restart;		 /* CALL_SET_FIRMWARE */
+};
+
+static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_error *error)
 {
-	struct core *c = userdata;
+	struct core *c = manager_find_core_by_path(call->manager, sd_bus_message_get_path(msg));
+	const char *name;
 	int r;
 
-	r = manager_check_privileged(c->manager, m, error);
-	if (r < 0)
+	if (!c || c->removed)
+		return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_CORE, "core %s has disappeared",
+					 strempty(sd_bus_message_get_path(msg)));
+	switch (call->kind) {
+	case CALL_METHOD:
+		return core_queue_method(c, call->method, msg, error);
+	case CALL_RESTART:
+		return core_queue_restart(c, msg, error);
+	case CALL_SET_FIRMWARE:
+		r = sd_bus_message_rewind(msg, true);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_read(msg, "s", &name);
+		if (r < 0)
+			return r;
+		return core_queue_set_firmware(c, name, call->restart, msg, error);
+	}
+	return -EINVAL;
+}
+
+static void core_call_authorised(sd_bus_message *msg, void *userdata, const sd_bus_error *denied)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_free_ struct core_call *call = userdata;
+	int r;
+
+	if (denied) {
+		(void) utf8_bus_reply_error(msg, denied);
+		return;
+	}
+	/* Queued (1): the job replies when the kernel has answered. */
+	r = core_call_run(call, msg, &error);
+	if (r >= 0)
+		return;
+	if (sd_bus_error_is_set(&error))
+		(void) utf8_bus_reply_error(msg, &error);
+	else
+		(void) sd_bus_reply_method_errno(msg, r, NULL);
+}
+
+static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kind kind,
+			   enum core_method method, bool restart)
+{
+	struct manager *mgr = c->manager;
+	struct core_call *call;
+	int r;
+
+	call = calloc(1, sizeof(*call));
+	if (!call)
+		return -ENOMEM;
+	*call = (struct core_call){
+		.manager = mgr,
+		.kind = kind,
+		.method = method,
+		.restart = restart,
+	};
+	r = bus_verify_admin_async(sd_bus_message_get_bus(m), m, mgr->admin_gid,
+				   mgr->config ? mgr->config->admin_group : NULL,
+				   core_call_authorised, call);
+	if (r < 0) {
+		free(call);
 		return r;
-	return core_queue_method(c, method, m, error);
+	}
+	return 1; /* the reply comes later */
+}
+
+static int method_common(sd_bus_message *m, void *userdata, enum core_method method)
+{
+	return core_call_start(m, userdata, CALL_METHOD, method, false);
 }
 
 static int method_start(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return method_common(m, userdata, error, METHOD_START);
+	(void) error;
+	return method_common(m, userdata, METHOD_START);
 }
 
 static int method_stop(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return method_common(m, userdata, error, METHOD_STOP);
+	(void) error;
+	return method_common(m, userdata, METHOD_STOP);
 }
 
 static int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return method_common(m, userdata, error, METHOD_ATTACH);
+	(void) error;
+	return method_common(m, userdata, METHOD_ATTACH);
 }
 
 static int method_detach(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return method_common(m, userdata, error, METHOD_DETACH);
+	(void) error;
+	return method_common(m, userdata, METHOD_DETACH);
 }
 
 static int method_recover(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return method_common(m, userdata, error, METHOD_RECOVER);
+	(void) error;
+	return method_common(m, userdata, METHOD_RECOVER);
 }
 
 static int method_restart(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct core *c = userdata;
-	int r;
-
-	r = manager_check_privileged(c->manager, m, error);
-	if (r < 0)
-		return r;
-	return core_queue_restart(c, m, error);
+	(void) error;
+	return core_call_start(m, userdata, CALL_RESTART, METHOD_START, false);
 }
 
-static int set_firmware(sd_bus_message *m, struct core *c, bool restart, sd_bus_error *error)
+static int set_firmware(sd_bus_message *m, struct core *c, bool restart)
 {
 	const char *name;
 	int r;
 
+	/* A malformed call is refused before anyone is asked about it. */
 	r = sd_bus_message_read(m, "s", &name);
 	if (r < 0)
 		return r;
-	r = manager_check_privileged(c->manager, m, error);
-	if (r < 0)
-		return r;
-	return core_queue_set_firmware(c, name, restart, m, error);
+	return core_call_start(m, c, CALL_SET_FIRMWARE, METHOD_START, restart);
 }
 
 static int method_set_firmware(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return set_firmware(m, userdata, false, error);
+	(void) error;
+	return set_firmware(m, userdata, false);
 }
 
 static int method_set_firmware_restart(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	return set_firmware(m, userdata, true, error);
+	(void) error;
+	return set_firmware(m, userdata, true);
 }
 
 #define EMITS SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE

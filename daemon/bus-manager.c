@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-auth.h"
 #include "bus-errors.h"
 #include "bus-manager.h"
 #include "config.h"
@@ -38,8 +39,8 @@ static int method_list_cores(sd_bus_message *msg, void *userdata, sd_bus_error *
 		return r;
 	for (size_t i = 0; i < m->n_cores; i++) {
 		const struct core *c = m->cores[i];
-
-		_cleanup_free_ char *kname = utf8_escape_invalid(rproc_device_get_name(c->dev));
+		_cleanup_free_ char *kname =
+			utf8_escape_invalid(strempty(rproc_device_get_name(c->dev)));
 
 		if (!kname)
 			return -ENOMEM;
@@ -72,21 +73,28 @@ static int method_get_core(sd_bus_message *msg, void *userdata, sd_bus_error *er
 	return sd_bus_reply_method_return(msg, "o", c->object_path);
 }
 
-static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+static int reload_run(struct manager *m, sd_bus_message *msg, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_strv_free_ char **messages = NULL;
-	struct manager *m = userdata;
 	int r;
 
-	r = manager_check_privileged(m, msg, error);
-	if (r < 0)
-		return r;
 	if (m->exiting)
 		return sd_bus_error_set(error, BUS_ERROR_SHUTTING_DOWN, "rprocd is shutting down");
 	r = manager_reload(m, &messages);
 	if (r < 0)
 		return r;
+	/* The messages quote file names and kernel names: neither need be UTF-8. */
+	for (char **p = messages; p && *p; p++) {
+		*p = utf8_make_valid(*p);
+		if (!*p) {
+			/* Keep the vector whole for strv_free(): drop the rest. */
+			for (char **q = p + 1; *q; q++)
+				free(*q);
+			*p = NULL;
+			return -ENOMEM;
+		}
+	}
 	r = sd_bus_message_new_method_return(msg, &reply);
 	if (r < 0)
 		return r;
@@ -94,6 +102,37 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 	if (r < 0)
 		return r;
 	return sd_bus_send(NULL, reply, NULL);
+}
+
+static void reload_authorised(sd_bus_message *msg, void *userdata, const sd_bus_error *denied)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r;
+
+	if (denied) {
+		(void) utf8_bus_reply_error(msg, denied);
+		return;
+	}
+	r = reload_run(userdata, msg, &error);
+	if (r >= 0)
+		return;
+	if (sd_bus_error_is_set(&error))
+		(void) utf8_bus_reply_error(msg, &error);
+	else
+		(void) sd_bus_reply_method_errno(msg, r, NULL);
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	int r;
+
+	(void) error;
+	r = bus_verify_admin_async(sd_bus_message_get_bus(msg), msg, m->admin_gid,
+				   m->config ? m->config->admin_group : NULL, reload_authorised, m);
+	if (r < 0)
+		return r;
+	return 1; /* answered by reload_authorised() */
 }
 
 static const sd_bus_vtable manager_vtable[] = {

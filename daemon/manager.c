@@ -332,41 +332,6 @@ int manager_resolve_admin_group(struct manager *m)
 	return 0;
 }
 
-int manager_check_privileged(struct manager *m, sd_bus_message *msg, sd_bus_error *error)
-{
-	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-	const gid_t *gids = NULL;
-	uid_t uid;
-	gid_t gid;
-	int r, n;
-
-	r = sd_bus_query_sender_creds(msg,
-				      SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
-					      SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
-					      SD_BUS_CREDS_AUGMENT,
-				      &creds);
-	if (r < 0)
-		return r;
-	r = sd_bus_creds_get_euid(creds, &uid);
-	if (r < 0)
-		return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
-					"cannot tell who is calling; access denied");
-	if (uid == 0)
-		return 0;
-	if (m->admin_gid != (gid_t) -1) {
-		if (sd_bus_creds_get_egid(creds, &gid) >= 0 && gid == m->admin_gid)
-			return 0;
-		n = sd_bus_creds_get_supplementary_gids(creds, &gids);
-		for (int i = 0; i < n; i++)
-			if (gids[i] == m->admin_gid)
-				return 0;
-	}
-	return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-				 "changing remote processors needs root%s%s",
-				 m->config->admin_group ? " or membership of group " : "",
-				 strempty(m->config->admin_group));
-}
-
 int manager_load(struct manager *m)
 {
 	int r;

@@ -120,6 +120,3 @@ struct core *manager_find_core_by_sysname(struct manager *m, const char *sysname
 void manager_schedule(struct manager *m);
 /* Is nothing left for the run queue, no job, no worker? (tests) */
 bool manager_is_idle(struct manager *m);
-
-/* Is the sender of m privileged: root or a member of AdminGroup=. */
-int manager_check_privileged(struct manager *m, sd_bus_message *msg, sd_bus_error *error);

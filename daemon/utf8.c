@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +116,18 @@ char *utf8_make_valid(char *s)
 	t = utf8_escape_invalid(s);
 	free(s);
 	return t;
+}
+
+int utf8_bus_reply_error(sd_bus_message *call, const sd_bus_error *e)
+{
+	char *text;
+	int r;
+
+	r = sd_bus_reply_method_error(call, e);
+	if (r != -EINVAL || !e->message || utf8_is_valid(e->message))
+		return r;
+	text = utf8_escape_invalid(e->message);
+	r = sd_bus_reply_method_errorf(call, e->name, "%s", text ? text : e->name);
+	free(text);
+	return r;
 }

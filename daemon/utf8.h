@@ -13,6 +13,7 @@
  */
 
 #include <stdbool.h>
+#include <systemd/sd-bus.h>
 
 /* Does sd-bus accept s as a string? */
 bool utf8_is_valid(const char *s);
@@ -33,3 +34,9 @@ char *utf8_escape_invalid(const char *s);
  * memory: NULL, with s freed.
  */
 char *utf8_make_valid(char *s);
+
+/*
+ * Answer call with error e; when sd-bus refuses e's text (it quotes a name
+ * that is not UTF-8), with the escaped text. Every call gets its one reply.
+ */
+int utf8_bus_reply_error(sd_bus_message *call, const sd_bus_error *e);

@@ -219,13 +219,73 @@ static void test_random_bytes(void **state)
 	}
 }
 
+/* An error that quotes a name that is not UTF-8 still gets its reply, escaped. */
+static void test_reply_error(void **state)
+{
+	sd_bus *server = NULL, *client = NULL;
+	sd_bus_message *call = NULL, *reply = NULL;
+	uint64_t cookie;
+	sd_id128_t id;
+	int p[2], r;
+
+	(void) state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p), 0);
+	assert_int_equal(sd_bus_new(&server), 0);
+	assert_int_equal(sd_bus_set_fd(server, p[0], p[0]), 0);
+	assert_int_equal(sd_id128_randomize(&id), 0);
+	assert_int_equal(sd_bus_set_server(server, 1, id), 0);
+	assert_int_equal(sd_bus_start(server), 0);
+	assert_int_equal(sd_bus_new(&client), 0);
+	assert_int_equal(sd_bus_set_fd(client, p[1], p[1]), 0);
+	assert_int_equal(sd_bus_start(client), 0);
+	assert_int_equal(sd_bus_message_new_method_call(client, &call, NULL, "/a", "a.b", "C"), 0);
+	/* With a cookie: a reply is expected. */
+	assert_int_equal(sd_bus_send(client, call, &cookie), 1);
+	call = sd_bus_message_unref(call);
+	/* Both ends in this thread: take turns until the call arrives. */
+	for (unsigned i = 0; i < 1000 && !call; i++) {
+		(void) sd_bus_process(client, NULL);
+		r = sd_bus_process(server, &call);
+		assert_true(r >= 0);
+		if (call && !sd_bus_message_is_method_call(call, "a.b", "C"))
+			call = sd_bus_message_unref(call);
+		if (!call && r == 0)
+			(void) sd_bus_wait(server, 1000);
+	}
+	assert_non_null(call);
+	{
+		static const char text[] = { 'f', 'w', '-', (char) 0xff, 0 };
+		const sd_bus_error bad =
+			SD_BUS_ERROR_MAKE_CONST("org.rprocd1.Error.InvalidFirmware", text);
+
+		assert_true(sd_bus_reply_method_error(call, &bad) < 0);
+		assert_true(utf8_bus_reply_error(call, &bad) >= 0);
+	}
+	call = sd_bus_message_unref(call);
+	for (unsigned i = 0; i < 1000 && !reply; i++) {
+		(void) sd_bus_process(server, NULL);
+		r = sd_bus_process(client, &reply);
+		assert_true(r >= 0);
+		if (reply && !sd_bus_message_is_method_error(reply, NULL))
+			reply = sd_bus_message_unref(reply);
+		if (!reply && r == 0)
+			(void) sd_bus_wait(client, 1000);
+	}
+	assert_non_null(reply);
+	assert_string_equal(sd_bus_message_get_error(reply)->name,
+			    "org.rprocd1.Error.InvalidFirmware");
+	assert_string_equal(sd_bus_message_get_error(reply)->message, "fw-\\xff");
+	sd_bus_message_unref(reply);
+	sd_bus_close_unref(client);
+	sd_bus_close_unref(server);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_unchanged),
-		cmocka_unit_test(test_invalid_escaped),
-		cmocka_unit_test(test_agrees_with_sd_bus),
-		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_valid_unchanged),	   cmocka_unit_test(test_invalid_escaped),
+		cmocka_unit_test(test_agrees_with_sd_bus), cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_reply_error),
 	};
 	return cmocka_run_group_tests(tests, setup_bus, teardown_bus);
 }
