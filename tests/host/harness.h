@@ -30,9 +30,19 @@ struct h_call {
 struct harness {
 	char *root;
 	struct kmodel *km;
-	struct kernel kernel;	     /* the model, wrapped: the harness sees every request */
-	struct manager *m;	     /* the daemon; NULL while it is down */
-	sd_bus *client;		     /* the test's end of the daemon's bus */
+	struct kernel kernel; /* the model, wrapped: the harness sees every request */
+	struct manager *m;    /* the daemon; NULL while it is down */
+	sd_bus *client;	      /* the test's end of the daemon's bus (the first client) */
+	/*
+	 * With bus_daemon set before h_daemon_start(): a private dbus-daemon
+	 * instead of a socketpair, the daemon owning org.rprocd1 on it, and
+	 * several client connections that calls are spread over.
+	 */
+	bool bus_daemon;
+	int bus_pid;
+	char bus_address[300];
+	sd_bus *clients[3];
+	unsigned n_clients;
 	unsigned generation;	     /* daemon instances so far */
 	uint64_t ready_timeout_usec; /* the daemon's bound on READY=1 (default: an hour) */
 	bool threads;		     /* real worker threads instead of the manual pool */

@@ -5,7 +5,8 @@
  * re-plug, failed writes, slow writes), D-Bus calls, reloads with random
  * configuration changes (deletions, masks, cycles) and daemon restarts,
  * against the kernel model, with the invariants of harness.c checked after
- * every step. A failure prints its seed; RPROCD_SEED=N replays one sequence.
+ * every step. One sequence in four runs over a private dbus-daemon with
+ * three client connections; the others over a direct connection. A failure prints its seed; RPROCD_SEED=N replays one sequence.
  *
  *   RPROCD_SEED=N            run this one sequence (verbose with RPROCD_HOST_VERBOSE=1)
  *   RPROCD_RANDOM_RUNS=N     fixed seeds 1..N (default 500)
@@ -168,12 +169,14 @@ static int run_sequence(uint64_t seed, unsigned steps)
 					       "SetFirmware", "SetFirmwareAndRestart" };
 	struct harness *h = NULL;
 	int ids[N_NAMES] = { -1, -1, -1 };
-	int ok = 1;
+	int ok = 1, r;
 
 	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
 	if (h_new(&h) < 0)
 		return -1;
 	h->seed = seed;
+	/* One sequence in four through a real dbus-daemon, with several clients. */
+	h->bus_daemon = seed % 4 == 0;
 	(void) h_write_file(h, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec=1h\n");
 	(void) h_write_firmware(h, "fw-a.elf");
 	(void) h_write_firmware(h, "fw-b.elf");
@@ -186,8 +189,9 @@ static int run_sequence(uint64_t seed, unsigned steps)
 			    ids[i] >= 0 ? kmodel_sysname(h->km, ids[i]) : "?");
 		}
 	}
-	if (h_daemon_start(h) < 0) {
-		fprintf(stderr, "seed %llu: the daemon did not start\n", (unsigned long long) seed);
+	if ((r = h_daemon_start(h)) < 0) {
+		fprintf(stderr, "seed %llu: the daemon did not start: %s\n",
+			(unsigned long long) seed, strerror(-r));
 		h_free(h);
 		return 0;
 	}
@@ -292,8 +296,12 @@ static int run_sequence(uint64_t seed, unsigned steps)
 					(void) h_daemon_stop(h);
 				else
 					h_daemon_kill(h);
-				if (h_daemon_start(h) < 0)
+				if ((r = h_daemon_start(h)) < 0) {
+					snprintf(h->violation, sizeof(h->violation),
+						 "the daemon did not start again: %s",
+						 strerror(-r));
 					ok = 0;
+				}
 			}
 			break;
 		case 13:
