@@ -286,6 +286,61 @@ int h_write_file(struct harness *h, const char *path, const char *content)
 	return write(fd, content, strlen(content)) == (ssize_t) strlen(content) ? 0 : -EIO;
 }
 
+int h_core_file(struct harness *h, const char *name, const char *text)
+{
+	_cleanup_free_ char *path = strdup_printf("/etc/rprocd/cores/%s.core", name);
+
+	return path ? h_write_file(h, path, text) : -ENOMEM;
+}
+
+/* A device of the model as librproc opens it, for writes past rprocd. */
+static int external_device(struct harness *h, int id, struct rproc_ctx **ret_ctx,
+			   struct rproc_device **ret_dev)
+{
+	const char *sysname = kmodel_sysname(h->km, id);
+	int r;
+
+	if (!sysname)
+		return -ENODEV;
+	r = rproc_ctx_new(h->root, ret_ctx);
+	if (r < 0)
+		return r;
+	r = rproc_device_new(*ret_ctx, sysname, ret_dev);
+	if (r < 0)
+		*ret_ctx = rproc_ctx_unref(*ret_ctx);
+	return r;
+}
+
+int h_external_request(struct harness *h, int id, enum rproc_command cmd)
+{
+	const struct kernel *k = kmodel_kernel(h->km);
+	struct rproc_ctx *ctx = NULL;
+	struct rproc_device *dev = NULL;
+	int r = external_device(h, id, &ctx, &dev);
+
+	if (r < 0)
+		return r;
+	r = k->ops->request(k->userdata, dev, cmd);
+	rproc_device_unref(dev);
+	rproc_ctx_unref(ctx);
+	return r;
+}
+
+int h_external_firmware(struct harness *h, int id, const char *name)
+{
+	const struct kernel *k = kmodel_kernel(h->km);
+	struct rproc_ctx *ctx = NULL;
+	struct rproc_device *dev = NULL;
+	int r = external_device(h, id, &ctx, &dev);
+
+	if (r < 0)
+		return r;
+	r = k->ops->write_firmware(k->userdata, dev, name);
+	rproc_device_unref(dev);
+	rproc_ctx_unref(ctx);
+	return r;
+}
+
 int h_remove_file(struct harness *h, const char *path)
 {
 	_cleanup_free_ char *p = h_path(h, path);
@@ -423,6 +478,23 @@ static int rm_entry(const char *path, const struct stat *st, int type, struct FT
 {
 	(void) st, (void) ftw;
 	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int h_new_default(struct harness **ret)
+{
+	struct harness *h = NULL;
+	int r = h_new(&h);
+
+	if (r < 0)
+		return r;
+	if ((r = h_write_file(h, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec=1h\n")) <
+		    0 ||
+	    (r = h_write_firmware(h, "fw.elf")) < 0 || (r = h_write_firmware(h, "fw2.elf")) < 0) {
+		h_free(h);
+		return r;
+	}
+	*ret = h;
+	return 0;
 }
 
 struct harness *h_free(struct harness *h)

@@ -71,6 +71,8 @@ struct harness {
 };
 
 int h_new(struct harness **ret);
+/* h_new() with rprocd.conf (no periodic poll) and two valid images fw.elf, fw2.elf. */
+int h_new_default(struct harness **ret);
 struct harness *h_free(struct harness *h);
 
 /* Files under the root */
@@ -78,6 +80,12 @@ int h_write_file(struct harness *h, const char *path, const char *content);
 int h_remove_file(struct harness *h, const char *path);
 int h_mask_core(struct harness *h, const char *name);
 int h_write_firmware(struct harness *h, const char *name);
+/* NAME.core with the given text. */
+int h_core_file(struct harness *h, const char *name, const char *text);
+
+/* Someone else (another root tool) writes to a model device, past rprocd. */
+int h_external_request(struct harness *h, int id, enum rproc_command cmd);
+int h_external_firmware(struct harness *h, int id, const char *name);
 
 /* The daemon */
 int h_daemon_start(struct harness *h);

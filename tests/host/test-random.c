@@ -213,17 +213,10 @@ static int run_sequence(uint64_t seed, unsigned steps)
 									   RPROC_CMD_STOP,
 									   RPROC_CMD_DETACH };
 				enum rproc_command cmd = cmds[pick(3)];
-				struct rproc_device *dev = NULL;
-				const struct kernel *k = kmodel_kernel(h->km);
-				struct rproc_ctx *ctx = NULL;
 
 				say("%u: someone else writes %s to %s", step,
 				    rproc_command_to_string(cmd), kmodel_sysname(h->km, id));
-				if (rproc_ctx_new(h->root, &ctx) >= 0 &&
-				    rproc_device_new(ctx, kmodel_sysname(h->km, id), &dev) >= 0)
-					(void) k->ops->request(k->userdata, dev, cmd);
-				rproc_device_unref(dev);
-				rproc_ctx_unref(ctx);
+				(void) h_external_request(h, id, cmd);
 			}
 			break;
 		case 2:
@@ -324,17 +317,10 @@ static int run_sequence(uint64_t seed, unsigned steps)
 			break;
 		case 18:
 			/* Another root tool writes a firmware name that is not UTF-8. */
-			if (id >= 0 && h->m) {
-				const struct kernel *k = kmodel_kernel(h->km);
-				struct rproc_device *dev = NULL;
-
+			if (id >= 0) {
 				say("%u: someone else writes a non-UTF-8 firmware name to %s", step,
 				    kmodel_sysname(h->km, id));
-				if (rproc_device_new(h->m->ctx, kmodel_sysname(h->km, id), &dev) >=
-				    0)
-					(void) k->ops->write_firmware(k->userdata, dev,
-								      "bad-\xff.elf");
-				rproc_device_unref(dev);
+				(void) h_external_firmware(h, id, "bad-\xff.elf");
 			}
 			break;
 		default:

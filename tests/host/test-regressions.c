@@ -22,21 +22,16 @@ static struct harness *setup(void)
 {
 	struct harness *h = NULL;
 
-	assert_int_equal(h_new(&h), 0);
-	assert_int_equal(
-		h_write_file(h, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec=1h\n"), 0);
-	assert_int_equal(h_write_firmware(h, "fw.elf"), 0);
-	assert_int_equal(h_write_firmware(h, "fw2.elf"), 0);
+	assert_int_equal(h_new_default(&h), 0);
 	return h;
 }
 
 static void core_file(struct harness *h, const char *name, const char *extra)
 {
-	_cleanup_free_ char *path = strdup_printf("/etc/rprocd/cores/%s.core", name);
 	_cleanup_free_ char *text =
 		strdup_printf("[Core]\nFirmware=fw.elf\nRestartSec=0\n%s", extra ? extra : "");
 
-	assert_int_equal(h_write_file(h, path, text), 0);
+	assert_int_equal(h_core_file(h, name, text), 0);
 }
 
 static enum rproc_state state_of(struct harness *h, int id)
@@ -204,19 +199,14 @@ static void test_non_utf8_sysfs_value(void **state)
 {
 	struct harness *h = setup();
 	_cleanup_strv_free_ char **names = NULL, **states = NULL;
-	const struct kernel *k;
-	struct rproc_device *dev = NULL;
 	int id;
 
 	core_file(h, "a", "Start=no\n");
 	id = kmodel_add(h->km, "a", 0);
 	kmodel_add(h->km, "b", 0);
-	k = kmodel_kernel(h->km);
 	/* Another root tool writes a name that is not UTF-8. */
 	assert_int_equal(h_daemon_start(h), 0);
-	assert_int_equal(rproc_device_new(h->m->ctx, kmodel_sysname(h->km, id), &dev), 0);
-	assert_int_equal(k->ops->write_firmware(k->userdata, dev, "bad-\xff\xfe.elf"), 0);
-	rproc_device_unref(dev);
+	assert_int_equal(h_external_firmware(h, id, "bad-\xff\xfe.elf"), 0);
 	manager_rescan(h->m);
 	h_settle(h, true);
 	assert_int_equal(h_managed_objects(h, &names, &states), 0);
@@ -254,8 +244,6 @@ static void test_rescan_after_lost_events(void **state)
 static void test_bind_lifetime_old_fd(void **state)
 {
 	struct harness *h = setup();
-	const struct kernel *k;
-	struct rproc_device *dev = NULL;
 	int id;
 
 	core_file(h, "a", "BindLifetime=yes\n");
@@ -264,10 +252,7 @@ static void test_bind_lifetime_old_fd(void **state)
 	h_settle(h, true);
 	assert_int_equal(state_of(h, id), RPROC_STATE_RUNNING);
 	/* Someone else stops it; rprocd is asked to start it again. */
-	k = kmodel_kernel(h->km);
-	assert_int_equal(rproc_device_new(h->m->ctx, kmodel_sysname(h->km, id), &dev), 0);
-	assert_int_equal(k->ops->request(k->userdata, dev, RPROC_CMD_STOP), 0);
-	rproc_device_unref(dev);
+	assert_int_equal(h_external_request(h, id, RPROC_CMD_STOP), 0);
 	manager_poll(h->m);
 	h_settle(h, true);
 	h_call(h, "a", "Start", NULL);

@@ -26,38 +26,23 @@ static struct harness *setup(void)
 {
 	struct harness *h = NULL;
 
-	assert_int_equal(h_new(&h), 0);
-	assert_int_equal(
-		h_write_file(h, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec=1h\n"), 0);
-	assert_int_equal(h_write_firmware(h, "fw.elf"), 0);
-	assert_int_equal(h_write_firmware(h, "fw2.elf"), 0);
+	assert_int_equal(h_new_default(&h), 0);
 	return h;
 }
 
 static void core_file(struct harness *h, const char *name, const char *text)
 {
-	_cleanup_free_ char *path = strdup_printf("/etc/rprocd/cores/%s.core", name);
-	assert_int_equal(h_write_file(h, path, text), 0);
+	assert_int_equal(h_core_file(h, name, text), 0);
 }
 
 static void set_kernel_fw(struct harness *h, int id, const char *name)
 {
-	const struct kernel *k = kmodel_kernel(h->km);
-	struct rproc_device *dev = NULL;
-
-	assert_int_equal(rproc_device_new(h->m->ctx, kmodel_sysname(h->km, id), &dev), 0);
-	assert_int_equal(k->ops->write_firmware(k->userdata, dev, name), 0);
-	rproc_device_unref(dev);
+	assert_int_equal(h_external_firmware(h, id, name), 0);
 }
 
 static void kstart(struct harness *h, int id)
 {
-	const struct kernel *k = kmodel_kernel(h->km);
-	struct rproc_device *dev = NULL;
-
-	assert_int_equal(rproc_device_new(h->m->ctx, kmodel_sysname(h->km, id), &dev), 0);
-	assert_int_equal(k->ops->request(k->userdata, dev, RPROC_CMD_START), 0);
-	rproc_device_unref(dev);
+	assert_int_equal(h_external_request(h, id, RPROC_CMD_START), 0);
 }
 
 /* R1: a job error quoting a non-UTF-8 kernel firmware name: the call is never answered. */
