@@ -300,7 +300,12 @@ int bus_verify_admin_async(sd_bus *bus, sd_bus_message *msg, gid_t admin_gid,
 			return -ENOMEM;
 	}
 
-	sender = sd_bus_message_get_sender(msg);
+	/*
+	 * Only a bus vouches for a sender name: on a direct connection the peer
+	 * writes that header itself (and would answer the query itself), so the
+	 * socket's credentials decide there, whatever the header says.
+	 */
+	sender = sd_bus_is_bus_client(bus) ? sd_bus_message_get_sender(msg) : NULL;
 	if (sender) {
 		r = sd_bus_call_method_async(bus, &q->slot, "org.freedesktop.DBus",
 					     "/org/freedesktop/DBus", "org.freedesktop.DBus",
@@ -325,6 +330,12 @@ int bus_verify_admin_async(sd_bus *bus, sd_bus_message *msg, gid_t admin_gid,
 			return r;
 	}
 	r = sd_event_add_exit(event, &q->on_exit, on_loop_exit, q);
+	/*
+	 * Before sd-bus's own exit source (priority 0, added first), which
+	 * flushes and closes the connection: the ShuttingDown answer must go out.
+	 */
+	if (r >= 0)
+		r = sd_event_source_set_priority(q->on_exit, SD_EVENT_PRIORITY_IMPORTANT);
 	if (r < 0)
 		return r;
 	r = source_make_floating(q->on_exit);

@@ -43,6 +43,7 @@ static enum dep_state core_dependencies(struct core *c, char **why)
 				strdup_printf("waiting for required core %s to appear", *n);
 
 			core_set_error(c, text);
+			c->dep_absent = !c->manager->enumerating;
 			return DEP_WAITING;
 		}
 		if (!d || !core_is_managed(d)) {
@@ -86,6 +87,7 @@ void core_check_dependencies(struct core *c)
 		core_changed(c);
 		return;
 	}
+	c->dep_absent = false;
 	c->dep = core_dependencies(c, &why);
 	if (c->dep == DEP_WAITING)
 		return;

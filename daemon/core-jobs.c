@@ -380,7 +380,13 @@ static int job_begin(struct core *c, struct job *j)
 			core_decided(c);
 		return 0;
 	}
-	if (c->wedged && (a == ACTION_BOOT || a == ACTION_RECOVER)) {
+	/*
+	 * Wedged: never retried by rprocd itself (no loop on a stuck core), but
+	 * the operator's Start or Restart tries once more and finds out.
+	 */
+	if (c->wedged && (a == ACTION_BOOT || a == ACTION_RECOVER) &&
+	    !(j->msg && (j->type == JOB_METHOD || j->type == JOB_RESTART_START ||
+			 j->type == JOB_SET_FIRMWARE))) {
 		job_reply_error(j, BUS_ERROR_WEDGED,
 				"core %s is wedged: a failed recovery holds a power reference; "
 				"reload its driver",

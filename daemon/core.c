@@ -20,6 +20,9 @@ bool core_is_busy(const struct core *c)
 
 bool core_is_settled(const struct core *c)
 {
+	/* Waiting for a core that is not there may last: READY=1 does not wait for it. */
+	if (c->dep == DEP_WAITING && c->dep_absent)
+		return !core_is_busy(c) && c->dumps_running == 0;
 	return c->decided && c->dep != DEP_WAITING && !core_is_busy(c) && c->dumps_running == 0;
 }
 

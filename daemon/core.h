@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -55,6 +56,8 @@ struct core {
 	const struct rproc_core_config *config;
 	struct rproc_device *dev;
 	bool removed;
+	dev_t sysfs_dev; /* the identity of its sysfs directory, for a rescan */
+	ino_t sysfs_ino;
 
 	/* What the kernel says, as last read; written by core_observe() only. */
 	bool observed;		   /* state was read at least once */
@@ -84,6 +87,7 @@ struct core {
 	unsigned dumps_running;	   /* dump copies in worker threads */
 	bool decided;		   /* the first-seen decision is done */
 	enum dep_state dep;
+	bool dep_absent; /* waiting for a required core that is not present */
 	struct start_limit limit;
 	sd_event_source *restart_timer;
 	int cdev_fd; /* BindLifetime=: the open chardev */

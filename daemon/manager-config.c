@@ -189,7 +189,7 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	_cleanup_strv_free_ char **messages = NULL, **conflicts = NULL;
 	size_t n = 0, old_n;
 	struct timespec ts;
-	int r;
+	int r, k;
 
 	/* A SIGHUP (or Reload) during shutdown must not queue first boots. */
 	if (m->exiting)
@@ -242,9 +242,13 @@ int manager_reload(struct manager *m, char ***ret_messages)
 							       "re-added",
 							       c->name, assigned[i]->name));
 		olds[i] = c->config;
-		/* Every core takes the new set, error or not: the old one is freed below. */
+		/*
+		 * Every core takes and applies the new set, error or not: the old
+		 * one is freed below. The first error is kept (messages may be short).
+		 */
+		k = core_apply_config(c, olds[i], assigned[i], &messages);
 		if (r >= 0)
-			r = core_apply_config(c, olds[i], assigned[i], &messages);
+			r = k;
 		c->config = assigned[i];
 		if (conflicts[i]) {
 			free(c->last_error);

@@ -14,6 +14,24 @@
 #include "messages.h"
 #include "util.h"
 
+/* The device's sysfs directory, which the kernel makes anew for each device. */
+static int device_identity(struct manager *m, struct rproc_device *dev, dev_t *ret_dev,
+			   ino_t *ret_ino)
+{
+	_cleanup_free_ char *p = NULL;
+	struct stat st;
+	int r;
+
+	r = rproc_ctx_path(m->ctx, rproc_device_get_devpath(dev), &p);
+	if (r < 0)
+		return r;
+	if (stat(p, &st) < 0)
+		return -errno;
+	*ret_dev = st.st_dev;
+	*ret_ino = st.st_ino;
+	return 0;
+}
+
 static char *choose_name(struct manager *m, struct rproc_device *dev,
 			 const struct rproc_core_config *cfg)
 {
@@ -101,6 +119,7 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 	}
 	m->cores = nl;
 	m->cores[m->n_cores++] = c;
+	(void) device_identity(m, dev, &c->sysfs_dev, &c->sysfs_ino);
 
 	if (conflict) {
 		free(c->last_error);
@@ -161,28 +180,38 @@ void manager_rescan(struct manager *m)
 		log_error_errno(r, "Failed to enumerate remote processors again: %m");
 		return;
 	}
-	/* Vanished, or replaced by another device under the same remoteprocN. */
+	/*
+	 * Vanished, or replaced by another device under the same remoteprocN (a
+	 * driver reloaded while the events were lost: same number, same path,
+	 * a new sysfs directory). Only the kernel's "no such device" means
+	 * gone: a transient error (EMFILE, ENOMEM) must not remove a core, which
+	 * would release its chardev and stop a BindLifetime= core.
+	 */
 	for (size_t i = 0; i < m->n_cores; i++) {
 		struct core *c = m->cores[i];
-		bool present = false;
+		struct rproc_device *now = NULL;
+		dev_t d;
+		ino_t ino;
 
-		for (size_t k = 0; k < n && !present; k++)
-			present = streq(rproc_device_get_sysname(devs[k]),
-					rproc_device_get_sysname(c->dev)) &&
-				  streq(rproc_device_get_devpath(devs[k]),
-					rproc_device_get_devpath(c->dev)) &&
-				  streq(rproc_device_get_name(devs[k]),
-					rproc_device_get_name(c->dev));
-		if (!present)
+		r = rproc_device_new(m->ctx, rproc_device_get_sysname(c->dev), &now);
+		if (r == -ENODEV ||
+		    (r >= 0 &&
+		     (!streq(rproc_device_get_devpath(now), rproc_device_get_devpath(c->dev)) ||
+		      !streq(rproc_device_get_name(now), rproc_device_get_name(c->dev)) ||
+		      (device_identity(m, now, &d, &ino) >= 0 &&
+		       (d != c->sysfs_dev || ino != c->sysfs_ino)))))
 			(void) strv_extend(&gone, rproc_device_get_sysname(c->dev));
+		rproc_device_unref(now);
 	}
 	for (char **s = gone; s && *s; s++)
 		manager_remove_device(m, *s);
 	for (size_t k = 0; k < n; k++)
 		manager_add_device(m, devs[k]);
 	rproc_device_list_free(devs, n);
+	/* A core with a write in flight is read back by its worker (as the poll leaves it). */
 	for (size_t i = 0; i < m->n_cores; i++)
-		core_refresh(m->cores[i]);
+		if (!m->cores[i]->running)
+			core_refresh(m->cores[i]);
 	manager_scan_coredumps(m);
 	manager_schedule(m);
 }

@@ -140,11 +140,14 @@ void manager_schedule(struct manager *m)
 
 static void update_status(struct manager *m)
 {
-	unsigned n_up = 0, n_crashed = 0, n_offline = 0, n_other = 0;
+	unsigned n_up = 0, n_crashed = 0, n_offline = 0, n_other = 0, n_waiting = 0;
 	_cleanup_free_ char *text = NULL;
 
 	for (size_t i = 0; i < m->n_cores; i++) {
 		enum rproc_state s = m->cores[i]->state;
+
+		if (m->cores[i]->dep == DEP_WAITING && m->cores[i]->dep_absent)
+			n_waiting++;
 
 		if (core_state_is_up(s))
 			n_up++;
@@ -155,9 +158,10 @@ static void update_status(struct manager *m)
 		else
 			n_other++;
 	}
-	text = strdup_printf("%zu core%s: %u running, %u crashed, %u offline%s", m->n_cores,
+	text = strdup_printf("%zu core%s: %u running, %u crashed, %u offline%s%s", m->n_cores,
 			     m->n_cores == 1 ? "" : "s", n_up, n_crashed, n_offline,
-			     n_other ? ", some in other states" : "");
+			     n_other ? ", some in other states" : "",
+			     n_waiting ? ", some waiting for a required core to appear" : "");
 	if (!text || streq_ptr(text, m->status_text))
 		return;
 	free(m->status_text);

@@ -125,12 +125,21 @@ static int request_start(struct work *w)
  */
 static bool really_wedged(struct work *w)
 {
-	_cleanup_free_ char *name = NULL;
+	_cleanup_free_ char *read = NULL;
+	const char *name = w->firmware;
 	enum rproc_state now;
 	int r;
 
-	if (kernel_read_firmware(w->kernel, w->dev, &name) < 0 || !name || !*name)
-		return true;
+	/*
+	 * The name just booted; a recovery boots the kernel's own, read back
+	 * (a reader strips trailing white space: a name ending in it is not
+	 * written back, and nothing unsure is called a wedge).
+	 */
+	if (!name) {
+		if (kernel_read_firmware(w->kernel, w->dev, &read) < 0 || !read || !*read)
+			return false;
+		name = read;
+	}
 	r = kernel_write_firmware(w->kernel, w->dev, name);
 	(void) read_state(w, &now);
 	w->state_after = now;

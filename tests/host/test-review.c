@@ -6,7 +6,10 @@
  * wedge, the start limit counted twice, a dump that never comes swallowing a
  * later crash, READY=1 sent by a reload during start-up, Requires= failing
  * when cores are hot-plugged in the "wrong" order, and a restart armed under
- * OnCrash=restart surviving a reload to OnCrash=leave.
+ * OnCrash=restart surviving a reload to OnCrash=leave; from the second
+ * review (R9-R13): a rescan (udev overrun) reading a core whose write is in
+ * flight, a Requires= waiting for an absent core holding READY=1, and a
+ * driver reload that a rescan took for the same device.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -265,6 +268,134 @@ static void test_r8_reload_oncrash(void **state)
 	h_free(h);
 }
 
+/* ---- a udev overrun (ENOBUFS -> manager_rescan()) lands while a worker's write is in flight ---- */
+
+static struct harness *cur;
+static const struct kernel_ops *orig_ops;
+static struct kernel_ops hooked_ops;
+static enum rproc_command rescan_after_cmd;
+static bool rescan_armed;
+
+static int hooked_request(void *u, struct rproc_device *dev, enum rproc_command cmd)
+{
+	int r = orig_ops->request(u, dev, cmd);
+
+	/* The worker thread has written; the loop handles the overrun before the completion. */
+	if (rescan_armed && cmd == rescan_after_cmd) {
+		rescan_armed = false;
+		manager_rescan(cur->m);
+	}
+	return r;
+}
+
+static void hook(struct harness *h, enum rproc_command cmd)
+{
+	cur = h;
+	orig_ops = h->kernel.ops;
+	hooked_ops = *orig_ops;
+	hooked_ops.request = hooked_request;
+	h->kernel.ops = &hooked_ops;
+	rescan_after_cmd = cmd;
+	rescan_armed = true;
+}
+
+/* Start: the boot is taken for "came up without rprocd", then "went offline": Origin lost. */
+static void test_r9_rescan_during_boot(void **state)
+{
+	struct harness *h = setup();
+	unsigned id;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\nStart=no\n");
+	kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	hook(h, RPROC_CMD_START);
+	id = h_call(h, "a", "Start", NULL);
+	h_settle(h, true);
+	assert_null(h_get_call(h, id)->error);
+	assert_int_equal(h_core(h, "a")->origin, ORIGIN_BOOTED);
+	h_free(h);
+}
+
+/* A crash right after the boot: counted twice (the replayed work re-enters "crashed"). */
+static void test_r10_rescan_during_boot_crash(void **state)
+{
+	struct harness *h = setup();
+	int dev;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\nStart=no\nOnCrash=leave\n");
+	dev = kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	snprintf(h->crash_after_start, sizeof(h->crash_after_start), "%s",
+		 kmodel_sysname(h->km, dev));
+	hook(h, RPROC_CMD_START);
+	h_call(h, "a", "Start", NULL);
+	h_settle(h, true);
+	assert_int_equal(h_core(h, "a")->crash_count, kmodel_crashes(h->km, dev));
+	h_free(h);
+}
+
+/* Stop of a crashed core: the replayed "crashed" after the rescan's "offline" is a phantom crash. */
+static void test_r11_rescan_during_stop(void **state)
+{
+	struct harness *h = setup();
+	int dev;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\nOnCrash=leave\n");
+	dev = kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_int_equal(kmodel_crash(h->km, dev, 1, 0), 0);
+	manager_poll(h->m);
+	h_settle(h, true);
+	assert_int_equal(h_core(h, "a")->crash_count, 1);
+	hook(h, RPROC_CMD_STOP);
+	h_call(h, "a", "Stop", NULL);
+	h_settle(h, true);
+	assert_int_equal(h_core(h, "a")->crash_count, 1);
+	h_free(h);
+}
+
+/* ---- waiting Requires= ---- */
+
+/* b Requires=a, a configured, its driver never loads: READY=1 never comes (only the timeout). */
+static void test_r12_waiting_requires_ready(void **state)
+{
+	struct harness *h = setup();
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\n");
+	core_file(h, "b", "[Core]\nFirmware=fw.elf\nRequires=a\n");
+	kmodel_add(h->km, "b", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_true(h->ready);
+	h_free(h);
+}
+
+/* ---- a driver reload whose events were lost: the same sysname, devpath and name ---- */
+static void test_r13_rescan_driver_reload(void **state)
+{
+	struct harness *h = setup();
+	int a, a2;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\n");
+	a = kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_int_equal(kmodel_state(h->km, a), RPROC_STATE_RUNNING);
+	h_core(h, "a")->crash_count = 7; /* a marker: the old core's record */
+	assert_int_equal(kmodel_remove(h->km, a), 0);
+	a2 = kmodel_add(h->km, "a", 0);
+	h_forget_device(h, kmodel_sysname(h->km, a2));
+	manager_rescan(h->m);
+	h_settle(h, true);
+	/* As with the udev events seen: a new device, a first decision, booted, a new record. */
+	assert_int_equal(kmodel_state(h->km, a2), RPROC_STATE_RUNNING);
+	assert_int_equal(h_core(h, "a")->crash_count, 0);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +408,11 @@ int main(void)
 		cmocka_unit_test(test_r6_ready_on_reload),
 		cmocka_unit_test(test_r7_hotplug_order),
 		cmocka_unit_test(test_r8_reload_oncrash),
+		cmocka_unit_test(test_r9_rescan_during_boot),
+		cmocka_unit_test(test_r10_rescan_during_boot_crash),
+		cmocka_unit_test(test_r11_rescan_during_stop),
+		cmocka_unit_test(test_r12_waiting_requires_ready),
+		cmocka_unit_test(test_r13_rescan_driver_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

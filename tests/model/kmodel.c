@@ -82,6 +82,7 @@ struct kmodel {
 	size_t n_devs;
 	struct devcd *dumps;
 	unsigned devcd_count;
+	unsigned n_gone; /* sysfs directories of removed devices, kept aside */
 	struct ofile *files;
 	void (*block_fn)(struct kmodel *m, int id, void *u);
 	void *block_u;
@@ -1379,8 +1380,19 @@ int kmodel_remove(struct kmodel *m, int id)
 	pdir = strdup_printf("%s/sys/devices/platform/rproc_sim.%d", m->root, d->platform_id);
 	if (link)
 		(void) unlink(link);
-	if (pdir)
-		(void) rm_rf(pdir);
+	/*
+	 * Kept aside, not deleted: kernfs never hands a new device the inode of
+	 * a removed one at once, a filesystem that recycles inodes would (and
+	 * rprocd tells a re-added device by its directory's inode).
+	 */
+	if (pdir) {
+		_cleanup_free_ char *gone = strdup_printf("%s/.gone", m->root);
+		_cleanup_free_ char *to = strdup_printf("%s/.gone/%u", m->root, m->n_gone++);
+
+		if (!gone || !to || (mkdir(gone, 0755) < 0 && errno != EEXIST) ||
+		    rename(pdir, to) < 0)
+			(void) rm_rf(pdir);
+	}
 	UNLOCK(m);
 	return 0;
 }

@@ -148,7 +148,12 @@ RestartSec=100ms"
 	starts=$(sim_counter 0 start)
 	sleep 1
 	assert_eq "$(sim_counter 0 start)" "$starts" "no retry loop"
+	# The operator's Start tries once more (rprocd never does by itself) and
+	# finds the wedge still there: the kernel starts nothing.
+	fw_install fw64 m4.elf
 	assert_eq "$(dbus_error m4 Start)" org.rprocd1.Error.Wedged "Start on a wedged core"
+	assert_eq "$(sim_counter 0 start)" "$starts" "the kernel did not start it"
+	assert_eq "$(prop m4 Wedged)" true "still wedged"
 }
 
 test_exit_policies() {
