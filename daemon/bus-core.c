@@ -340,12 +340,7 @@ static void core_call_authorised(sd_bus_message *msg, void *userdata, const sd_b
 	}
 	/* Queued (1): the job replies when the kernel has answered. */
 	r = core_call_run(call, msg, &error);
-	if (r >= 0)
-		return;
-	if (sd_bus_error_is_set(&error))
-		(void) utf8_bus_reply_error(msg, &error);
-	else
-		(void) sd_bus_reply_method_errno(msg, r, NULL);
+	bus_reply_failure(msg, r, &error);
 }
 
 static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kind kind,

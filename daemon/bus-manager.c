@@ -114,12 +114,7 @@ static void reload_authorised(sd_bus_message *msg, void *userdata, const sd_bus_
 		return;
 	}
 	r = reload_run(userdata, msg, &error);
-	if (r >= 0)
-		return;
-	if (sd_bus_error_is_set(&error))
-		(void) utf8_bus_reply_error(msg, &error);
-	else
-		(void) sd_bus_reply_method_errno(msg, r, NULL);
+	bus_reply_failure(msg, r, &error);
 }
 
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error)

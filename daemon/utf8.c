@@ -131,3 +131,13 @@ int utf8_bus_reply_error(sd_bus_message *call, const sd_bus_error *e)
 	free(text);
 	return r;
 }
+
+void bus_reply_failure(sd_bus_message *call, int r, const sd_bus_error *error)
+{
+	if (r >= 0)
+		return;
+	if (error && sd_bus_error_is_set(error))
+		(void) utf8_bus_reply_error(call, error);
+	else
+		(void) sd_bus_reply_method_errno(call, r, NULL);
+}

@@ -40,3 +40,10 @@ char *utf8_make_valid(char *s);
  * that is not UTF-8), with the escaped text. Every call gets its one reply.
  */
 int utf8_bus_reply_error(sd_bus_message *call, const sd_bus_error *e);
+
+/*
+ * The reply of a method finished outside its handler (after an asynchronous
+ * check): nothing when r >= 0 (it replied, or will), else error when set, else
+ * the errno r.
+ */
+void bus_reply_failure(sd_bus_message *call, int r, const sd_bus_error *error);
