@@ -14,14 +14,6 @@
 #include "util.h"
 #include "worker.h"
 
-static uint64_t realtime_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static int read_boot_id(char *buf, size_t len)
 {
 	_cleanup_free_ char *s = NULL;
@@ -89,13 +81,8 @@ void core_coredump_added(struct core *c, const char *dir)
 	/* A crash no read of the state saw (the kernel recovered first): count it now. */
 	if (c->awaiting_dumps > 0)
 		c->awaiting_dumps--;
-	else {
-		c->crash_count++;
-		c->last_crash_usec = realtime_usec();
-		core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0,
-			 "crashed (seen through its coredump)");
-		core_changed(c);
-	}
+	else
+		core_count_crash(c, "crashed (seen through its coredump)");
 	if (!core_is_managed(c))
 		return;
 	s = &c->config->settings;
@@ -111,7 +98,7 @@ void core_coredump_added(struct core *c, const char *dir)
 	w->dump_src = strdup(dir);
 	w->dump_core = strdup(c->name);
 	w->dump_file = strdup_printf("%s-%s-%llu.core", c->name, boot_id,
-				     (unsigned long long) realtime_usec());
+				     (unsigned long long) now_usec(CLOCK_REALTIME));
 	w->dump_max_files = s->coredump_max_files;
 	w->dump_max_use = s->coredump_max_use;
 	r = rproc_ctx_path(c->manager->ctx, s->coredump_directory, &w->dump_dir);

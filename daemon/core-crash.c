@@ -15,22 +15,6 @@
 #include "messages.h"
 #include "util.h"
 
-static uint64_t realtime_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-static uint64_t monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 bool core_can_fall_back(const struct core *c, const char *firmware)
 {
 	return core_is_managed(c) && c->config->fallback_firmware && !c->firmware_override &&
@@ -85,7 +69,7 @@ void core_arm_restart(struct core *c)
 	if (!core_is_managed(c) || c->manager->exiting)
 		return;
 	s = &c->config->settings;
-	if (!start_limit_test(&c->limit, monotonic_usec())) {
+	if (!start_limit_test(&c->limit, now_usec(CLOCK_MONOTONIC))) {
 		c->start_limit_hit = true;
 		core_changed(c);
 		core_log(c, LOG_ERR, MESSAGE_CORE_START_LIMIT_HIT, 0,
@@ -103,17 +87,22 @@ void core_arm_restart(struct core *c)
 		log_error_errno(r, "%s: cannot arm the restart timer: %m", c->name);
 }
 
+void core_count_crash(struct core *c, const char *what)
+{
+	c->crash_count++;
+	c->last_crash_usec = now_usec(CLOCK_REALTIME);
+	core_changed(c);
+	core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0, what);
+}
+
 void core_crashed(struct core *c, const char *what, bool apply_policy)
 {
 	const struct rproc_core_settings *s;
-	uint64_t now = monotonic_usec();
+	uint64_t now = now_usec(CLOCK_MONOTONIC);
 
-	c->crash_count++;
-	c->last_crash_usec = realtime_usec();
+	core_count_crash(c, what);
 	if (c->coredump != RPROC_COREDUMP_DISABLED)
 		c->awaiting_dumps++;
-	core_changed(c);
-	core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0, what);
 	/* Found crashed on first sight: the first decision applies OnCrash=, once. */
 	/* Not managed now: a configuration that makes it managed applies OnCrash= then. */
 	c->crash_policy_pending = !apply_policy || !core_is_managed(c);

@@ -69,7 +69,6 @@ static struct job *job_new(enum job_type type, sd_bus_message *msg)
 	return j;
 }
 
-void core_jobs_free(struct core *c);
 void core_jobs_free(struct core *c)
 {
 	while (c->jobs) {

@@ -20,14 +20,6 @@
  */
 #define CORE_WATCH_AFTER_DOWN_USEC (60ULL * 1000000)
 
-static uint64_t monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 void core_changed(struct core *c)
 {
 	c->queued_emit = true;
@@ -89,7 +81,7 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 		core_log(c, LOG_INFO, MESSAGE_CORE_RECOVERED, 0, "recovered");
 	else if (core_state_is_up(old) && s == RPROC_STATE_OFFLINE) {
 		c->origin = ORIGIN_NONE;
-		c->watch_until_usec = monotonic_usec() + CORE_WATCH_AFTER_DOWN_USEC;
+		c->watch_until_usec = now_usec(CLOCK_MONOTONIC) + CORE_WATCH_AFTER_DOWN_USEC;
 		core_log(c, LOG_NOTICE, MESSAGE_CORE_STOPPED, 0,
 			 c->recovery_enabled ? "went offline without rprocd (stopped by someone "
 					       "else, or the kernel is recovering it)"
@@ -107,7 +99,7 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 				      "else)");
 	} else if (old == RPROC_STATE_CRASHED && s == RPROC_STATE_OFFLINE)
 		/* Stopped, or the kernel's recovery under way: watch for its return. */
-		c->watch_until_usec = monotonic_usec() + CORE_WATCH_AFTER_DOWN_USEC;
+		c->watch_until_usec = now_usec(CLOCK_MONOTONIC) + CORE_WATCH_AFTER_DOWN_USEC;
 }
 
 void core_observe_attrs(struct core *c, char *firmware, int recovery, int coredump)
@@ -160,13 +152,14 @@ void core_refresh(struct core *c)
 
 void core_watch_down(struct core *c)
 {
-	c->watch_until_usec = monotonic_usec() + CORE_WATCH_AFTER_DOWN_USEC;
+	c->watch_until_usec = now_usec(CLOCK_MONOTONIC) + CORE_WATCH_AFTER_DOWN_USEC;
 }
 
 bool core_wants_poll(const struct core *c)
 {
-	return !c->removed && (core_state_can_change(c->state) ||
-			       (c->watch_until_usec && monotonic_usec() < c->watch_until_usec));
+	return !c->removed &&
+	       (core_state_can_change(c->state) ||
+		(c->watch_until_usec && now_usec(CLOCK_MONOTONIC) < c->watch_until_usec));
 }
 
 void core_poll(struct core *c)

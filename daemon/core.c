@@ -89,8 +89,6 @@ struct core *core_ref(struct core *c)
 	return c;
 }
 
-void core_jobs_free(struct core *c);
-
 struct core *core_unref(struct core *c)
 {
 	if (!c || --c->n_ref > 0)

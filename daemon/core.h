@@ -135,6 +135,8 @@ bool core_wants_poll(const struct core *c);
 void core_changed(struct core *c);
 
 /* core-jobs.c */
+/* Free the queue and the running job (calls not answered are answered). */
+void core_jobs_free(struct core *c);
 void core_start_first(struct core *c);
 void core_remove(struct core *c);
 /* Begin queued jobs (from the run queue only). */
@@ -153,7 +155,8 @@ int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_b
 int core_queue_internal(struct core *c, enum job_type type);
 const char *firmware_to_boot(const struct core *c);
 
-/* core-crash.c */
+/* core-crash.c: a crash counted, stamped, logged; core_crashed() also applies OnCrash=. */
+void core_count_crash(struct core *c, const char *what);
 void core_crashed(struct core *c, const char *what, bool apply_policy);
 void core_arm_restart(struct core *c);
 void core_reset_start_limit(struct core *c);

@@ -47,24 +47,6 @@ bool coredump_name_is_of_core(const char *filename, const char *core)
 	return (size_t) (boot - 1 - filename) == core_len && memcmp(filename, core, core_len) == 0;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *c = p + 1; *c; c++)
-		if (*c == '/') {
-			*c = 0;
-			if (mkdir(p, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*c = '/';
-		}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 struct dump_entry {
 	char *name;
 	int64_t mtime_nsec;

@@ -135,13 +135,11 @@ static bool config_taken(struct manager *m, const struct rproc_core_config *cfg,
  * so far; NULL: the cores' current configurations.
  */
 const struct rproc_core_config *manager_match_config(struct manager *m, struct rproc_device *dev,
-						     struct core *const *unused,
 						     const struct rproc_core_config **assigned,
 						     size_t n_assigned, char **ret_conflict)
 {
 	const struct rproc_core_config *found = NULL;
 
-	(void) unused;
 	*ret_conflict = NULL;
 	for (size_t i = 0; i < m->n_core_configs; i++) {
 		const struct rproc_core_config *c = m->core_configs[i];
@@ -224,8 +222,7 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	strv_free(m->conflicted);
 	m->conflicted = NULL;
 	for (size_t i = 0; i < m->n_cores; i++)
-		assigned[i] =
-			manager_match_config(m, m->cores[i]->dev, NULL, assigned, i, &conflicts[i]);
+		assigned[i] = manager_match_config(m, m->cores[i]->dev, assigned, i, &conflicts[i]);
 
 	/* Phase 2: swap. Every core takes its new configuration (or none). */
 	old_d = m->config;

@@ -104,7 +104,7 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 
 	if (manager_find_core_by_sysname(m, rproc_device_get_sysname(dev)))
 		return 0;
-	cfg = manager_match_config(m, dev, NULL, NULL, 0, &conflict);
+	cfg = manager_match_config(m, dev, NULL, 0, &conflict);
 	name = choose_name(m, dev, cfg);
 	if (!name)
 		return -ENOMEM;

@@ -94,7 +94,6 @@ int manager_load_config(struct manager *m, struct rproc_daemon_config **ret_daem
 int manager_reload(struct manager *m, char ***ret_messages);
 int manager_resolve_admin_group(struct manager *m);
 const struct rproc_core_config *manager_match_config(struct manager *m, struct rproc_device *dev,
-						     struct core *const *assigned_to,
 						     const struct rproc_core_config **assigned,
 						     size_t n_assigned, char **ret_conflict);
 void manager_configs_free(struct rproc_core_config **l, size_t n);

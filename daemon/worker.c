@@ -23,14 +23,6 @@ struct worker_pool {
 	size_t n_pending;
 };
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 struct work *work_new(struct rproc_ctx *ctx, const struct kernel *kernel, struct rproc_device *dev,
 		      enum core_action action)
 {
@@ -258,7 +250,7 @@ static void execute_coredump(struct work *w)
 	};
 	int r;
 
-	w->begin_usec = now_usec();
+	w->begin_usec = now_usec(CLOCK_MONOTONIC);
 	r = coredump_save(&cs);
 	w->dump_size = cs.size;
 	w->dump_removed = cs.removed;
@@ -267,7 +259,7 @@ static void execute_coredump(struct work *w)
 	else
 		w->dump_path = TAKE_PTR(cs.path);
 	coredump_save_done(&cs);
-	w->end_usec = now_usec();
+	w->end_usec = now_usec(CLOCK_MONOTONIC);
 }
 
 void work_execute(struct work *w)
@@ -278,7 +270,7 @@ void work_execute(struct work *w)
 		execute_coredump(w);
 		return;
 	}
-	w->begin_usec = now_usec();
+	w->begin_usec = now_usec(CLOCK_MONOTONIC);
 	(void) read_state(w, &w->state_before);
 
 	if (w->validate_only) {
@@ -287,7 +279,7 @@ void work_execute(struct work *w)
 		if (r != 0)
 			fail(w, "validate", r);
 		w->state_after = w->state_before;
-		w->end_usec = now_usec();
+		w->end_usec = now_usec(CLOCK_MONOTONIC);
 		return;
 	}
 
@@ -367,7 +359,7 @@ void work_execute(struct work *w)
 	/* BindLifetime=: a core found up instead of booted is bound all the same. */
 	if (w->came_up && w->via_cdev && w->cdev_fd < 0)
 		bind_cdev(w);
-	w->end_usec = now_usec();
+	w->end_usec = now_usec(CLOCK_MONOTONIC);
 }
 
 struct thread_arg {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -227,4 +228,46 @@ int write_string_file(const char *path, const char *value)
 	if ((size_t) n != len)
 		return -EIO;
 	return 0;
+}
+
+static int mkdir_prefixes(char *p)
+{
+	for (char *c = p + 1; *c; c++)
+		if (*c == '/') {
+			*c = 0;
+			if (mkdir(p, 0755) < 0 && errno != EEXIST)
+				return negative_errno();
+			*c = '/';
+		}
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = mkdir_prefixes(p);
+	if (r < 0)
+		return r;
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return negative_errno();
+	return 0;
+}
+
+int mkdir_parents(const char *path)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	return p ? mkdir_prefixes(p) : -ENOMEM;
+}
+
+uint64_t now_usec(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }

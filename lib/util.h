@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +120,13 @@ char *path_join(const char *dir, const char *name);
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 /* Write the bytes of value to an existing file (O_WRONLY, no O_CREAT), in one write(). */
 int write_string_file(const char *path, const char *value);
+/* Create path and its missing parents (parents 0755, path itself mode); an existing one is fine. */
+int mkdir_p(const char *path, mode_t mode);
+/* Create the missing parents of path (0755), not path itself. */
+int mkdir_parents(const char *path);
+
+/* The time of a clock (CLOCK_MONOTONIC, CLOCK_REALTIME) in microseconds. */
+uint64_t now_usec(clockid_t clock);
 
 static inline int abs_errno(int e)
 {

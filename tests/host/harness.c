@@ -252,22 +252,6 @@ static char *h_path(struct harness *h, const char *path)
 	return strdup_printf("%s%s", h->root, path);
 }
 
-static int mkdir_parents(const char *path)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *c = p + 1; *c; c++)
-		if (*c == '/') {
-			*c = 0;
-			if (mkdir(p, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*c = '/';
-		}
-	return 0;
-}
-
 int h_write_file(struct harness *h, const char *path, const char *content)
 {
 	_cleanup_free_ char *p = h_path(h, path);

@@ -156,25 +156,6 @@ static char *host_path(struct kmodel *m, const char *path)
 	return strdup_printf("%s%s", m->root, path);
 }
 
-static int mkdir_p(const char *path)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return negative_errno();
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return negative_errno();
-	return 0;
-}
-
 static int write_file(const char *dir, const char *name, const char *content, size_t len)
 {
 	_cleanup_free_ char *p = path_join(dir, name);
@@ -413,7 +394,7 @@ static struct devcd *devcd_create(struct kmodel *m, struct kdev *d)
 	c->len = strlen(c->content);
 	c->dir = host_path(m, vpath);
 	c->link = host_path(m, cpath);
-	if (!c->dir || !c->link || mkdir_p(c->dir) < 0)
+	if (!c->dir || !c->link || mkdir_p(c->dir, 0755) < 0)
 		goto fail;
 	{
 		_cleanup_free_ char *fl = path_join(c->dir, "failing_device");
@@ -422,7 +403,7 @@ static struct devcd *devcd_create(struct kmodel *m, struct kdev *d)
 			strdup_printf("../../devices/virtual/devcoredump/%s", name);
 
 		if (!fl || !cdir || !ctarget || symlink(target, fl) < 0 ||
-		    write_file(c->dir, "data", c->content, c->len) < 0 || mkdir_p(cdir) < 0 ||
+		    write_file(c->dir, "data", c->content, c->len) < 0 || mkdir_p(cdir, 0755) < 0 ||
 		    symlink(ctarget, c->link) < 0)
 			goto fail;
 	}
@@ -1197,7 +1178,7 @@ int kmodel_new(const char *root, struct kmodel **ret)
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
 		free(p);
 		p = host_path(m, dirs[i]);
-		r = p ? mkdir_p(p) : -ENOMEM;
+		r = p ? mkdir_p(p, 0755) : -ENOMEM;
 		if (r < 0) {
 			kmodel_free(m);
 			return r;
@@ -1323,7 +1304,7 @@ static int add_locked(struct kmodel *m, const struct kmodel_opts *o)
 		strdup_printf("../../devices/platform/rproc_sim.%d/remoteproc/%s", pid, d->sysname);
 	if (!dir || !link || !target)
 		return -ENOMEM;
-	r = mkdir_p(dir);
+	r = mkdir_p(dir, 0755);
 	if (r < 0)
 		return r;
 	write_attr(dir, "name", d->name);
@@ -1516,7 +1497,7 @@ int kmodel_firmware_install_flags(struct kmodel *m, const char *name, unsigned f
 		return -ENOMEM;
 	slash = strrchr(dir, '/');
 	*slash = 0;
-	r = mkdir_p(dir);
+	r = mkdir_p(dir, 0755);
 	if (r < 0)
 		return r;
 	return write_file(dir, slash + 1, content, strlen(content));
