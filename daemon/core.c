@@ -41,14 +41,6 @@ void core_log(struct core *c, int priority, const char *id, int error, const cha
 		       "%s", what ? what : "(out of memory)");
 }
 
-/* The errno as its symbolic name where libc knows it ("EINVAL"). */
-const char *errno_name(int e)
-{
-	const char *n = strerrorname_np(abs_errno(e));
-
-	return n ? n : "E?";
-}
-
 int core_new(struct manager *m, const char *name, struct rproc_device *dev,
 	     const struct rproc_core_config *config, struct core **ret)
 {

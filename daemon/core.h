@@ -117,7 +117,6 @@ bool core_is_settled(const struct core *c);
 /* core.c: errors and logging */
 void core_set_error(struct core *c, const char *text);
 void core_log(struct core *c, int priority, const char *message_id, int error, const char *what);
-const char *errno_name(int e);
 
 /* core-state.c: the one owner of c->state */
 void core_observe(struct core *c, enum rproc_state s, enum core_action cause);

@@ -271,3 +271,10 @@ uint64_t now_usec(clockid_t clock)
 	clock_gettime(clock, &ts);
 	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
+
+const char *errno_name(int e)
+{
+	const char *n = strerrorname_np(abs_errno(e));
+
+	return n ? n : "E?";
+}

@@ -125,6 +125,9 @@ int mkdir_p(const char *path, mode_t mode);
 /* Create the missing parents of path (0755), not path itself. */
 int mkdir_parents(const char *path);
 
+/* The errno (either sign) as its symbolic name where libc knows it ("EINVAL"), else "E?". */
+const char *errno_name(int e);
+
 /* The time of a clock (CLOCK_MONOTONIC, CLOCK_REALTIME) in microseconds. */
 uint64_t now_usec(clockid_t clock);
 

@@ -113,29 +113,10 @@ static void trace(struct kmodel *m, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The kernel's answer as a word: "0" or the errno's name. */
 static const char *ename(int r)
 {
-	static __thread char buf[32];
-
-	switch (-r) {
-	case 0:
-		return "0";
-	case EINVAL:
-		return "EINVAL";
-	case EBUSY:
-		return "EBUSY";
-	case ENOENT:
-		return "ENOENT";
-	case ENODEV:
-		return "ENODEV";
-	case EBADF:
-		return "EBADF";
-	case EIO:
-		return "EIO";
-	default:
-		snprintf(buf, sizeof(buf), "%d", r);
-		return buf;
-	}
+	return r == 0 ? "0" : errno_name(r);
 }
 
 static void trace_dev(struct kmodel *m, struct kdev *d, const char *what, int r)

@@ -80,43 +80,10 @@ struct backend {
 	int model_reaped;
 };
 
+/* The kernel's answer as a word: "0" or the errno's name. */
 static const char *ename(int r)
 {
-	static char buf[16];
-
-	switch (-r) {
-	case 0:
-		return "0";
-	case EINVAL:
-		return "EINVAL";
-	case EBUSY:
-		return "EBUSY";
-	case ENOENT:
-		return "ENOENT";
-	case ENODEV:
-		return "ENODEV";
-	case EIO:
-		return "EIO";
-	case ENOSPC:
-		return "ENOSPC";
-	case EAGAIN:
-		return "EAGAIN";
-	case ETIMEDOUT:
-		return "ETIMEDOUT";
-	case EBADF:
-		return "EBADF";
-	case EPERM:
-		return "EPERM";
-	case EACCES:
-		return "EACCES";
-	case ERANGE:
-		return "ERANGE";
-	case EEXIST:
-		return "EEXIST";
-	default:
-		snprintf(buf, sizeof(buf), "E%d", -r);
-		return buf;
-	}
+	return r == 0 ? "0" : errno_name(r);
 }
 
 static void msleep(unsigned ms)
