@@ -396,6 +396,29 @@ static void test_r13_rescan_driver_reload(void **state)
 	h_free(h);
 }
 
+/* R14: a BindLifetime= boot that finds the core brought up meanwhile binds it all the same. */
+static void test_r14_bind_lifetime_came_up(void **state)
+{
+	struct harness *h = setup();
+	struct kmodel_info info;
+	int dev;
+
+	core_file(h, "a", "[Core]\nFirmware=fw.elf\nBindLifetime=yes\n");
+	dev = kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, false); /* the boot decided on "offline", its write not made yet */
+	assert_int_equal(h_pending_works(h), 1);
+	set_kernel_fw(h, dev, "fw.elf");
+	kstart(h, dev); /* someone else boots it first */
+	h_settle(h, true);
+	assert_int_equal(kmodel_state(h->km, dev), RPROC_STATE_RUNNING);
+	assert_int_equal(kmodel_info(h->km, dev, &info), 0);
+	assert_true(info.shutdown_on_release);
+	assert_int_equal(h->n_store, 1);
+	assert_int_equal(info.n_start_while_up, 0);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_r11_rescan_during_stop),
 		cmocka_unit_test(test_r12_waiting_requires_ready),
 		cmocka_unit_test(test_r13_rescan_driver_reload),
+		cmocka_unit_test(test_r14_bind_lifetime_came_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
