@@ -96,6 +96,10 @@ static char *r_last_crash(const struct core *c)
 {
 	return strdup_printf("%llu", (unsigned long long) c->last_crash_usec);
 }
+static char *r_crash_reason(const struct core *c)
+{
+	return strdup(strempty(c->crash_reason));
+}
 static char *r_last_coredump(const struct core *c)
 {
 	return strdup(strempty(c->last_coredump));
@@ -180,6 +184,7 @@ static const struct core_property {
 	{ "Coredump", "s", r_coredump, false },
 	{ "CrashCount", "u", r_crash_count, false },
 	{ "LastCrashUSec", "t", r_last_crash, false },
+	{ "CrashReason", "s", r_crash_reason, false },
 	{ "LastCoredump", "s", r_last_coredump, false },
 	{ "LastError", "s", r_last_error, false },
 	{ "StartLimitHit", "b", r_limit_hit, false },
@@ -454,6 +459,7 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_PROPERTY("Coredump", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("CrashCount", "u", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("LastCrashUSec", "t", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("CrashReason", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("LastCoredump", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("LastError", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("StartLimitHit", "b", get_property, 0, EMITS),

@@ -4,6 +4,7 @@
 #include "bus-manager.h"
 #include "config.h"
 #include "core.h"
+#include "kernel-events.h"
 #include "manager.h"
 #include "utf8.h"
 #include "util.h"
@@ -22,6 +23,24 @@ static int get_n_cores(sd_bus *bus, const char *path, const char *interface, con
 
 	(void) bus, (void) path, (void) interface, (void) property, (void) error;
 	return sd_bus_message_append(reply, "u", (uint32_t) m->n_cores);
+}
+
+static int get_event_sources(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	_cleanup_strv_free_ char **l = manager_event_sources(userdata);
+
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	return sd_bus_message_append_strv(reply, l);
+}
+
+static int get_poll_interval(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	(void) bus, (void) path, (void) interface, (void) property, (void) error;
+	return sd_bus_message_append(reply, "t", (uint64_t) manager_poll_interval(userdata));
 }
 
 static int method_list_cores(sd_bus_message *msg, void *userdata, sd_bus_error *error)
@@ -134,6 +153,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_PROPERTY("NCores", "u", get_n_cores, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("EventSources", "as", get_event_sources, 0, 0),
+	SD_BUS_PROPERTY("PollIntervalUSec", "t", get_poll_interval, 0, 0),
 	SD_BUS_METHOD_WITH_ARGS("ListCores", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssbo)", cores),
 				method_list_cores, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("GetCore", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", path),

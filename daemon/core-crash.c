@@ -91,8 +91,15 @@ void core_count_crash(struct core *c, const char *what)
 {
 	c->crash_count++;
 	c->last_crash_usec = now_usec(CLOCK_REALTIME);
+	/* The type the kernel logged for this crash, if the log is read. */
+	free(c->crash_reason);
+	c->crash_reason = TAKE_PTR(c->crash_reason_next);
 	core_changed(c);
-	core_log(c, LOG_WARNING, MESSAGE_CORE_CRASHED, 0, what);
+	log_core_event_full(LOG_WARNING, MESSAGE_CORE_CRASHED, c->name,
+			    rproc_state_to_string(c->state), c->firmware, 0,
+			    c->crash_reason ? "RPROC_CRASH_REASON" : NULL, c->crash_reason,
+			    "%s%s%s%s", what, c->crash_reason ? " (" : "",
+			    strempty(c->crash_reason), c->crash_reason ? ")" : "");
 }
 
 void core_crashed(struct core *c, const char *what, bool apply_policy)

@@ -10,6 +10,7 @@
 
 #include "bus-errors.h"
 #include "core.h"
+#include "kernel-events.h"
 #include "job.h"
 #include "log.h"
 #include "manager.h"
@@ -796,6 +797,7 @@ void core_remove(struct core *c)
 {
 	c->removed = true;
 	sd_event_source_set_enabled(c->restart_timer, SD_EVENT_OFF);
+	core_events_detach(c);
 	while (c->jobs) {
 		struct job *j = core_dequeue(c);
 

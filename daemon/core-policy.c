@@ -4,10 +4,15 @@
 const char *core_action_to_string(enum core_action a)
 {
 	static const char *const t[_ACTION_MAX] = {
-		[ACTION_NONE] = "none",	      [ACTION_BOOT] = "boot",
-		[ACTION_ATTACH] = "attach",   [ACTION_ADOPT] = "adopt",
-		[ACTION_STOP] = "stop",	      [ACTION_DETACH] = "detach",
-		[ACTION_RECOVER] = "recover", [ACTION_REFUSE] = "refuse",
+		[ACTION_NONE] = "none",
+		[ACTION_BOOT] = "boot",
+		[ACTION_ATTACH] = "attach",
+		[ACTION_ADOPT] = "adopt",
+		[ACTION_STOP] = "stop",
+		[ACTION_DETACH] = "detach",
+		[ACTION_RECOVER] = "recover",
+		[ACTION_REFUSE] = "refuse",
+		[ACTION_KERNEL_LOG] = "kernel-log",
 	};
 	return (unsigned) a < _ACTION_MAX ? t[a] : NULL;
 }

@@ -19,8 +19,9 @@ enum core_action {
 	ACTION_ADOPT,  /* track a running/attached core, write nothing */
 	ACTION_STOP,
 	ACTION_DETACH,
-	ACTION_RECOVER, /* recovery=recover on a crashed core */
-	ACTION_REFUSE,	/* not possible in this state */
+	ACTION_RECOVER,	   /* recovery=recover on a crashed core */
+	ACTION_REFUSE,	   /* not possible in this state */
+	ACTION_KERNEL_LOG, /* not an action: a state the kernel log reported */
 	_ACTION_MAX,
 };
 const char *core_action_to_string(enum core_action a);

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "core.h"
+#include "kernel-events.h"
+#include "kernel-log.h"
 #include "kernel.h"
 #include "log.h"
 #include "manager.h"
@@ -72,6 +74,15 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 		return;
 	}
 	if (s == RPROC_STATE_CRASHED) {
+		if (cause != ACTION_KERNEL_LOG && manager_kmsg_live(c->manager)) {
+			/*
+			 * A read saw it first. Its "handling crash" record is in the
+			 * log already (printed as the state is set): it must not count
+			 * the crash again. Reading the log now also brings its type.
+			 */
+			c->crashes_unrecorded++;
+			manager_kmsg_drain(c->manager);
+		}
 		core_crashed(c, "crashed", true);
 		return;
 	}
@@ -174,4 +185,48 @@ void core_poll(struct core *c)
 	if (s != c->state)
 		core_refresh_attrs(c);
 	core_observe(c, s, ACTION_NONE);
+}
+
+void core_kernel_said(struct core *c, const struct rproc_log_info *info)
+{
+	switch (info->event) {
+	case RPROC_LOG_CRASH_DETECTED:
+		/* Printed before the crash is handled (and ignored when stopped meanwhile). */
+		free(c->crash_reason_next);
+		c->crash_reason_next = strdup(info->reason);
+		return;
+	case RPROC_LOG_CRASH_HANDLING:
+		c->crash_records++;
+		break;
+	default:
+		if (!rproc_log_event_is_transition(info->event))
+			return;
+		break;
+	}
+	c->queued_refresh = true;
+	manager_schedule(c->manager);
+}
+
+void core_apply_hints(struct core *c)
+{
+	bool refresh = c->queued_refresh;
+
+	/* A job's worker reads the core back when it ends; the hints wait for that. */
+	if (c->removed || c->running)
+		return;
+	c->queued_refresh = false;
+	for (; c->crash_records > 0; c->crash_records--) {
+		if (c->crashes_unrecorded > 0) {
+			c->crashes_unrecorded--; /* a read counted this one */
+			continue;
+		}
+		/* A crash no read saw: the kernel recovered it before rprocd looked. */
+		if (c->state != RPROC_STATE_CRASHED)
+			core_observe(c, RPROC_STATE_CRASHED, ACTION_KERNEL_LOG);
+		else
+			core_crashed(c, "crashed again", true);
+		refresh = true;
+	}
+	if (refresh)
+		core_refresh(c);
 }

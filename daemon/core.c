@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "core.h"
+#include "kernel-events.h"
 #include "kernel.h"
 #include "log.h"
 #include "manager.h"
@@ -87,6 +88,7 @@ struct core *core_unref(struct core *c)
 		return NULL;
 	core_jobs_free(c);
 	sd_event_source_disable_unref(c->restart_timer);
+	core_events_detach(c);
 	kernel_cdev_close(c->manager->kernel, c->cdev_fd);
 	rproc_device_unref(c->dev);
 	core_snapshot_free(c->emitted);
@@ -99,6 +101,8 @@ struct core *core_unref(struct core *c)
 	free(c->fallback_reason);
 	free(c->last_coredump);
 	free(c->last_dump_dir);
+	free(c->crash_reason);
+	free(c->crash_reason_next);
 	free(c);
 	return NULL;
 }

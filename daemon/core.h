@@ -92,6 +92,16 @@ struct core {
 	sd_event_source *restart_timer;
 	int cdev_fd; /* BindLifetime=: the open chardev */
 
+	/* kernel-events.c: what the kernel log and sysfs said, applied from the run queue. */
+	sd_event_source *state_source; /* POLLPRI on "state" */
+	unsigned devnum_major, devnum_minor;
+	bool has_devnum;
+	bool queued_refresh;	     /* read the core again */
+	unsigned crash_records;	     /* "handling crash" records not applied yet */
+	unsigned crashes_unrecorded; /* crashes counted from a read whose record is still to come */
+	char *crash_reason_next;     /* the type in "crash detected", for the crash it announces */
+	char *crash_reason;	     /* CrashReason: the type of the last crash ("" unknown) */
+
 	struct job *jobs, *jobs_tail;
 	unsigned n_jobs;
 	struct job *running;

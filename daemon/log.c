@@ -31,11 +31,12 @@ int log_get_max_priority(void)
 }
 
 static void emit(int priority, const char *message_id, const char *core, const char *state,
-		 const char *firmware, int error, const char *msg)
+		 const char *firmware, int error, const char *key, const char *value,
+		 const char *msg)
 {
 	if (use_journal > 0) {
-		char *f[8] = {};
-		struct iovec iov[8];
+		char *f[9] = {};
+		struct iovec iov[9];
 		int n = 0;
 
 		if (asprintf(&f[n++], "MESSAGE=%s", msg) < 0 ||
@@ -45,7 +46,8 @@ static void emit(int priority, const char *message_id, const char *core, const c
 		    (core && asprintf(&f[n++], "RPROC_CORE=%s", core) < 0) ||
 		    (state && asprintf(&f[n++], "RPROC_STATE=%s", state) < 0) ||
 		    (firmware && asprintf(&f[n++], "RPROC_FIRMWARE=%s", firmware) < 0) ||
-		    (error && asprintf(&f[n++], "ERRNO=%d", abs_errno(error)) < 0))
+		    (error && asprintf(&f[n++], "ERRNO=%d", abs_errno(error)) < 0) ||
+		    (key && value && asprintf(&f[n++], "%s=%s", key, value) < 0))
 			f[--n] = NULL; /* asprintf left it undefined */
 		else {
 			for (int i = 0; i < n; i++)
@@ -61,7 +63,7 @@ static void emit(int priority, const char *message_id, const char *core, const c
 		fprintf(stderr, "rprocd: %s: %s", core, msg);
 	else
 		fprintf(stderr, "rprocd: %s", msg);
-	if (state || firmware || message_id) {
+	if (state || firmware || message_id || (key && value)) {
 		fprintf(stderr, " [");
 		if (state)
 			fprintf(stderr, "state=%s", state);
@@ -69,6 +71,9 @@ static void emit(int priority, const char *message_id, const char *core, const c
 			fprintf(stderr, "%sfirmware=%s", state ? " " : "", firmware);
 		if (message_id)
 			fprintf(stderr, "%sid=%.8s", state || firmware ? " " : "", message_id);
+		if (key && value)
+			fprintf(stderr, "%s%s=%s", state || firmware || message_id ? " " : "", key,
+				value);
 		fprintf(stderr, "]");
 	}
 	fputc('\n', stderr);
@@ -100,7 +105,7 @@ int log_full_errno(int priority, int error, const char *fmt, ...)
 		msg = format_message(error, fmt, ap);
 		va_end(ap);
 		if (msg)
-			emit(priority, NULL, NULL, NULL, NULL, error, msg);
+			emit(priority, NULL, NULL, NULL, NULL, error, NULL, NULL, msg);
 		free(msg);
 	}
 	return error == 0 ? 0 : -abs_errno(error);
@@ -118,7 +123,24 @@ void log_core_event(int priority, const char *message_id, const char *core, cons
 	msg = format_message(error, fmt, ap);
 	va_end(ap);
 	if (msg)
-		emit(priority, message_id, core, state, firmware, error, msg);
+		emit(priority, message_id, core, state, firmware, error, NULL, NULL, msg);
+	free(msg);
+}
+
+void log_core_event_full(int priority, const char *message_id, const char *core, const char *state,
+			 const char *firmware, int error, const char *key, const char *value,
+			 const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (priority > max_priority)
+		return;
+	va_start(ap, fmt);
+	msg = format_message(error, fmt, ap);
+	va_end(ap);
+	if (msg)
+		emit(priority, message_id, core, state, firmware, error, key, value, msg);
 	free(msg);
 }
 
@@ -137,6 +159,6 @@ __attribute__((format(printf, 6, 0))) void log_librproc(void *userdata, int prio
 		return;
 	if (vasprintf(&msg, format, args) < 0)
 		return;
-	emit(priority, NULL, NULL, NULL, NULL, 0, msg);
+	emit(priority, NULL, NULL, NULL, NULL, 0, NULL, NULL, msg);
 	free(msg);
 }

@@ -32,6 +32,11 @@ int log_full_errno(int priority, int error, const char *fmt, ...) _printf_(3, 4)
 void log_core_event(int priority, const char *message_id, const char *core, const char *state,
 		    const char *firmware, int error, const char *fmt, ...) _printf_(7, 8);
 
+/* The same with one more journal field key=value (none when either is NULL). */
+void log_core_event_full(int priority, const char *message_id, const char *core, const char *state,
+			 const char *firmware, int error, const char *key, const char *value,
+			 const char *fmt, ...) _printf_(9, 10);
+
 /* The library's log callback (rproc_ctx_set_log_fn). */
 void log_librproc(void *userdata, int priority, const char *file, int line, const char *func,
 		  const char *format, va_list args);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "kernel-events.h"
 #include "log.h"
 #include "manager.h"
 #include "messages.h"
@@ -227,8 +228,11 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	/* Phase 2: swap. Every core takes its new configuration (or none). */
 	old_d = m->config;
 	m->config = d;
-	if (old_d->poll_interval_usec != d->poll_interval_usec)
+	if (old_d->poll_interval_usec != d->poll_interval_usec ||
+	    old_d->kernel_events != d->kernel_events) {
 		sd_event_source_set_enabled(m->poll_timer, SD_EVENT_OFF);
+		manager_events_setup(m);
+	}
 	/* Each core's change is its own: nothing below evaluates another core (the run queue does). */
 	for (size_t i = 0; i < m->n_cores; i++) {
 		struct core *c = m->cores[i];

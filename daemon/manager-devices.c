@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "core.h"
+#include "kernel-events.h"
 #include "log.h"
 #include "manager.h"
 #include "messages.h"
@@ -120,6 +121,7 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 	m->cores = nl;
 	m->cores[m->n_cores++] = c;
 	(void) device_identity(m, dev, &c->sysfs_dev, &c->sysfs_ino);
+	core_events_attach(c);
 
 	if (conflict) {
 		free(c->last_error);
@@ -285,7 +287,7 @@ void manager_arm_poll(struct manager *m)
 
 	for (size_t i = 0; i < m->n_cores && !need; i++)
 		need = core_wants_poll(m->cores[i]);
-	if (!need || !m->config) {
+	if (!need || !m->config || manager_poll_interval(m) == RPROC_USEC_INFINITY) {
 		/* Nothing can change by itself: no timer, no wakeups. */
 		sd_event_source_set_enabled(m->poll_timer, SD_EVENT_OFF);
 		return;
@@ -296,12 +298,12 @@ void manager_arm_poll(struct manager *m)
 		sd_event_source_get_enabled(m->poll_timer, &enabled);
 		if (enabled != SD_EVENT_OFF)
 			return;
-		r = sd_event_source_set_time_relative(m->poll_timer, m->config->poll_interval_usec);
+		r = sd_event_source_set_time_relative(m->poll_timer, manager_poll_interval(m));
 		if (r >= 0)
 			r = sd_event_source_set_enabled(m->poll_timer, SD_EVENT_ONESHOT);
 	} else
 		r = sd_event_add_time_relative(m->event, &m->poll_timer, CLOCK_MONOTONIC,
-					       m->config->poll_interval_usec, 0, on_poll, m);
+					       manager_poll_interval(m), 0, on_poll, m);
 	if (r < 0)
 		log_error_errno(r, "Failed to arm the poll timer: %m");
 }

@@ -15,6 +15,7 @@
 
 #include "bus-manager.h"
 #include "core.h"
+#include "kernel-events.h"
 #include "log.h"
 #include "manager.h"
 #include "messages.h"
@@ -59,6 +60,7 @@ int manager_new(const char *root, const struct kernel *kernel, struct manager **
 	r = sd_event_new(&m->event);
 	if (r < 0)
 		goto fail;
+	m->kmsg_fd = -1;
 	r = sd_event_add_defer(m->event, &m->run_queue, on_run_queue, m);
 	if (r < 0)
 		goto fail;
@@ -81,6 +83,7 @@ struct manager *manager_free(struct manager *m)
 	/* Works still pending (a test's killed daemon) end first: they hold cores. */
 	worker_pool_free(m->workers);
 	m->workers = NULL;
+	manager_events_free(m);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		m->cores[i]->removed = true;
 		core_unref(m->cores[i]);
@@ -237,6 +240,8 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 	(void) s;
 	if (m->enumerating)
 		return 0;
+	/* What the kernel log and sysfs said: each core read again where it may have changed. */
+	manager_events_run(m);
 	/* Hold references: nothing below removes a core, but be robust to it. */
 	for (size_t i = 0; i < m->n_cores; i++)
 		core_check_dependencies(m->cores[i]);
@@ -472,6 +477,8 @@ int manager_startup(struct manager *m)
 			return r;
 	}
 
+	/* The kernel log is opened before enumerating, so no transition slips between the two. */
+	manager_events_setup(m);
 	/* The monitor starts before enumerating, so no device slips between the two. */
 	r = udev_monitor_start(m);
 	if (r < 0)

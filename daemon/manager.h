@@ -60,6 +60,15 @@ struct manager {
 	uint64_t ready_timeout_usec; /* READY=1 at the latest this long after start-up */
 	char *status_text;
 
+	/* kernel-events.c */
+	int kmsg_fd; /* the kernel log, or -1 */
+	sd_event_source *kmsg_source;
+	char *kmsg_buf;
+	bool kmsg_lost;	     /* records lost (EPIPE) or the log closed: read every core */
+	bool kmsg_resync;    /* inside that re-read */
+	bool sysfs_notified; /* the kernel sent a POLLPRI on a state attribute */
+	uint64_t kmsg_records, kmsg_matched, kmsg_overruns;
+
 	manager_notify_fn notify;
 	void *notify_userdata;
 #if RPROCD_TEST_HOOKS

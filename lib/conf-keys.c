@@ -12,7 +12,7 @@ enum conf_type {
 	T_ABS_PATH,
 	T_BOOL,
 	T_TIMESPAN,
-	T_TIMESPAN_POS, /* > 0 */
+	T_POLL, /* auto, a time span > 0, or 0/infinity/no: never */
 	T_SIZE,
 	T_UNSIGNED,
 	T_UNSIGNED_POS, /* > 0 */
@@ -35,6 +35,7 @@ static const char *const start_words[] = { "auto", "boot", "attach", "no", NULL 
 static const char *const stop_words[] = { "shutdown", "detach", NULL };
 static const char *const crash_words[] = { "kernel", "restart", "leave", NULL };
 static const char *const exit_words[] = { "leave", "stop", "detach", NULL };
+static const char *const events_words[] = { "auto", "kmsg", "sysfs", "no", NULL };
 
 struct conf_key {
 	enum rproc_config_key id;
@@ -56,10 +57,10 @@ struct conf_key {
 		k, "Core." n, "Core", n, t, SCOPE_SETTING,         \
 			offsetof(struct rproc_core_settings, f), w \
 	}
-#define DMN(k, n, t, f)                                               \
-	{                                                             \
-		k, "Daemon." n, "Daemon", n, t, SCOPE_DAEMON,         \
-			offsetof(struct rproc_daemon_config, f), NULL \
+#define DMN(k, n, t, f, w)                                         \
+	{                                                          \
+		k, "Daemon." n, "Daemon", n, t, SCOPE_DAEMON,      \
+			offsetof(struct rproc_daemon_config, f), w \
 	}
 
 static const struct conf_key keys[] = {
@@ -91,8 +92,9 @@ static const struct conf_key keys[] = {
 	SET(RPROC_KEY_BIND_LIFETIME, "BindLifetime", T_BOOL, bind_lifetime, NULL),
 	CORE(RPROC_KEY_REQUIRES, "Core", "Requires", T_CORE_LIST, requires),
 	CORE(RPROC_KEY_AFTER, "Core", "After", T_CORE_LIST, after),
-	DMN(RPROC_KEY_POLL_INTERVAL_SEC, "PollIntervalSec", T_TIMESPAN_POS, poll_interval_usec),
-	DMN(RPROC_KEY_ADMIN_GROUP, "AdminGroup", T_GROUP, admin_group),
+	DMN(RPROC_KEY_POLL_INTERVAL_SEC, "PollIntervalSec", T_POLL, poll_interval_usec, NULL),
+	DMN(RPROC_KEY_ADMIN_GROUP, "AdminGroup", T_GROUP, admin_group, NULL),
+	DMN(RPROC_KEY_KERNEL_EVENTS, "KernelEvents", T_ENUM, kernel_events, events_words),
 };
 
 static const struct conf_key *key_by_id(enum rproc_config_key id)
@@ -224,8 +226,11 @@ static int reset_field(struct conf_target *t, const struct conf_key *k, void *f)
 	case T_ELF_MACHINE:
 		*(int *) f = -1;
 		return 0;
-	case T_TIMESPAN_POS:
-		*(rproc_usec_t *) f = RPROC_DEFAULT_POLL_INTERVAL_USEC;
+	case T_POLL:
+		*(rproc_usec_t *) f = RPROC_POLL_INTERVAL_AUTO;
+		return 0;
+	case T_ENUM:
+		*(int *) f = 0;
 		return 0;
 	default:
 		return free_and_strdup(f, NULL);
@@ -302,14 +307,25 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 			return invalid(t, file, line, k, value, "expected yes or no");
 		*(bool *) f = r;
 		return 0;
+	case T_POLL:
+		if (streq(value, "auto")) {
+			*(rproc_usec_t *) f = RPROC_POLL_INTERVAL_AUTO;
+			return 0;
+		}
+		if (rproc_parse_boolean(value) == 0) {
+			*(rproc_usec_t *) f = RPROC_USEC_INFINITY;
+			return 0;
+		}
+		if (rproc_parse_timespan(value, &u64) < 0)
+			return invalid(
+				t, file, line, k, value,
+				"expected auto, no, or a time span such as 500ms, 30s or 1min");
+		*(rproc_usec_t *) f = u64 == 0 ? RPROC_USEC_INFINITY : u64;
+		return 0;
 	case T_TIMESPAN:
-	case T_TIMESPAN_POS:
 		if (rproc_parse_timespan(value, &u64) < 0)
 			return invalid(t, file, line, k, value,
 				       "expected a time span such as 500ms, 2s or 1min");
-		if (k->type == T_TIMESPAN_POS && (u64 == 0 || u64 == RPROC_USEC_INFINITY))
-			return invalid(t, file, line, k, value,
-				       "must be greater than zero and finite");
 		*(rproc_usec_t *) f = u64;
 		return 0;
 	case T_SIZE:
@@ -446,8 +462,11 @@ char *conf_format_value(const struct rproc_core_config *core,
 		return *(char *const *) f ? strdup(*(char *const *) f) : NULL;
 	case T_BOOL:
 		return strdup(*(const bool *) f ? "yes" : "no");
+	case T_POLL:
+		if (*(const rproc_usec_t *) f == RPROC_POLL_INTERVAL_AUTO)
+			return strdup("auto");
+		return strdup(rproc_format_timespan(buf, sizeof(buf), *(const rproc_usec_t *) f));
 	case T_TIMESPAN:
-	case T_TIMESPAN_POS:
 		return strdup(rproc_format_timespan(buf, sizeof(buf), *(const rproc_usec_t *) f));
 	case T_SIZE: {
 		static const char suffix[] = "KMGT";

@@ -45,6 +45,14 @@ _public_ const char *rproc_exit_policy_to_string(enum rproc_exit_policy p)
 	return (unsigned) p < _RPROC_EXIT_MAX ? exit_names[p] : NULL;
 }
 
+_public_ const char *rproc_kernel_events_to_string(enum rproc_kernel_events e)
+{
+	static const char *const names[_RPROC_KERNEL_EVENTS_MAX] = { "auto", "kmsg", "sysfs",
+								     "no" };
+
+	return (unsigned) e < _RPROC_KERNEL_EVENTS_MAX ? names[e] : NULL;
+}
+
 _public_ struct rproc_core_config *rproc_core_config_free(struct rproc_core_config *cfg)
 {
 	if (!cfg)

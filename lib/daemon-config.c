@@ -32,7 +32,8 @@ _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon
 	if (!cfg)
 		return -ENOMEM;
 	cfg->valid = true;
-	cfg->poll_interval_usec = RPROC_DEFAULT_POLL_INTERVAL_USEC;
+	cfg->poll_interval_usec = RPROC_POLL_INTERVAL_AUTO;
+	cfg->kernel_events = RPROC_KERNEL_EVENTS_AUTO;
 	core_settings_init(&cfg->defaults);
 	cfg->defaults.coredump_directory = strdup(RPROC_DEFAULT_COREDUMP_DIRECTORY);
 	if (!cfg->defaults.coredump_directory)

@@ -120,6 +120,7 @@ enum rproc_config_key {
 	RPROC_KEY_AFTER,
 	RPROC_KEY_POLL_INTERVAL_SEC,
 	RPROC_KEY_ADMIN_GROUP,
+	RPROC_KEY_KERNEL_EVENTS,
 	_RPROC_KEY_MAX,
 };
 /** rproc_config_key_name() - "Section.Key", e.g. "Core.Firmware" */
@@ -148,10 +149,22 @@ struct rproc_core_config {
 	size_t n_diags;
 };
 
+/* [Daemon] KernelEvents=: how rprocd learns that the kernel changed a core. */
+enum rproc_kernel_events {
+	RPROC_KERNEL_EVENTS_AUTO,  /* every source that works here */
+	RPROC_KERNEL_EVENTS_KMSG,  /* the kernel log (/dev/kmsg) only */
+	RPROC_KERNEL_EVENTS_SYSFS, /* poll(POLLPRI) on "state" only (a kernel that notifies) */
+	RPROC_KERNEL_EVENTS_NO,	   /* none: the poll alone */
+	_RPROC_KERNEL_EVENTS_MAX,
+};
+const char *rproc_kernel_events_to_string(enum rproc_kernel_events e);
+
 struct rproc_daemon_config {
-	rproc_usec_t poll_interval_usec;     /* [Daemon] PollIntervalSec= */
-	char *admin_group;		     /* [Daemon] AdminGroup= */
-	struct rproc_core_settings defaults; /* [Defaults] */
+	/* [Daemon] PollIntervalSec=: RPROC_POLL_INTERVAL_AUTO, RPROC_USEC_INFINITY (never), or > 0 */
+	rproc_usec_t poll_interval_usec;
+	enum rproc_kernel_events kernel_events; /* [Daemon] KernelEvents= */
+	char *admin_group;			/* [Daemon] AdminGroup= */
+	struct rproc_core_settings defaults;	/* [Defaults] */
 
 	char *path;
 	char **dropins;
@@ -162,6 +175,12 @@ struct rproc_daemon_config {
 };
 
 /* Built-in defaults. */
+/*
+ * PollIntervalSec=auto: the safety poll's interval while an event source
+ * works, and the poll's interval when none does.
+ */
+#define RPROC_POLL_INTERVAL_AUTO		0
+#define RPROC_DEFAULT_SAFETY_POLL_INTERVAL_USEC (30 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_POLL_INTERVAL_USEC	(500 * RPROC_USEC_PER_MSEC)
 #define RPROC_DEFAULT_RESTART_USEC		(100 * RPROC_USEC_PER_MSEC)
 #define RPROC_DEFAULT_START_LIMIT_BURST		5

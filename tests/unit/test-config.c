@@ -331,22 +331,44 @@ static void test_daemon_config_errors(void **state)
 
 	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
 	assert_null(d->path);
-	assert_true(d->poll_interval_usec == RPROC_DEFAULT_POLL_INTERVAL_USEC);
+	assert_true(d->poll_interval_usec == RPROC_POLL_INTERVAL_AUTO);
+	assert_int_equal(d->kernel_events, RPROC_KERNEL_EVENTS_AUTO);
+	rproc_daemon_config_free(d);
+
+	/* 0, no and infinity: never poll; auto and an empty value: the default. */
+	put(f, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec=0\nKernelEvents=kmsg\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	assert_true(d->poll_interval_usec == RPROC_USEC_INFINITY);
+	assert_int_equal(d->kernel_events, RPROC_KERNEL_EVENTS_KMSG);
+	rproc_daemon_config_free(d);
+	put(f, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec=no\nKernelEvents=no\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	assert_true(d->poll_interval_usec == RPROC_USEC_INFINITY);
+	assert_int_equal(d->kernel_events, RPROC_KERNEL_EVENTS_NO);
+	rproc_daemon_config_free(d);
+	put(f, "/etc/rprocd/rprocd.conf",
+	    "[Daemon]\nPollIntervalSec=2s\nKernelEvents=sysfs\nPollIntervalSec=\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	assert_true(d->poll_interval_usec == RPROC_POLL_INTERVAL_AUTO);
+	assert_int_equal(d->kernel_events, RPROC_KERNEL_EVENTS_SYSFS);
 	rproc_daemon_config_free(d);
 
 	put(f, "/etc/rprocd/rprocd.conf",
-	    "[Daemon]\nPollIntervalSec=0\nAdminGroup=bad group\n[Defaults]\nFirmware=x.elf\n");
+	    "[Daemon]\nPollIntervalSec=soon\nAdminGroup=bad group\nKernelEvents=journal\n"
+	    "[Defaults]\nFirmware=x.elf\n");
 	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), -EBADMSG);
 	assert_false(d->valid);
-	assert_int_equal(d->n_diags, 3);
+	assert_int_equal(d->n_diags, 4);
 	assert_int_equal(d->diags[0].line, 2);
 	assert_non_null(strstr(d->diags[0].message, "PollIntervalSec"));
 	assert_int_equal(d->diags[1].line, 3);
+	assert_int_equal(d->diags[2].line, 4);
+	assert_non_null(strstr(d->diags[2].message, "auto, kmsg, sysfs, no"));
 	/* Firmware= is per core: in [Defaults] it is unknown, a warning. */
-	assert_int_equal(d->diags[2].priority, LOG_WARNING);
-	assert_int_equal(d->diags[2].line, 5);
+	assert_int_equal(d->diags[3].priority, LOG_WARNING);
+	assert_int_equal(d->diags[3].line, 6);
 	/* The invalid value did not replace the default. */
-	assert_true(d->poll_interval_usec == RPROC_DEFAULT_POLL_INTERVAL_USEC);
+	assert_true(d->poll_interval_usec == RPROC_POLL_INTERVAL_AUTO);
 	rproc_daemon_config_free(d);
 }
 
