@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "kernel-events.h"
 #include "job.h"
 #include "log.h"
 #include "manager.h"
@@ -93,7 +94,7 @@ void core_count_crash(struct core *c, const char *what)
 	c->last_crash_usec = now_usec(CLOCK_REALTIME);
 	/* The type the kernel logged for this crash, if the log is read. */
 	free(c->crash_reason);
-	c->crash_reason = TAKE_PTR(c->crash_reason_next);
+	c->crash_reason = core_take_crash_reason(c);
 	core_changed(c);
 	log_core_event_full(LOG_WARNING, MESSAGE_CORE_CRASHED, c->name,
 			    rproc_state_to_string(c->state), c->firmware, 0,

@@ -148,7 +148,12 @@ static char *work_error_text(const struct work *w, const char *firmware)
 	char *s = NULL;
 	int r;
 
-	if (w->still_up)
+	if (w->still_crashed)
+		r = asprintf(&s,
+			     "%s: the kernel took it, but the core is still crashed: its recovery "
+			     "failed (the kernel log has no new crash)",
+			     w->failed_step);
+	else if (w->still_up)
 		r = asprintf(&s,
 			     "stop: the kernel took it, but the core is still %s: another "
 			     "holder keeps it powered (a second start, or the chardev of "
@@ -522,6 +527,34 @@ static void core_log_success(struct core *c, const struct work *w)
  * write's result. A success is logged once the state it brought is recorded
  * (the journal entry carries that state and firmware).
  */
+/* The kernel took a start or recover, and the core reads crashed after it. */
+static bool up_then_crashed(const struct work *w)
+{
+	enum rproc_state last = w->n_seen > 0 ? w->seen[w->n_seen - 1] : RPROC_STATE_INVALID;
+
+	return w->error == 0 && !w->came_up && last == RPROC_STATE_CRASHED &&
+	       (w->action == ACTION_BOOT || w->action == ACTION_ATTACH ||
+		w->action == ACTION_RECOVER);
+}
+
+/*
+ * Was it up in between and crashed again, or did it never come up? Without
+ * the kernel log nobody can tell (it is taken as up and crashed again). With
+ * it, a new crash leaves its record; none means the kernel's recovery failed
+ * (a driver's stop or start), which the write does not report.
+ */
+static void check_still_crashed(struct core *c, struct work *w)
+{
+	if (!up_then_crashed(w) || !manager_kmsg_live(c->manager))
+		return;
+	manager_kmsg_drain(c->manager);
+	if (c->crash_records > 0)
+		return;
+	w->still_crashed = true;
+	w->error = -EIO;
+	w->failed_step = w->action == ACTION_RECOVER ? "recover" : "start";
+}
+
 static void core_observe_work(struct core *c, struct work *w, bool success)
 {
 	enum rproc_state last = w->n_seen > 0 ? w->seen[w->n_seen - 1] : RPROC_STATE_INVALID;
@@ -540,9 +573,7 @@ static void core_observe_work(struct core *c, struct work *w, bool success)
 	 * crashed already: it was up in between, and crashed again — a crash of
 	 * its own, not the one it may have been recovered from.
 	 */
-	if (w->error == 0 && !w->came_up && last == RPROC_STATE_CRASHED &&
-	    (w->action == ACTION_BOOT || w->action == ACTION_ATTACH ||
-	     w->action == ACTION_RECOVER)) {
+	if (up_then_crashed(w)) {
 		core_observe(
 			c, w->action == ACTION_ATTACH ? RPROC_STATE_ATTACHED : RPROC_STATE_RUNNING,
 			w->action);
@@ -584,6 +615,7 @@ static void work_done(struct work *w, bool abandoned)
 		return;
 	}
 
+	check_still_crashed(c, w);
 	success = w->error == 0 && !(j && j->type == JOB_SET_FIRMWARE && !j->validated);
 	if (success)
 		core_note_success(c, w);

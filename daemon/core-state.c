@@ -57,6 +57,9 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 	if (s == old && !first)
 		return;
 	c->state = s;
+	log_debug("%s: %s -> %s (%s%s)", c->name, rproc_state_to_string(old),
+		  rproc_state_to_string(s), core_action_to_string(cause),
+		  c->in_work ? ", read by a worker" : "");
 	core_changed(c);
 	/* Up again, whoever did it: whatever held the power reference let go. */
 	if (core_state_is_up(s) && c->wedged) {
@@ -187,6 +190,33 @@ void core_poll(struct core *c)
 	core_observe(c, s, ACTION_NONE);
 }
 
+/* The oldest "handling crash" record is applied. */
+void core_pop_record(struct core *c)
+{
+	size_t n = ELEMENTSOF(c->record_reasons);
+
+	if (c->crash_records == 0)
+		return;
+	free(c->record_reasons[0]);
+	memmove(c->record_reasons, c->record_reasons + 1, sizeof(char *) * (n - 1));
+	c->record_reasons[n - 1] = NULL;
+	c->crash_records--;
+}
+
+void core_forget_records(struct core *c)
+{
+	while (c->crash_records > 0)
+		core_pop_record(c);
+}
+
+/* The type of the crash being counted: its record's, or the last one announced. */
+char *core_take_crash_reason(struct core *c)
+{
+	if (c->crash_records > 0 && c->record_reasons[0])
+		return strdup(c->record_reasons[0]);
+	return TAKE_PTR(c->crash_reason_next);
+}
+
 void core_kernel_said(struct core *c, const struct rproc_log_info *info)
 {
 	switch (info->event) {
@@ -196,7 +226,22 @@ void core_kernel_said(struct core *c, const struct rproc_log_info *info)
 		c->crash_reason_next = strdup(info->reason);
 		return;
 	case RPROC_LOG_CRASH_HANDLING:
+		/* Its type, announced just before: kept with it, for when it is counted. */
+		if (c->crash_records < ELEMENTSOF(c->record_reasons))
+			c->record_reasons[c->crash_records] = TAKE_PTR(c->crash_reason_next);
 		c->crash_records++;
+		break;
+	case RPROC_LOG_RELEASING:
+	case RPROC_LOG_AVAILABLE:
+		/*
+		 * A device under this number went or came: what the log said
+		 * before was about the one that is gone (a driver reload reuses
+		 * the number and the chardev's dev_t).
+		 */
+		core_forget_records(c);
+		c->crashes_unrecorded = 0;
+		free(c->crash_reason_next);
+		c->crash_reason_next = NULL;
 		break;
 	default:
 		if (!rproc_log_event_is_transition(info->event))
@@ -215,17 +260,18 @@ void core_apply_hints(struct core *c)
 	if (c->removed || c->running)
 		return;
 	c->queued_refresh = false;
-	for (; c->crash_records > 0; c->crash_records--) {
-		if (c->crashes_unrecorded > 0) {
+	while (c->crash_records > 0) {
+		if (c->crashes_unrecorded > 0)
 			c->crashes_unrecorded--; /* a read counted this one */
-			continue;
+		else {
+			/* A crash no read saw: the kernel recovered it before rprocd looked. */
+			if (c->state != RPROC_STATE_CRASHED)
+				core_observe(c, RPROC_STATE_CRASHED, ACTION_KERNEL_LOG);
+			else
+				core_crashed(c, "crashed again", true);
+			refresh = true;
 		}
-		/* A crash no read saw: the kernel recovered it before rprocd looked. */
-		if (c->state != RPROC_STATE_CRASHED)
-			core_observe(c, RPROC_STATE_CRASHED, ACTION_KERNEL_LOG);
-		else
-			core_crashed(c, "crashed again", true);
-		refresh = true;
+		core_pop_record(c);
 	}
 	if (refresh)
 		core_refresh(c);

@@ -103,6 +103,7 @@ struct core *core_unref(struct core *c)
 	free(c->last_dump_dir);
 	free(c->crash_reason);
 	free(c->crash_reason_next);
+	core_forget_records(c);
 	free(c);
 	return NULL;
 }

@@ -33,7 +33,12 @@ static bool wants_sysfs(const struct manager *m)
 
 bool manager_kmsg_live(const struct manager *m)
 {
-	return m->kmsg_fd >= 0 && !m->kmsg_lost && !m->kmsg_resync;
+	/*
+	 * While an overrun waits for its re-read, a crash a read counts may
+	 * still have its record in the ring: it is matched as usual, and the
+	 * re-read forgets the matches whose records were lost.
+	 */
+	return m->kmsg_fd >= 0 && !m->kmsg_resync;
 }
 
 uint64_t manager_poll_interval(const struct manager *m)
@@ -111,7 +116,7 @@ static void kmsg_close(struct manager *m)
 	m->kmsg_fd = -1;
 	m->kmsg_lost = false;
 	for (size_t i = 0; i < m->n_cores; i++) {
-		m->cores[i]->crash_records = 0;
+		core_forget_records(m->cores[i]);
 		m->cores[i]->crashes_unrecorded = 0;
 	}
 }
@@ -289,8 +294,10 @@ void manager_events_run(struct manager *m)
 	for (size_t i = 0; i < m->n_cores; i++)
 		core_apply_hints(m->cores[i]);
 	if (resync) {
+		/* What reads counted and the ring no longer holds will never be matched. */
 		for (size_t i = 0; i < m->n_cores; i++)
-			m->cores[i]->crashes_unrecorded = 0;
+			if (!m->cores[i]->running)
+				m->cores[i]->crashes_unrecorded = 0;
 		manager_rescan(m);
 		m->kmsg_resync = false;
 	}

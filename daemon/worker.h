@@ -49,6 +49,7 @@ struct work {
 	bool fw_changed;	 /* the file changed between validation and boot */
 	bool came_up;		 /* ACTION_BOOT found the core up (the kernel's recovery ended) */
 	bool still_up;		 /* ACTION_STOP: the kernel returned 0, the core still runs */
+	bool still_crashed;	 /* start/recover taken, the core never left its crash */
 	enum rproc_state state_before;
 	enum rproc_state state_after;
 	/* Every state the work read, in order: the loop hands each to core_observe(). */

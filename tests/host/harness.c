@@ -14,6 +14,7 @@
 #include "core.h"
 #include "elf-builder.h"
 #include "harness.h"
+#include "kernel-events.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
@@ -30,6 +31,10 @@ struct h_dev_obs {
 	bool last_crashed;
 	bool any_read;
 	unsigned crash_reads; /* reads into "crashed" from something else: transitions seen */
+	int crashes_base;     /* the model's crash count at the first read (the core's birth) */
+	bool first_crashed;   /* the first read showed "crashed": counted as found crashed */
+	int dumps_base;	      /* dumps of earlier crashes pending then: each may count once */
+	int crashes_at_read;  /* the model's crash count at the last read */
 };
 
 static struct h_dev_obs observations[256];
@@ -118,10 +123,22 @@ static int w_read_state(void *u, struct rproc_device *dev, enum rproc_state *ret
 		return r;
 	o = obs_for(current, rproc_device_get_sysname(dev));
 	if (o) {
+		if (!o->any_read) {
+			int id = kmodel_find(current->km, rproc_device_get_sysname(dev));
+
+			o->crashes_base = id >= 0 ? kmodel_crashes(current->km, id) : 0;
+			o->dumps_base = id >= 0 ? kmodel_dump_pending(current->km, id) : 0;
+			o->first_crashed = *ret == RPROC_STATE_CRASHED;
+		}
 		if (*ret == RPROC_STATE_CRASHED && (!o->any_read || !o->last_crashed))
 			o->crash_reads++;
 		o->last_crashed = *ret == RPROC_STATE_CRASHED;
 		o->any_read = true;
+		{
+			int id = kmodel_find(current->km, rproc_device_get_sysname(dev));
+
+			o->crashes_at_read = id >= 0 ? kmodel_crashes(current->km, id) : 0;
+		}
 	}
 	return r;
 }
@@ -174,8 +191,15 @@ static int after_start(const char *sysname, int r)
 	struct h_dev_obs *o = obs_for(current, sysname);
 	int id;
 
-	/* The kernel took the start: the core was up (a crash read next is a new one). */
-	if (r >= 0 && o)
+	/*
+	 * The kernel took the start: the core was up (a crash read next is a new
+	 * one). With the kernel log the daemon can tell a recovery that failed
+	 * (still in the crash last read) from that: so must the count.
+	 */
+	if (r >= 0 && o &&
+	    (!current->kmsg || (id = kmodel_find(current->km, sysname)) < 0 ||
+	     kmodel_state(current->km, id) != RPROC_STATE_CRASHED ||
+	     kmodel_crashes(current->km, id) > o->crashes_at_read))
 		o->last_crashed = false;
 
 	if (r >= 0 && streq(current->crash_after_start, sysname) &&
@@ -449,6 +473,10 @@ int h_new(struct harness **ret)
 	}
 	n_delivered = 0;
 	memset(fd_map, 0, sizeof(fd_map));
+	h->kmsg_wfd = -1;
+	/* RPROCD_MODEL_TRACE=1: the model says what the kernel does, on stderr. */
+	if (getenv("RPROCD_MODEL_TRACE"))
+		kmodel_set_trace(h->km, stderr);
 	h->kernel.ops = &wrapped_ops;
 	h->kernel.userdata = h;
 	current = h;
@@ -640,6 +668,62 @@ static const char *destination(struct harness *h)
 	return h->bus_daemon ? "org.rprocd1" : NULL;
 }
 
+/* The model's kernel log: one record per packet; a full buffer drops it, as an overrun. */
+static void h_klog(const char *record, size_t len, void *userdata)
+{
+	struct harness *h = userdata;
+	int fd = __atomic_load_n(&h->kmsg_wfd, __ATOMIC_SEQ_CST);
+
+	if (fd < 0)
+		return; /* no daemon reads the log: gone for it, as before its start */
+	if (send(fd, record, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		__atomic_store_n(&h->kmsg_overflow, 1, __ATOMIC_SEQ_CST);
+		h->kmsg_dropped++;
+	} else
+		h->kmsg_sent++;
+}
+
+void h_kmsg_overrun(struct harness *h)
+{
+	if (!h->m || h->kmsg_wfd < 0)
+		return;
+	h->kmsg_lost = true;
+	manager_kmsg_lost(h->m);
+}
+
+static int kmsg_start(struct harness *h, struct manager *m)
+{
+	int sv[2], r;
+
+	if (!h->kmsg)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	if (h->kmsg_small) {
+		int size = 1; /* the kernel's minimum: a handful of records */
+
+		(void) setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
+	r = manager_set_kmsg_fd(m, sv[0]);
+	if (r < 0) {
+		close(sv[1]);
+		return r;
+	}
+	h->kmsg_lost = false;
+	__atomic_store_n(&h->kmsg_overflow, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&h->kmsg_wfd, sv[1], __ATOMIC_SEQ_CST);
+	kmodel_set_log(h->km, h_klog, h);
+	return 0;
+}
+
+static void kmsg_stop(struct harness *h)
+{
+	int fd = __atomic_exchange_n(&h->kmsg_wfd, -1, __ATOMIC_SEQ_CST);
+
+	if (fd >= 0)
+		close(fd);
+}
+
 int h_daemon_start(struct harness *h)
 {
 	_cleanup_(sd_bus_unrefp) sd_bus *server = NULL;
@@ -711,6 +795,10 @@ int h_daemon_start(struct harness *h)
 		manager_set_stored_fds(m, fds, names, h->n_store);
 	}
 	h->m = m;
+	/* The log before the devices, as rprocd opens it (no transition slips between). */
+	r = kmsg_start(h, m);
+	if (r < 0)
+		return r;
 	r = manager_enumerate(m);
 	if (r < 0)
 		return r;
@@ -723,6 +811,7 @@ void h_daemon_kill(struct harness *h)
 		return;
 	/* A killed process says nothing more to systemd; its fds close, its writes finish. */
 	h->m->notify = NULL;
+	kmsg_stop(h);
 	h->m = manager_free(h->m);
 	if (h->n_clients > 0) {
 		for (unsigned i = 0; i < h->n_clients; i++)
@@ -775,6 +864,9 @@ bool h_iterate(struct harness *h)
 
 	if (!h->m || sd_event_get_state(h->m->event) == SD_EVENT_FINISHED)
 		return false;
+	/* Records were dropped: the daemon's next read of the log fails with EPIPE. */
+	if (__atomic_exchange_n(&h->kmsg_overflow, 0, __ATOMIC_SEQ_CST))
+		h_kmsg_overrun(h);
 	r = sd_event_run(h->m->event, 0);
 	return r > 0;
 }
@@ -1081,7 +1173,8 @@ bool h_check(struct harness *h, bool settled)
 		struct h_dev_obs *o = obs_for(h, rproc_device_get_sysname(c->dev));
 		enum rproc_state s;
 
-		if (o &&
+		/* Without the log, a crash is counted only from what the daemon saw. */
+		if (o && !h->kmsg &&
 		    c->crash_count >
 			    o->crash_reads +
 				    kmodel_dumps_taken(h->km, rproc_device_get_sysname(c->dev))) {
@@ -1092,6 +1185,47 @@ bool h_check(struct harness *h, bool settled)
 		}
 		if (kmodel_peek_state(h->km, rproc_device_get_sysname(c->dev), &s) < 0)
 			continue;
+		/*
+		 * With the kernel log read and nothing lost: every crash the kernel
+		 * handled since the core appeared is counted, exactly once, with the
+		 * type it reported.
+		 */
+		if (o && o->any_read && h->kmsg && !h->m->exiting) {
+			int id = kmodel_find(h->km, rproc_device_get_sysname(c->dev));
+			struct kmodel_info info;
+
+			if (id >= 0 && kmodel_info(h->km, id, &info) >= 0) {
+				unsigned want = info.crashes - (unsigned) o->crashes_base +
+						(o->first_crashed ? 1 : 0);
+				static const char *const types[] = { "mmufault", "watchdog",
+								     "fatal error" };
+
+				/*
+				 * Never more than happened (a dump left by an earlier
+				 * crash counts it, once), even with records lost.
+				 */
+				if (c->crash_count > want + (unsigned) o->dumps_base ||
+				    (!h->kmsg_lost && c->crash_count < want)) {
+					violation(h,
+						  "%s: the kernel handled %u crashes since it "
+						  "appeared%s, "
+						  "CrashCount %u",
+						  c->name,
+						  info.crashes - (unsigned) o->crashes_base,
+						  o->first_crashed ? " (found crashed)" : "",
+						  c->crash_count);
+					return false;
+				}
+				if (!h->kmsg_lost && info.crashes > (unsigned) o->crashes_base &&
+				    !streq_ptr(c->crash_reason, types[info.last_crash_type % 3])) {
+					violation(h,
+						  "%s: CrashReason \"%s\", the kernel said \"%s\"",
+						  c->name, strempty(c->crash_reason),
+						  types[info.last_crash_type % 3]);
+					return false;
+				}
+			}
+		}
 		/* OnCrash=restart: a crashed core is recovered unless the limit says no. */
 		/* (Start=no leaves a core found crashed alone until asked: not ours yet.) */
 		if (core_is_managed(c) && c->config->settings.on_crash == RPROC_CRASH_RESTART &&

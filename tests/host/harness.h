@@ -58,6 +58,20 @@ struct harness {
 	struct h_call calls[H_MAX_CALLS];
 	unsigned n_calls;
 
+	/*
+	 * The kernel log: with kmsg set before h_daemon_start(), the model's
+	 * records reach the daemon through a SOCK_SEQPACKET pair (one record per
+	 * read, as /dev/kmsg). kmsg_small keeps the socket's buffer tiny, so
+	 * records are dropped as the ring overwrites them, and the daemon is
+	 * told as EPIPE would (kmsg_lost: this daemon instance lost some).
+	 */
+	bool kmsg;
+	bool kmsg_small;
+	int kmsg_wfd;
+	int kmsg_overflow; /* set by the model's callback (any thread), taken by h_iterate() */
+	bool kmsg_lost;
+	unsigned kmsg_sent, kmsg_dropped;
+
 	/* Fault: the firmware of this device crashes right after each start rprocd writes. */
 	char crash_after_start[32];
 
@@ -114,6 +128,9 @@ char *h_get_property(struct harness *h, const char *core, const char *property);
 int h_managed_objects(struct harness *h, char ***ret_names, char ***ret_states);
 
 struct core *h_core(struct harness *h, const char *name);
+
+/* The kernel log overran now (EPIPE on the daemon's next read). */
+void h_kmsg_overrun(struct harness *h);
 
 /* udev's events: a new devcoredump; a device gone (its counts start over). */
 void h_deliver_dumps(struct harness *h);

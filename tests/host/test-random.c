@@ -6,7 +6,11 @@
  * configuration changes (deletions, masks, cycles) and daemon restarts,
  * against the kernel model, with the invariants of harness.c checked after
  * every step. One sequence in four runs over a private dbus-daemon with
- * three client connections; the others over a direct connection. A failure prints its seed; RPROCD_SEED=N replays one sequence.
+ * three client connections; the others over a direct connection. Three in
+ * four feed the daemon the model's kernel log (one of those through a buffer
+ * that loses records); with the log and no loss, every crash must be counted
+ * exactly once with its type. A failure prints its seed; RPROCD_SEED=N
+ * replays one sequence.
  *
  *   RPROCD_SEED=N            run this one sequence (verbose with RPROCD_HOST_VERBOSE=1)
  *   RPROCD_RANDOM_RUNS=N     fixed seeds 1..N (default 500)
@@ -177,6 +181,12 @@ static int run_sequence(uint64_t seed, unsigned steps)
 	h->seed = seed;
 	/* One sequence in four through a real dbus-daemon, with several clients. */
 	h->bus_daemon = seed % 4 == 0;
+	/*
+	 * The kernel log in three sequences out of four (the others: the poll
+	 * alone); in one of those, a buffer so small that records are lost.
+	 */
+	h->kmsg = seed % 4 != 1;
+	h->kmsg_small = seed % 8 == 2;
 	(void) h_write_file(h, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec=1h\n");
 	(void) h_write_firmware(h, "fw-a.elf");
 	(void) h_write_firmware(h, "fw-b.elf");
@@ -197,7 +207,7 @@ static int run_sequence(uint64_t seed, unsigned steps)
 	}
 
 	for (unsigned step = 0; step < steps && ok; step++) {
-		unsigned op = pick(19);
+		unsigned op = pick(20);
 		int id = pick_device(h, ids, N_NAMES);
 
 		switch (op) {
@@ -314,6 +324,10 @@ static int run_sequence(uint64_t seed, unsigned steps)
 		case 17:
 			say("%u: the kernel's workqueue runs", step);
 			kmodel_run_work(h->km);
+			break;
+		case 19:
+			say("%u: the kernel log overruns", step);
+			h_kmsg_overrun(h);
 			break;
 		case 18:
 			/* Another root tool writes a firmware name that is not UTF-8. */

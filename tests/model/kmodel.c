@@ -41,6 +41,7 @@ struct ofile {
 };
 
 struct kdev {
+	struct kmodel *m;
 	int id;
 	char *name;
 	char *sysname;
@@ -68,6 +69,7 @@ struct kdev {
 	struct kmodel_counters cnt;
 	unsigned n_start_while_up, n_start_refonly, n_blocked;
 	unsigned crashes, crashes_seen;
+	int last_crash_type;
 	bool cur_seen;
 	unsigned dumps, dumps_dropped;
 	unsigned open_files;
@@ -86,6 +88,9 @@ struct kmodel {
 	struct ofile *files;
 	void (*block_fn)(struct kmodel *m, int id, void *u);
 	void *block_u;
+	void (*log_fn)(const char *record, size_t len, void *u);
+	void *log_u;
+	uint64_t log_seq;
 	struct kernel kernel;
 };
 
@@ -205,6 +210,44 @@ static void sync_files(struct kmodel *m, struct kdev *d)
 	write_attr(dir, "firmware", d->state == RPROC_STATE_ATTACHED ? "unknown" : d->firmware);
 	write_attr(dir, "recovery", d->recovery_disabled ? "disabled" : "enabled");
 	write_attr(dir, "coredump", rproc_coredump_mode_to_string(d->dump_conf));
+}
+
+/*
+ * The kernel log: what drivers/remoteproc/remoteproc_core.c prints with
+ * dev_info()/dev_err() on the rproc device, as a /dev/kmsg record (the
+ * chardev's dev_t names the device, as with CONFIG_REMOTEPROC_CDEV).
+ */
+#define KMODEL_RPROC_MAJOR 240
+
+static void klog(struct kmodel *m, struct kdev *d, int prio, const char *fmt, ...) _printf_(4, 5);
+static void klog(struct kmodel *m, struct kdev *d, int prio, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL, *rec = NULL;
+	va_list ap;
+	int r;
+
+	if (!m->log_fn)
+		return;
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	rec = strdup_printf("%d,%llu,%llu,-;remoteproc %s: %s\n SUBSYSTEM=remoteproc\n "
+			    "DEVICE=c%u:%u\n",
+			    prio, (unsigned long long) m->log_seq,
+			    (unsigned long long) m->log_seq * 1000, d->sysname, msg,
+			    KMODEL_RPROC_MAJOR, d->index);
+	m->log_seq++;
+	if (rec)
+		m->log_fn(rec, strlen(rec), m->log_u);
+}
+
+static const char *crash_type_name(int type)
+{
+	static const char *const names[] = { "mmufault", "watchdog", "fatal error" };
+
+	return type >= 0 && type < 3 ? names[type] : "unknown";
 }
 
 /* Lookups */
@@ -451,6 +494,7 @@ static int rproc_start(struct kdev *d, bool rsc)
 		return r;
 	}
 	d->state = RPROC_STATE_RUNNING;
+	klog(d->m, d, 6, "remote processor %s is now up", d->name);
 	return 0;
 }
 
@@ -459,6 +503,7 @@ static int rproc_fw_boot(struct kdev *d, bool rsc)
 {
 	int r;
 
+	klog(d->m, d, 6, "Booting fw image %s, size %zu", d->firmware, (size_t) 4096);
 	sim_prepare(d);
 	d->table = rsc;
 	r = rproc_start(d, rsc);
@@ -475,6 +520,7 @@ static int __rproc_attach(struct kdev *d)
 	if (r)
 		return r;
 	d->state = RPROC_STATE_ATTACHED;
+	klog(d->m, d, 6, "remote processor %s is now attached", d->name);
 	return 0;
 }
 
@@ -498,6 +544,7 @@ static int rproc_stop(struct kdev *d)
 	if (r)
 		return r;
 	d->state = RPROC_STATE_OFFLINE;
+	klog(d->m, d, 6, "stopped remote processor %s", d->name);
 	return 0;
 }
 
@@ -515,6 +562,7 @@ static int __rproc_detach(struct kdev *d)
 	if (r)
 		return r;
 	d->state = RPROC_STATE_DETACHED;
+	klog(d->m, d, 6, "detached remote processor %s", d->name);
 	return 0;
 }
 
@@ -649,6 +697,7 @@ static int rproc_trigger_recovery(struct kmodel *m, struct kdev *d)
 	if (d->state != RPROC_STATE_CRASHED)
 		return 0;
 	trace(m, "%s: recovering", d->sysname);
+	klog(m, d, 3, "recovering %s", d->name);
 	if (d->attach_on_recovery)
 		return rproc_attach_recovery(m, d);
 	return rproc_boot_recovery(m, d);
@@ -666,6 +715,7 @@ static void rproc_crash_handler_work(struct kmodel *m, struct kdev *d, bool hold
 	d->crashes++;
 	d->cur_seen = false;
 	trace(m, "%s: handling crash #%u", d->sysname, d->crashes);
+	klog(m, d, 3, "handling crash #%u in %s", d->crashes, d->name);
 	if (d->recovery_disabled)
 		return;
 	if (hold_recovery)
@@ -692,6 +742,8 @@ static int rproc_boot(struct kmodel *m, struct kdev *d)
 		d->n_start_refonly++;
 		return 0;
 	}
+	klog(m, d, 6, d->state == RPROC_STATE_DETACHED ? "attaching to %s" : "powering up %s",
+	     d->name);
 	if (d->state == RPROC_STATE_DETACHED)
 		r = rproc_attach(d);
 	else {
@@ -1226,6 +1278,15 @@ const char *kmodel_root(struct kmodel *m)
 	return m->root;
 }
 
+void kmodel_set_log(struct kmodel *m, void (*fn)(const char *record, size_t len, void *u),
+		    void *userdata)
+{
+	LOCKED(m);
+	m->log_fn = fn;
+	m->log_u = userdata;
+	UNLOCK(m);
+}
+
 void kmodel_set_block_handler(struct kmodel *m, void (*fn)(struct kmodel *m, int id, void *u),
 			      void *userdata)
 {
@@ -1261,6 +1322,7 @@ static int add_locked(struct kmodel *m, const struct kmodel_opts *o)
 		return -ENOMEM;
 	}
 	m->devs = nd;
+	d->m = m;
 	d->id = (int) m->n_devs;
 	m->devs[m->n_devs++] = d;
 	d->index = index;
@@ -1289,9 +1351,16 @@ static int add_locked(struct kmodel *m, const struct kmodel_opts *o)
 	if (r < 0)
 		return r;
 	write_attr(dir, "name", d->name);
+	{
+		_cleanup_free_ char *devnum = strdup_printf("%u:%u", KMODEL_RPROC_MAJOR, d->index);
+
+		if (devnum)
+			write_attr(dir, "dev", devnum);
+	}
 	(void) unlink(link);
 	if (symlink(target, link) < 0)
 		return negative_errno();
+	klog(m, d, 6, "%s is available", d->name);
 	/* rproc_add(): auto_boot boots (or attaches) the core; a failure leaves it as it was */
 	if (o->flags & KMODEL_AUTO_BOOT)
 		r = rproc_boot(m, d);
@@ -1338,6 +1407,7 @@ int kmodel_remove(struct kmodel *m, int id)
 	d->removed = true;
 	r = rproc_shutdown(m, d);
 	trace_dev(m, d, "removed (rproc_shutdown)", r);
+	klog(m, d, 6, "releasing %s", d->name);
 	link = strdup_printf("%s/sys/class/remoteproc/%s", m->root, d->sysname);
 	pdir = strdup_printf("%s/sys/devices/platform/rproc_sim.%d", m->root, d->platform_id);
 	if (link)
@@ -1414,6 +1484,7 @@ int kmodel_info(struct kmodel *m, int id, struct kmodel_info *ret)
 		.n_blocked = d->n_blocked,
 		.crashes = d->crashes,
 		.crashes_seen = d->crashes_seen,
+		.last_crash_type = d->last_crash_type,
 		.dumps = d->dumps,
 		.dumps_dropped = d->dumps_dropped,
 		.open_files = d->open_files,
@@ -1507,7 +1578,9 @@ int kmodel_crash(struct kmodel *m, int id, int type, unsigned flags)
 		r = -EINVAL; /* crash_store(): Linux only notices crashes of a core it runs */
 	else {
 		d->hw_running = false;
+		d->last_crash_type = type;
 		trace(m, "%s: crash detected: type %d", d->sysname, type);
+		klog(m, d, 3, "crash detected in %s: type %s", d->name, crash_type_name(type));
 		if (flags & KMODEL_CRASH_QUEUE)
 			d->crash_queued = true;
 		else

@@ -99,6 +99,7 @@ struct kmodel_info {
 	unsigned n_blocked;	   /* operations that would have blocked until the dump timeout */
 	unsigned crashes;	   /* crash episodes handled */
 	unsigned crashes_seen;	   /* of which observable (state read crashed, or a dump made) */
+	int last_crash_type;	   /* the type of the last crash reported (0..2) */
 	unsigned dumps;		   /* devcoredumps created */
 	unsigned dumps_dropped;	   /* not created: one of this device was still pending */
 	unsigned open_files;	   /* open chardev files (not fds) */
@@ -154,6 +155,14 @@ void kmodel_dump_expire(struct kmodel *m);
 /* Called (without the model's lock) when an operation would block on an inline dump. */
 void kmodel_set_block_handler(struct kmodel *m, void (*fn)(struct kmodel *m, int id, void *u),
 			      void *userdata);
+
+/*
+ * The kernel log: fn gets each record the remoteproc core would print, in
+ * /dev/kmsg's format (called with the model's lock held: it must not call
+ * back into the model).
+ */
+void kmodel_set_log(struct kmodel *m, void (*fn)(const char *record, size_t len, void *u),
+		    void *userdata);
 
 /* A copy of a chardev fd (as the fd store makes): close it with the ops' cdev_close. */
 int kmodel_fd_dup(struct kmodel *m, int fd);
