@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "kernel-events.h"
 #include "log.h"
 #include "manager.h"
 #include "messages.h"
@@ -81,8 +82,19 @@ void core_coredump_added(struct core *c, const char *dir)
 	/* A crash no read of the state saw (the kernel recovered first): count it now. */
 	if (c->awaiting_dumps > 0)
 		c->awaiting_dumps--;
-	else
+	else {
+		/*
+		 * Its "handling crash" record is in the kernel log already (printed
+		 * before the dump is made) unless the crash came before rprocd read
+		 * the log: a record not matched yet is this crash's, and is matched.
+		 */
+		if (c->manager->kmsg_fd >= 0) {
+			manager_kmsg_drain(c->manager);
+			if (c->crash_records > c->crashes_unrecorded)
+				c->crashes_unrecorded++;
+		}
 		core_count_crash(c, "crashed (seen through its coredump)");
+	}
 	if (!core_is_managed(c))
 		return;
 	s = &c->config->settings;

@@ -77,15 +77,13 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 		return;
 	}
 	if (s == RPROC_STATE_CRASHED) {
-		if (cause != ACTION_KERNEL_LOG && manager_kmsg_live(c->manager)) {
-			/*
-			 * A read saw it first. Its "handling crash" record is in the
-			 * log already (printed as the state is set): it must not count
-			 * the crash again. Reading the log now also brings its type.
-			 */
-			c->crashes_unrecorded++;
-			manager_kmsg_drain(c->manager);
-		}
+		/*
+		 * A read saw it first. Its "handling crash" record is in the log
+		 * already (printed as the state is set): it must not count the
+		 * crash again. Reading the log now also brings its type.
+		 */
+		if (cause != ACTION_KERNEL_LOG)
+			core_crash_seen_first(c);
 		core_crashed(c, "crashed", true);
 		return;
 	}
@@ -190,6 +188,21 @@ void core_poll(struct core *c)
 	core_observe(c, s, ACTION_NONE);
 }
 
+void core_crash_seen_first(struct core *c)
+{
+	struct manager *m = c->manager;
+
+	if (m->kmsg_fd < 0)
+		return;
+	manager_kmsg_drain(m);
+	/*
+	 * A record not matched yet is this crash's. None: it is still to come,
+	 * unless the records of this time were lost (an overrun being re-read).
+	 */
+	if (c->crash_records > c->crashes_unrecorded || manager_kmsg_live(m))
+		c->crashes_unrecorded++;
+}
+
 /* The oldest "handling crash" record is applied. */
 void core_pop_record(struct core *c)
 {
@@ -260,6 +273,9 @@ void core_apply_hints(struct core *c)
 	if (c->removed || c->running)
 		return;
 	c->queued_refresh = false;
+	if (c->crash_records > 0)
+		log_debug("%s: %u crash records, %u crashes counted from reads before them",
+			  c->name, c->crash_records, c->crashes_unrecorded);
 	while (c->crash_records > 0) {
 		if (c->crashes_unrecorded > 0)
 			c->crashes_unrecorded--; /* a read counted this one */

@@ -287,6 +287,7 @@ void manager_events_run(struct manager *m)
 		 * there is counted from it; one whose record was lost is counted
 		 * by the re-read below, which must not expect its record.
 		 */
+		log_debug("kernel log: re-reading every core after an overrun");
 		m->kmsg_lost = false;
 		m->kmsg_resync = true;
 		manager_kmsg_drain(m);

@@ -53,6 +53,8 @@ struct rproc_log_info;
 void core_kernel_said(struct core *c, const struct rproc_log_info *info);
 /* Apply what the kernel log said (run queue; a core with a job waits for it). */
 void core_apply_hints(struct core *c);
+/* A read saw a crash before its record was applied: pair the two. */
+void core_crash_seen_first(struct core *c);
 /* Crash records: drop the oldest, drop all; the type of the crash being counted (caller frees). */
 void core_pop_record(struct core *c);
 void core_forget_records(struct core *c);
