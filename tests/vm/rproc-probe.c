@@ -9,11 +9,16 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "librproc.h"
@@ -57,6 +62,12 @@ static int usage(void)
 	      "  cdev-flag SYSNAME [0|1]          read or set shutdown-on-release (opens and\n"
 	      "                                   closes the node: with the flag set, that stops "
 	      "the core)\n"
+	      "  watch-state SYSNAME|DEVDIR TIMEOUT_MS [--epoll]\n"
+	      "                                   read state; on each POLLPRI|POLLERR (poll or\n"
+	      "                                   epoll) re-read it from offset 0: lines\n"
+	      "                                   \"init STATE T\", \"wake N STATE T\", then\n"
+	      "                                   \"end N T\" after TIMEOUT_MS (0: never) or\n"
+	      "                                   \"gone ERRNO T\"; T: CLOCK_MONOTONIC seconds\n"
 	      "Environment: RPROC_PROBE_DEBUG=1 shows the library's log.\n",
 	      stderr);
 	return EXIT_USAGE;
@@ -264,6 +275,167 @@ static int cmd_cdev_flag(struct rproc_device *dev, int argc, char **argv)
 	return ret;
 }
 
+static void print_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	printf("%lld.%09ld", (long long) ts.tv_sec, ts.tv_nsec);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read the whole state file from offset 0 (what a waiter must do after each wake). */
+static int read_state_fd(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		len--;
+	buf[len] = '\0';
+	return 0;
+}
+
+/*
+ * watch-state: how a daemon would wait for state changes if the kernel
+ * notified them (docs/kernel/). On a kernel without the notification no
+ * wake must come; tests/vm/abi/state-notify.sh checks both.
+ */
+static int cmd_watch_state(struct rproc_ctx *ctx, int argc, char **argv)
+{
+	struct rproc_device *dev = NULL;
+	char path[4096], state[64];
+	int64_t deadline = 0;
+	unsigned long wakes = 0;
+	bool use_epoll = false;
+	long timeout_ms;
+	char *end;
+	int fd, epfd = -1, r;
+
+	if (argc < 2 || argc > 3)
+		return usage();
+	if (argc == 3) {
+		if (strcmp(argv[2], "--epoll") != 0)
+			return usage();
+		use_epoll = true;
+	}
+	errno = 0;
+	timeout_ms = strtol(argv[1], &end, 10);
+	if (errno != 0 || *end != '\0' || end == argv[1] || timeout_ms < 0)
+		return usage();
+
+	if (strchr(argv[0], '/')) {
+		snprintf(path, sizeof(path), "%s/state", argv[0]);
+	} else {
+		r = open_device(ctx, argv[0], &dev);
+		if (r != EXIT_SUCCESS)
+			return r;
+		snprintf(path, sizeof(path), "%s/state", rproc_device_get_devpath(dev));
+		rproc_device_unref(dev);
+	}
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return report_errno(-errno, path);
+	r = read_state_fd(fd, state, sizeof(state));
+	if (r < 0)
+		return report_errno(r, path);
+	if (use_epoll) {
+		struct epoll_event ev = { .events = EPOLLPRI | EPOLLERR };
+
+		epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			return report_errno(-errno, "epoll");
+	}
+	printf("init %s ", state);
+	print_mono();
+	putchar('\n');
+	fflush(stdout);
+
+	if (timeout_ms > 0)
+		deadline = mono_ms() + timeout_ms;
+	for (;;) {
+		int wait_ms = -1;
+		short revents = 0;
+
+		if (deadline) {
+			int64_t left = deadline - mono_ms();
+
+			if (left <= 0)
+				break;
+			wait_ms = left > INT32_MAX ? INT32_MAX : (int) left;
+		}
+		if (use_epoll) {
+			struct epoll_event ev;
+
+			r = epoll_wait(epfd, &ev, 1, wait_ms);
+			if (r > 0)
+				revents = (ev.events & EPOLLPRI ? POLLPRI : 0) |
+					  (ev.events & EPOLLERR ? POLLERR : 0);
+		} else {
+			struct pollfd pfd = { .fd = fd, .events = POLLPRI | POLLERR };
+
+			r = poll(&pfd, 1, wait_ms);
+			if (r > 0)
+				revents = pfd.revents;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return report_errno(-errno, use_epoll ? "epoll_wait" : "poll");
+		}
+		if (r == 0 || !(revents & (POLLPRI | POLLERR)))
+			continue;
+
+		r = read_state_fd(fd, state, sizeof(state));
+		if (r < 0) {
+			const char *name = strerrorname_np(-r);
+
+			printf("gone %s ", name ? name : "EUNKNOWN");
+			print_mono();
+			putchar('\n');
+			fflush(stdout);
+			return EXIT_SUCCESS;
+		}
+		printf("wake %lu %s ", ++wakes, state);
+		print_mono();
+		printf(" %s%s\n", revents & POLLPRI ? "PRI" : "", revents & POLLERR ? "|ERR" : "");
+		fflush(stdout);
+		/* A wake that a read does not clear would spin: give up. */
+		if (wakes >= 10000) {
+			fprintf(stderr, "rproc-probe: 10000 wakes: the wait does not clear\n");
+			return EXIT_FAILURE;
+		}
+	}
+	printf("end %lu ", wakes);
+	print_mono();
+	putchar('\n');
+	if (epfd >= 0)
+		close(epfd);
+	close(fd);
+	return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
 	struct rproc_device *dev = NULL;
@@ -286,6 +458,10 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "list") == 0) {
 		ret = argc == 2 ? cmd_list(ctx) : usage();
+		goto out;
+	}
+	if (strcmp(cmd, "watch-state") == 0) {
+		ret = cmd_watch_state(ctx, argc - 2, argv + 2);
 		goto out;
 	}
 
