@@ -303,9 +303,13 @@ static int job_begin(struct core *c, struct job *j)
 	switch (j->type) {
 	case JOB_FIRST:
 		if (c->config->settings.start == RPROC_START_NO) {
-			if (c->crash_policy_pending)
+			if (c->crash_policy_pending) {
+				/* It crashed while not rprocd's to manage: not rprocd's run now. */
+				c->origin = ORIGIN_NONE;
+				core_changed(c);
 				core_log(c, LOG_NOTICE, NULL, 0,
 					 "found crashed; Start=no leaves it until asked");
+			}
 			c->crash_policy_pending = false;
 			core_decided(c);
 			return 0;
@@ -889,7 +893,13 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 	}
 	core_set_error(c, NULL);
 	if (!was_managed) {
-		/* Newly managed: the first-seen policy applies as at start-up. */
+		/*
+		 * Newly managed: the first-seen policy applies as at start-up, to a
+		 * crashed core too (its OnCrash= ran under another configuration,
+		 * or not at all).
+		 */
+		if (c->state == RPROC_STATE_CRASHED)
+			c->crash_policy_pending = true;
 		core_start_first(c);
 		return 0;
 	}

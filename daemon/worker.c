@@ -342,9 +342,13 @@ void work_execute(struct work *w)
 	(void) read_state(w, &w->state_after);
 	(void) kernel_read_firmware(w->kernel, w->dev, &w->kernel_firmware);
 
-	/* A stop the kernel took that left the core up: another power reference holds it. */
+	/*
+	 * A stop the kernel took that left the core up (or crashed, which the
+	 * kernel counts as up): another power reference holds it.
+	 */
 	if (w->error == 0 && w->action == ACTION_STOP &&
-	    (w->state_after == RPROC_STATE_RUNNING || w->state_after == RPROC_STATE_ATTACHED)) {
+	    (w->state_after == RPROC_STATE_RUNNING || w->state_after == RPROC_STATE_ATTACHED ||
+	     w->state_after == RPROC_STATE_CRASHED)) {
 		w->still_up = true;
 		fail(w, "stop", -EBUSY);
 	}

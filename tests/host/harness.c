@@ -676,11 +676,20 @@ static void h_klog(const char *record, size_t len, void *userdata)
 
 	if (fd < 0)
 		return; /* no daemon reads the log: gone for it, as before its start */
-	if (send(fd, record, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+	bool sent = send(fd, record, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+	const char *p = strstr(record, ";remoteproc remoteproc");
+	unsigned index;
+
+	if (!sent) {
 		__atomic_store_n(&h->kmsg_overflow, 1, __ATOMIC_SEQ_CST);
 		h->kmsg_dropped++;
 	} else
 		h->kmsg_sent++;
+	/* Which daemon got the type of the last crash of the device (0: none did). */
+	if (p && strstr(record, ": crash detected in ") &&
+	    sscanf(p, ";remoteproc remoteproc%u:", &index) == 1 &&
+	    index < ELEMENTSOF(h->crash_type_to))
+		h->crash_type_to[index] = sent ? h->generation : 0;
 }
 
 void h_kmsg_overrun(struct harness *h)
@@ -1217,6 +1226,8 @@ bool h_check(struct harness *h, bool settled)
 					return false;
 				}
 				if (!h->kmsg_lost && info.crashes > (unsigned) o->crashes_base &&
+				    info.index < ELEMENTSOF(h->crash_type_to) &&
+				    h->crash_type_to[info.index] == h->generation &&
 				    !streq_ptr(c->crash_reason, types[info.last_crash_type % 3])) {
 					violation(h,
 						  "%s: CrashReason \"%s\", the kernel said \"%s\"",

@@ -71,6 +71,8 @@ struct harness {
 	int kmsg_overflow; /* set by the model's callback (any thread), taken by h_iterate() */
 	bool kmsg_lost;
 	unsigned kmsg_sent, kmsg_dropped;
+	/* remoteprocN: the daemon instance its last "crash detected" record reached */
+	unsigned crash_type_to[64];
 
 	/* Fault: the firmware of this device crashes right after each start rprocd writes. */
 	char crash_after_start[32];
