@@ -357,6 +357,8 @@ static void print_status(const struct props *p)
 	       prop_str(p, "Coredump"));
 	printf("     Crashes: %" PRIu64 ", last ", prop_num(p, "CrashCount"));
 	print_time(prop_num(p, "LastCrashUSec"));
+	if (*prop_str(p, "CrashReason"))
+		printf(" (%s)", prop_str(p, "CrashReason"));
 	printf("%s\n", prop_num(p, "StartLimitHit") ? "; START LIMIT HIT" : "");
 	if (*prop_str(p, "LastCoredump"))
 		printf("    Coredump: %s\n", prop_str(p, "LastCoredump"));

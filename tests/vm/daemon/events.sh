@@ -218,6 +218,7 @@ OnCrash=leave"
 	assert_eq "$(prop m4 CrashReason)" watchdog CrashReason
 	assert_contains "$(rprocctl status m4)" "State: crashed" "rprocctl status"
 	assert_contains "$(rprocctl status m4)" "Crashes: 1," "rprocctl status"
+	assert_contains "$(rprocctl status m4)" "(watchdog)" "rprocctl status shows the crash type"
 	# Once only, and only m4's: nothing later adds to it.
 	sleep 1
 	assert_eq "$(prop m4 CrashCount)" 1 "CrashCount a second later"
