@@ -74,9 +74,10 @@ cat >"$tmp/bus.conf" <<CONF
 CONF
 dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile &
 pids+=($!)
-for _ in $(seq 100); do [ -S "$tmp/bus" ] && break; sleep 0.05; done
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/bus
 bus() { busctl --system "$@"; }
+# The socket exists from bind(), before listen(): wait until the bus answers.
+for _ in $(seq 200); do bus list >/dev/null 2>&1 && break; sleep 0.05; done
 
 "$RPROCD" --root="$root" --debug >"$tmp/rprocd.log" 2>&1 &
 rprocd=$!
