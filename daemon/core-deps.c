@@ -42,7 +42,7 @@ static enum dep_state core_dependencies(struct core *c, char **why)
 			_cleanup_free_ char *text =
 				strdup_printf("waiting for required core %s to appear", *n);
 
-			core_set_error(c, text);
+			core_set_config_error(c, text);
 			c->dep_absent = !c->manager->enumerating;
 			return DEP_WAITING;
 		}
@@ -94,7 +94,7 @@ void core_check_dependencies(struct core *c)
 	core_changed(c);
 	core_set_error(c, NULL);
 	if (c->dep == DEP_FAILED) {
-		core_set_error(c, why);
+		core_set_config_error(c, why);
 		core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, 0, why ? why : "dependency failed");
 		c->decided = true;
 		return;

@@ -818,7 +818,7 @@ void core_start_first(struct core *c)
 
 			if (e && asprintf(&text, "%s:%u: %s", strempty(e->file), e->line,
 					  e->message) >= 0)
-				core_set_error(c, text);
+				core_set_config_error(c, text);
 		}
 		c->dep = DEP_NONE;
 		core_decided(c);
@@ -891,7 +891,9 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 		core_start_first(c); /* records the configuration error */
 		return 0;
 	}
-	core_set_error(c, NULL);
+	/* A kernel failure stays until the core does better: the reload did not touch it. */
+	if (c->config_error)
+		core_set_error(c, NULL);
 	if (!was_managed) {
 		/*
 		 * Newly managed: the first-seen policy applies as at start-up, to a

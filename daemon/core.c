@@ -29,11 +29,18 @@ bool core_is_settled(const struct core *c)
 
 void core_set_error(struct core *c, const char *text)
 {
+	c->config_error = false;
 	if (streq_ptr(text, c->last_error))
 		return;
 	free(c->last_error);
 	c->last_error = text ? strdup(text) : NULL;
 	core_changed(c);
+}
+
+void core_set_config_error(struct core *c, const char *text)
+{
+	core_set_error(c, text);
+	c->config_error = text != NULL;
 }
 
 void core_log(struct core *c, int priority, const char *id, int error, const char *what)

@@ -75,6 +75,7 @@ struct core {
 	unsigned crash_count;
 	uint64_t last_crash_usec; /* CLOCK_REALTIME */
 	char *last_error;
+	bool config_error; /* last_error comes from the configuration: a reload clears it */
 	bool start_limit_hit;
 	bool wedged;
 	bool firmware_failed;	   /* Firmware= failed: boot FallbackFirmware= */
@@ -127,6 +128,8 @@ bool core_is_settled(const struct core *c);
 
 /* core.c: errors and logging */
 void core_set_error(struct core *c, const char *text);
+/* An error of the configuration (file:line, a conflict, a dependency): a reload clears it. */
+void core_set_config_error(struct core *c, const char *text);
 void core_log(struct core *c, int priority, const char *message_id, int error, const char *what);
 
 /* core-state.c: the one owner of c->state */

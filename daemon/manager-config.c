@@ -252,9 +252,7 @@ int manager_reload(struct manager *m, char ***ret_messages)
 			r = k;
 		c->config = assigned[i];
 		if (conflicts[i]) {
-			free(c->last_error);
-			c->last_error = TAKE_PTR(conflicts[i]);
-			core_changed(c);
+			core_set_config_error(c, conflicts[i]);
 		}
 	}
 	manager_configs_free(old_l, old_n);

@@ -124,8 +124,7 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 	core_events_attach(c);
 
 	if (conflict) {
-		free(c->last_error);
-		c->last_error = TAKE_PTR(conflict);
+		core_set_config_error(c, conflict);
 		log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, c->name, NULL, NULL, 0,
 			       "%s; not managed", c->last_error);
 	}
