@@ -282,7 +282,7 @@ write_files() {
 	put "$E/bad37 copy.core" '[Match]\nName=bad37\n[Core]\nFirmware=good.elf\n'
 
 	# A hostile rprocd.conf, and a file where its drop-in directory should be.
-	put /etc/rprocd/rprocd.conf '[Daemon]\nPollIntervalSec=0\nAdminGroup=9nine\n[Defaults]\nOnCrash=explode\nRestartSec=forever\nthis is not an assignment\n'
+	put /etc/rprocd/rprocd.conf '[Daemon]\nPollIntervalSec=-1s\nAdminGroup=9nine\n[Defaults]\nOnCrash=explode\nRestartSec=forever\nthis is not an assignment\n'
 	put /etc/rprocd/rprocd.conf.d '[Defaults]\nStart=no\n'
 
 	# rprocd without DAC override: a root daemon must not read a mode-000 file either.
@@ -368,7 +368,7 @@ test_good_cores_again() {
 test_daemon_conf() {
 	local f=/etc/rprocd/rprocd.conf log
 	log=$(daemon_log)
-	assert_line "$log" "$f:2: " 'invalid value "0" for PollIntervalSec=' "rprocd.conf:2"
+	assert_line "$log" "$f:2: " 'invalid value "-1s" for PollIntervalSec=' "rprocd.conf:2"
 	assert_line "$log" "$f:3: " 'invalid value "9nine" for AdminGroup=' "rprocd.conf:3"
 	assert_line "$log" "$f:5: " 'invalid value "explode" for OnCrash=' "rprocd.conf:5"
 	assert_line "$log" "$f:6: " 'invalid value "forever" for RestartSec=' "rprocd.conf:6"
