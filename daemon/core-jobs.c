@@ -894,11 +894,12 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 	/* A kernel failure stays until the core does better: the reload did not touch it. */
 	if (c->config_error)
 		core_set_error(c, NULL);
-	if (!was_managed) {
+	if (!was_managed || c->dep == DEP_FAILED) {
 		/*
-		 * Newly managed: the first-seen policy applies as at start-up, to a
-		 * crashed core too (its OnCrash= ran under another configuration,
-		 * or not at all).
+		 * Newly managed, or its dependencies failed (the new configuration
+		 * may name others): the first-seen policy applies as at start-up,
+		 * to a crashed core too (its OnCrash= ran under another
+		 * configuration, or not at all).
 		 */
 		if (c->state == RPROC_STATE_CRASHED)
 			c->crash_policy_pending = true;

@@ -680,6 +680,19 @@ static void h_klog(const char *record, size_t len, void *userdata)
 	const char *p = strstr(record, ";remoteproc remoteproc");
 	unsigned index;
 
+	/*
+	 * Full: as the kernel's ring, overwrite the oldest records the daemon
+	 * has not read (its next read fails with EPIPE), never the newest.
+	 */
+	for (unsigned k = 0; !sent && k < 64 && h->m && h->m->kmsg_fd >= 0; k++) {
+		char junk[4096];
+
+		if (recv(h->m->kmsg_fd, junk, sizeof(junk), MSG_DONTWAIT) < 0)
+			break;
+		__atomic_store_n(&h->kmsg_overflow, 1, __ATOMIC_SEQ_CST);
+		h->kmsg_dropped++;
+		sent = send(fd, record, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+	}
 	if (!sent) {
 		__atomic_store_n(&h->kmsg_overflow, 1, __ATOMIC_SEQ_CST);
 		h->kmsg_dropped++;

@@ -62,8 +62,9 @@ struct harness {
 	 * The kernel log: with kmsg set before h_daemon_start(), the model's
 	 * records reach the daemon through a SOCK_SEQPACKET pair (one record per
 	 * read, as /dev/kmsg). kmsg_small keeps the socket's buffer tiny, so
-	 * records are dropped as the ring overwrites them, and the daemon is
-	 * told as EPIPE would (kmsg_lost: this daemon instance lost some).
+	 * the oldest unread records are overwritten as in the kernel's ring,
+	 * and the daemon is told as EPIPE would (kmsg_lost: this daemon
+	 * instance lost some).
 	 */
 	bool kmsg;
 	bool kmsg_small;

@@ -421,6 +421,50 @@ static void test_manager_methods(void **state)
 	h_free(h);
 }
 
+/* A dependency that failed is judged again by a reload that fixes it (session 4). */
+static void test_reload_fixes_failed_dependency(void **state)
+{
+	struct harness *h = setup();
+	int a, b;
+
+	(void) state;
+	core_file(h, "a", "Requires=b\n");
+	a = kmodel_add(h->km, "a", 0);
+	b = kmodel_add(h->km, "b", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_int_equal(state_of(h, a), RPROC_STATE_OFFLINE);
+	assert_non_null(h_core(h, "a")->last_error);
+	core_file(h, "b", NULL);
+	assert_int_equal(h_reload(h), 0);
+	h_settle(h, true);
+	assert_int_equal(state_of(h, b), RPROC_STATE_RUNNING);
+	assert_int_equal(state_of(h, a), RPROC_STATE_RUNNING);
+	assert_null(h_core(h, "a")->last_error);
+	assert_ok(h);
+	h_free(h);
+}
+
+/* A kernel failure survives a reload; a configuration error does not (session 4). */
+static void test_reload_keeps_kernel_failure(void **state)
+{
+	struct harness *h = setup();
+	int a;
+
+	(void) state;
+	core_file(h, "a", NULL);
+	a = kmodel_add(h->km, "a", 0);
+	assert_int_equal(kmodel_fail(h->km, a, KMODEL_OP_START, 5), 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_int_equal(state_of(h, a), RPROC_STATE_OFFLINE);
+	assert_non_null(h_core(h, "a")->last_error);
+	assert_int_equal(h_reload(h), 0);
+	h_settle(h, true);
+	assert_non_null(h_core(h, "a")->last_error);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +483,8 @@ int main(void)
 		cmocka_unit_test(test_reload_during_shutdown),
 		cmocka_unit_test(test_worker_threads),
 		cmocka_unit_test(test_manager_methods),
+		cmocka_unit_test(test_reload_fixes_failed_dependency),
+		cmocka_unit_test(test_reload_keeps_kernel_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
