@@ -323,7 +323,7 @@ def profile_table():
     print(f"\n### Start-up profile: where rprocd's start-up goes (N={small} and N={NMAX} offline "
           "cores, D=0)\n")
     print("From `rprocd --debug`'s log, each line stamped when it reached the bench (ms since "
-          "exec; the guest clock ticks in 4 ms steps). Debug logging itself costs: READY=1 comes "
+          "exec, at the guest clock's resolution). Debug logging itself costs: READY=1 comes "
           "later than in the boot table.\n")
     r1, l1 = startup_log(small)
     rn, ln = startup_log(NMAX)
@@ -689,7 +689,7 @@ def timed(cmd, n=10):
 
 
 def spin_calibrate():
-    """Loop iterations per ms of spin(): the guest clock ticks in 4 ms steps, so jitter is
+    """Loop iterations per ms of spin(): the guest clock may move in 4 ms steps, so jitter is
     counted in iterations, not read from the clock."""
     n, t0 = 0, now()
     while now() - t0 < 0.5:
@@ -708,8 +708,8 @@ def noise_writer(stop, stats, per_ms):
     console, whose serial port is slow under TCG): the daemon reads them all the same.
 
     Without high-resolution timers every sleep ends on a tick, and so would every write
-    and the daemon's whole wakeup: the scheduler, whose clock here moves in tick steps too,
-    would then charge the daemon nothing, or a whole step, depending on luck. A random
+    and the daemon's whole wakeup: the scheduler, whose clock moves in tick steps too in
+    some boots, would then charge the daemon nothing, or a whole step, depending on luck. A random
     0-4 ms spin before each write puts the wakeups anywhere between two ticks, and the
     charged time is right on average."""
     import random
@@ -792,8 +792,11 @@ def bench_daemon_costs(n, running, mode="events", noise=False, clients=True):
 def idle_table():
     print(f"\n### Idle cost over {IDLE_S} s, quiet kernel log; memory; clients\n")
     print("Wakeups: voluntary + involuntary context switches of every rprocd thread. CPU: the "
-          "scheduler's sum_exec_runtime (the guest clock ticks in 4 ms steps, so a short "
-          "wakeup counts 0 or 4 ms: the total is right on average, not per wakeup).\n")
+          "scheduler's sum_exec_runtime. The test kernel's timers fire on ticks, and in boots "
+          "where its clocks move in 4 ms steps each short timer wakeup is charged 0 or a "
+          "whole step: "
+          "a row with a handful of wakeups reads a handful of steps, not its real cost "
+          "(divide a poll-only row by its wakeups for that).\n")
     print("| mode | cores | running | wakeups/s | CPU ms/min | RSS KiB | PSS KiB | "
           "rprocctl list ms | busctl get-property ms | process spawn ms |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -850,7 +853,8 @@ def summary_table():
             goal = goal[0](RES[mode])
             if goal is None or goal != goal:
                 return fmt.format(v)
-        return fmt.format(v) + (" ✓" if v <= goal else " ✗")
+        # As shown: a median of 42.0001 ms meets "≤ 42" (the clock may move in 4 ms steps).
+        return fmt.format(v) + (" ✓" if float(fmt.format(v)) <= goal else " ✗")
 
     base = RES_ALL.get("kernel_alone_up")
     rows = [
@@ -891,6 +895,19 @@ def summary_table():
     print(flush=True)
 
 
+def clock_step_ms():
+    """The smallest step of CLOCK_MONOTONIC seen in 0.2 s: 4 ms in some boots of the test
+    kernels under TCG (no vDSO clock then, every read a system call), fine in others."""
+    steps, t_end = [], now() + 0.2
+    last = now()
+    while last < t_end:
+        t = now()
+        if t != last:
+            steps.append(t - last)
+            last = t
+    return min(steps) * 1000 if steps else float("nan")
+
+
 def main():
     bus_up()
     t_start = now()
@@ -898,7 +915,7 @@ def main():
           f"rprocd {os.environ.get('BENCH_REV', '?')}; modes {', '.join(MODES)}; parts "
           f"{', '.join(PARTS)}; {REPEAT} runs per boot figure (median), {CRASHES} crashes "
           f"(leave) and {RCRASHES} (restart, kernel), {IDLE_S} s idle windows, {NOISE_S} s "
-          f"noise windows.\n")
+          f"noise windows; the guest clock moves in steps of {clock_step_ms():.3f} ms.\n")
     for mode in MODES:
         print(f"- {mode}: rprocd.conf [Daemon] " + MODE_CONF[mode].strip().replace("\n", ", "))
     print(flush=True)
