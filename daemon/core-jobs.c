@@ -225,6 +225,10 @@ static struct work *core_make_work(struct core *c, enum core_action action)
 		return NULL;
 	w->done = work_done;
 	w->userdata = core_ref(c);
+	/* What the log said up to now: an "is now up" after this is the work's doing. */
+	manager_kmsg_drain(c->manager);
+	w->up_records = c->up_records;
+	w->log_live = manager_kmsg_live(c->manager);
 	if (action == ACTION_BOOT) {
 		const char *fw = firmware_to_boot(c);
 
@@ -542,21 +546,24 @@ static bool up_then_crashed(const struct work *w)
 }
 
 /*
- * Was it up in between and crashed again, or did it never come up? Without
- * the kernel log nobody can tell (it is taken as up and crashed again). With
- * it, a new crash leaves its record; none means the kernel's recovery failed
- * (a driver's stop or start), which the write does not report.
+ * A recover the kernel took, and the core reads crashed after it: was it up
+ * in between and crashed again, or did the kernel's recovery fail (a
+ * driver's stop or start; recovery_store() ignores that)? Without the log
+ * nobody can tell, and it is taken as up and crashed again. The recovery
+ * runs inside the write, so its "is now up" record is in the log when the
+ * write returns: none means it never came up. (A start is written only to
+ * an offline or detached core: crashed after it is always a new crash.)
  */
 static void check_still_crashed(struct core *c, struct work *w)
 {
-	if (!up_then_crashed(w) || !manager_kmsg_live(c->manager))
+	if (!up_then_crashed(w) || w->action != ACTION_RECOVER || !w->log_live)
 		return;
 	manager_kmsg_drain(c->manager);
-	if (c->crash_records > 0)
+	if (!manager_kmsg_live(c->manager) || c->up_records != w->up_records)
 		return;
 	w->still_crashed = true;
 	w->error = -EIO;
-	w->failed_step = w->action == ACTION_RECOVER ? "recover" : "start";
+	w->failed_step = "recover";
 }
 
 static void core_observe_work(struct core *c, struct work *w, bool success)

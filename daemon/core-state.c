@@ -71,9 +71,15 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 		c->awaiting_dumps = 0;
 
 	if (first) {
-		/* Found crashed: a crash this rprocd saw, whatever the policy makes of it. */
-		if (s == RPROC_STATE_CRASHED)
+		/*
+		 * Found crashed: a crash this rprocd saw, whatever the policy makes
+		 * of it. Handled after the log was opened, its record is pending:
+		 * paired, not counted again. (None pending: from before, none comes.)
+		 */
+		if (s == RPROC_STATE_CRASHED) {
+			core_crash_pair_pending(c);
 			core_crashed(c, "found crashed", false);
+		}
 		return;
 	}
 	if (s == RPROC_STATE_CRASHED) {
@@ -188,18 +194,22 @@ void core_poll(struct core *c)
 	core_observe(c, s, ACTION_NONE);
 }
 
+bool core_crash_pair_pending(struct core *c)
+{
+	if (c->manager->kmsg_fd < 0)
+		return false;
+	manager_kmsg_drain(c->manager);
+	/* A record not matched yet is this crash's. */
+	if (c->crash_records <= c->crashes_unrecorded)
+		return false;
+	c->crashes_unrecorded++;
+	return true;
+}
+
 void core_crash_seen_first(struct core *c)
 {
-	struct manager *m = c->manager;
-
-	if (m->kmsg_fd < 0)
-		return;
-	manager_kmsg_drain(m);
-	/*
-	 * A record not matched yet is this crash's. None: it is still to come,
-	 * unless the records of this time were lost (an overrun being re-read).
-	 */
-	if (c->crash_records > c->crashes_unrecorded || manager_kmsg_live(m))
+	/* None pending: it is still to come, unless records were lost (an overrun). */
+	if (!core_crash_pair_pending(c) && manager_kmsg_live(c->manager))
 		c->crashes_unrecorded++;
 }
 
@@ -225,8 +235,14 @@ void core_forget_records(struct core *c)
 /* The type of the crash being counted: its record's, or the last one announced. */
 char *core_take_crash_reason(struct core *c)
 {
-	if (c->crash_records > 0 && c->record_reasons[0])
-		return strdup(c->record_reasons[0]);
+	/* The record this crash is paired with: the last one a read took, or the oldest. */
+	unsigned i = c->crashes_unrecorded > 0 ? c->crashes_unrecorded - 1 : 0;
+
+	if (i < c->crash_records && i < ELEMENTSOF(c->record_reasons)) {
+		if (!c->record_reasons[i])
+			return NULL;
+		return strdup(c->record_reasons[i]);
+	}
 	return TAKE_PTR(c->crash_reason_next);
 }
 
@@ -238,6 +254,10 @@ void core_kernel_said(struct core *c, const struct rproc_log_info *info)
 		free(c->crash_reason_next);
 		c->crash_reason_next = strdup(info->reason);
 		return;
+	case RPROC_LOG_UP:
+	case RPROC_LOG_ATTACHED:
+		c->up_records++;
+		break;
 	case RPROC_LOG_CRASH_HANDLING:
 		/* Its type, announced just before: kept with it, for when it is counted. */
 		if (c->crash_records < ELEMENTSOF(c->record_reasons))
@@ -280,11 +300,26 @@ void core_apply_hints(struct core *c)
 		if (c->crashes_unrecorded > 0)
 			c->crashes_unrecorded--; /* a read counted this one */
 		else {
-			/* A crash no read saw: the kernel recovered it before rprocd looked. */
-			if (c->state != RPROC_STATE_CRASHED)
+			enum rproc_state now;
+
+			/* A crash no read saw: where is the core now? */
+			if (kernel_read_state(c->manager->kernel, c->dev, &now) < 0)
+				now = RPROC_STATE_INVALID;
+			if (now == RPROC_STATE_OFFLINE || now == RPROC_STATE_DETACHED) {
+				/*
+				 * Over: a stop (rprocd's own, just done) ended it, or a
+				 * recovery is under way (with a dump to come). Counted;
+				 * OnCrash= has nothing to act on.
+				 */
+				core_count_crash(c, "crashed; down again before rprocd looked");
+				if (c->coredump != RPROC_COREDUMP_DISABLED)
+					c->awaiting_dumps++;
+			} else if (c->state != RPROC_STATE_CRASHED)
+				/* Still crashed, or the kernel recovered it already. */
 				core_observe(c, RPROC_STATE_CRASHED, ACTION_KERNEL_LOG);
 			else
-				core_crashed(c, "crashed again", true);
+				/* Before the first decision, OnCrash= waits for it. */
+				core_crashed(c, "crashed again", !c->crash_policy_pending);
 			refresh = true;
 		}
 		core_pop_record(c);

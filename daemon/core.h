@@ -99,6 +99,7 @@ struct core {
 	bool has_devnum;
 	bool queued_refresh;	     /* read the core again */
 	unsigned crash_records;	     /* "handling crash" records not applied yet */
+	unsigned up_records;	     /* "is now up" / "is now attached" records read, ever */
 	char *record_reasons[8];     /* the type each of those records announced (oldest first) */
 	unsigned crashes_unrecorded; /* crashes counted from a read whose record is still to come */
 	char *crash_reason_next;     /* the type in "crash detected", for the crash it announces */

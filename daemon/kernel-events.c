@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -38,7 +39,7 @@ bool manager_kmsg_live(const struct manager *m)
 	 * still have its record in the ring: it is matched as usual, and the
 	 * re-read forgets the matches whose records were lost.
 	 */
-	return m->kmsg_fd >= 0 && !m->kmsg_resync;
+	return m->kmsg_fd >= 0 && !m->kmsg_resync && !m->kmsg_lost;
 }
 
 uint64_t manager_poll_interval(const struct manager *m)
@@ -47,8 +48,9 @@ uint64_t manager_poll_interval(const struct manager *m)
 
 	if (v != RPROC_POLL_INTERVAL_AUTO)
 		return v;
-	return m->kmsg_fd >= 0 || m->sysfs_notified ? RPROC_DEFAULT_SAFETY_POLL_INTERVAL_USEC
-						    : RPROC_DEFAULT_POLL_INTERVAL_USEC;
+	return m->kmsg_fd >= 0 || (m->sysfs_notified && wants_sysfs(m))
+		       ? RPROC_DEFAULT_SAFETY_POLL_INTERVAL_USEC
+		       : RPROC_DEFAULT_POLL_INTERVAL_USEC;
 }
 
 char **manager_event_sources(const struct manager *m)
@@ -115,9 +117,17 @@ static void kmsg_close(struct manager *m)
 		close(m->kmsg_fd);
 	m->kmsg_fd = -1;
 	m->kmsg_lost = false;
+	/*
+	 * Records already read describe the past: they are still applied. Only
+	 * what was expected from the log will not come, nor the type announced.
+	 */
 	for (size_t i = 0; i < m->n_cores; i++) {
-		core_forget_records(m->cores[i]);
-		m->cores[i]->crashes_unrecorded = 0;
+		struct core *c = m->cores[i];
+
+		if (c->crashes_unrecorded > c->crash_records)
+			c->crashes_unrecorded = c->crash_records;
+		free(c->crash_reason_next);
+		c->crash_reason_next = NULL;
 	}
 }
 
@@ -231,6 +241,9 @@ static int kmsg_open(struct manager *m)
 
 void manager_events_setup(struct manager *m)
 {
+	/* A notification seen under KernelEvents=sysfs/auto says nothing once it is off. */
+	if (!wants_sysfs(m))
+		m->sysfs_notified = false;
 	char buf[64];
 	uint64_t poll;
 	int r = 0;
@@ -295,10 +308,17 @@ void manager_events_run(struct manager *m)
 	for (size_t i = 0; i < m->n_cores; i++)
 		core_apply_hints(m->cores[i]);
 	if (resync) {
-		/* What reads counted and the ring no longer holds will never be matched. */
-		for (size_t i = 0; i < m->n_cores; i++)
-			if (!m->cores[i]->running)
-				m->cores[i]->crashes_unrecorded = 0;
+		/*
+		 * What reads counted and the ring no longer holds will never be
+		 * matched: only pending records can still be (a core with a job
+		 * applies its records when the job ends).
+		 */
+		for (size_t i = 0; i < m->n_cores; i++) {
+			struct core *c = m->cores[i];
+
+			if (c->crashes_unrecorded > c->crash_records)
+				c->crashes_unrecorded = c->crash_records;
+		}
 		manager_rescan(m);
 		m->kmsg_resync = false;
 	}
@@ -311,10 +331,12 @@ static int on_state_notify(sd_event_source *s, int fd, uint32_t revents, void *u
 	struct core *c = userdata;
 	struct manager *m = c->manager;
 	char buf[64];
+	ssize_t l;
 
 	(void) s, (void) revents;
 	/* Reading from the start re-arms the notification. */
-	if (pread(fd, buf, sizeof(buf), 0) < 0 && errno != EINTR) {
+	l = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (l < 0 && errno != EINTR) {
 		log_warning_errno(errno, "%s: reading state after a notification failed: %m",
 				  c->name);
 		core_events_detach(c);
@@ -325,6 +347,16 @@ static int on_state_notify(sd_event_source *s, int fd, uint32_t revents, void *u
 		log_info("the kernel notifies state changes through sysfs (POLLPRI on state): "
 			 "using them");
 		manager_arm_poll(m);
+	}
+	/*
+	 * That read is the closest to the change there is: it is what the core
+	 * went through (a quick recovery may be past crashed by the next read).
+	 * A core with a job in flight is read back by its worker.
+	 */
+	if (l > 0 && !c->running) {
+		buf[l] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		core_observe(c, rproc_state_from_string(buf), ACTION_NONE);
 	}
 	c->queued_refresh = true;
 	manager_schedule(m);

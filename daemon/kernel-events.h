@@ -55,6 +55,8 @@ void core_kernel_said(struct core *c, const struct rproc_log_info *info);
 void core_apply_hints(struct core *c);
 /* A read saw a crash before its record was applied: pair the two. */
 void core_crash_seen_first(struct core *c);
+/* Pair a crash with a record already read and not matched, if there is one. */
+bool core_crash_pair_pending(struct core *c);
 /* Crash records: drop the oldest, drop all; the type of the crash being counted (caller frees). */
 void core_pop_record(struct core *c);
 void core_forget_records(struct core *c);

@@ -25,10 +25,12 @@ struct work {
 	enum core_action action;
 	char *firmware; /* ACTION_BOOT: the name to boot (NULL: the kernel's) */
 	struct rproc_fw_expect expect;
-	bool via_cdev;	    /* start through /dev/remoteprocN and keep it open */
-	bool validate_only; /* only check firmware (SetFirmware): no kernel write */
-	int set_recovery;   /* -1, or write recovery enabled (1) / disabled (0) first */
-	int set_coredump;   /* -1, or an enum rproc_coredump_mode to write first */
+	bool via_cdev;	     /* start through /dev/remoteprocN and keep it open */
+	bool validate_only;  /* only check firmware (SetFirmware): no kernel write */
+	int set_recovery;    /* -1, or write recovery enabled (1) / disabled (0) first */
+	int set_coredump;    /* -1, or an enum rproc_coredump_mode to write first */
+	unsigned up_records; /* the core's "is now up/attached" records when it began (loop) */
+	bool log_live;	     /* the kernel log was read, nothing lost, when it began (loop) */
 
 	/* Coredump capture: no kernel write, runs beside the core's jobs (an inline
 	 * dump holds the core's recovery until it is read). */

@@ -709,7 +709,7 @@ void h_kmsg_overrun(struct harness *h)
 {
 	if (!h->m || h->kmsg_wfd < 0)
 		return;
-	h->kmsg_lost = true;
+	/* An EPIPE alone loses nothing: the exact count must survive it. */
 	manager_kmsg_lost(h->m);
 }
 
@@ -887,8 +887,10 @@ bool h_iterate(struct harness *h)
 	if (!h->m || sd_event_get_state(h->m->event) == SD_EVENT_FINISHED)
 		return false;
 	/* Records were dropped: the daemon's next read of the log fails with EPIPE. */
-	if (__atomic_exchange_n(&h->kmsg_overflow, 0, __ATOMIC_SEQ_CST))
+	if (__atomic_exchange_n(&h->kmsg_overflow, 0, __ATOMIC_SEQ_CST)) {
+		h->kmsg_lost = true;
 		h_kmsg_overrun(h);
+	}
 	r = sd_event_run(h->m->event, 0);
 	return r > 0;
 }

@@ -118,6 +118,29 @@ static void test_crash_during_own_job(void **state)
 	h_free(h);
 }
 
+/* A crash just before the user's Stop ends it: counted, and not restarted behind the user. */
+static void test_crash_then_own_stop(void **state)
+{
+	int dev;
+	struct harness *h = start("OnCrash=restart\n", 0, &dev);
+	const struct h_call *call;
+	unsigned id;
+
+	(void) state;
+	id = h_call(h, "a", "Stop", NULL);
+	h_settle(h, false); /* the stop is queued in the worker, not run */
+	assert_int_equal(h_pending_works(h), 1);
+	assert_int_equal(kmodel_crash(h->km, dev, 1, 0), 0); /* recovery disabled: crashed */
+	h_settle(h, true);				     /* the stop stops the crashed core */
+	call = h_get_call(h, id);
+	assert_null(call->error);
+	assert_int_equal(crash_count(h), 1);
+	assert_int_equal(kmodel_state(h->km, dev), RPROC_STATE_OFFLINE);
+	assert_int_equal(h_core(h, "a")->state, RPROC_STATE_OFFLINE);
+	assert_ok(h);
+	h_free(h);
+}
+
 /* An overrun: the crash's records are lost, the re-read finds it crashed. */
 static void test_overrun(void **state)
 {
@@ -291,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_read_first_then_record),
 		cmocka_unit_test(test_two_crashes_one_batch),
 		cmocka_unit_test(test_crash_during_own_job),
+		cmocka_unit_test(test_crash_then_own_stop),
 		cmocka_unit_test(test_overrun),
 		cmocka_unit_test(test_recover_that_failed),
 		cmocka_unit_test(test_stop_crashed_second_reference),
