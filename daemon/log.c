@@ -111,22 +111,6 @@ int log_full_errno(int priority, int error, const char *fmt, ...)
 	return error == 0 ? 0 : -abs_errno(error);
 }
 
-void log_core_event(int priority, const char *message_id, const char *core, const char *state,
-		    const char *firmware, int error, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	if (priority > max_priority)
-		return;
-	va_start(ap, fmt);
-	msg = format_message(error, fmt, ap);
-	va_end(ap);
-	if (msg)
-		emit(priority, message_id, core, state, firmware, error, NULL, NULL, msg);
-	free(msg);
-}
-
 void log_core_event_full(int priority, const char *message_id, const char *core, const char *state,
 			 const char *firmware, int error, const char *key, const char *value,
 			 const char *fmt, ...)

@@ -27,15 +27,15 @@ int log_full_errno(int priority, int error, const char *fmt, ...) _printf_(3, 4)
 
 /*
  * An event of one core: MESSAGE_ID, RPROC_CORE=, RPROC_STATE=, RPROC_FIRMWARE=
- * (when firmware is not NULL), ERRNO= (when error is not 0) and the message.
+ * (when firmware is not NULL), ERRNO= (when error is not 0), one more field
+ * key=value (when both are given) and the message.
  */
-void log_core_event(int priority, const char *message_id, const char *core, const char *state,
-		    const char *firmware, int error, const char *fmt, ...) _printf_(7, 8);
-
-/* The same with one more journal field key=value (none when either is NULL). */
 void log_core_event_full(int priority, const char *message_id, const char *core, const char *state,
 			 const char *firmware, int error, const char *key, const char *value,
 			 const char *fmt, ...) _printf_(9, 10);
+#define log_core_event(priority, message_id, core, state, firmware, error, ...)             \
+	log_core_event_full(priority, message_id, core, state, firmware, error, NULL, NULL, \
+			    __VA_ARGS__)
 
 /* The library's log callback (rproc_ctx_set_log_fn). */
 void log_librproc(void *userdata, int priority, const char *file, int line, const char *func,
