@@ -26,10 +26,14 @@ static bool wants_kmsg(const struct manager *m)
 			     m->config->kernel_events == RPROC_KERNEL_EVENTS_KMSG);
 }
 
+/*
+ * Opt-in for now: with POLLPRI watches on every core's state, the ASan pass
+ * of fault/config.sh (48 cores, reloads) hung on plain 6.12, with no kernel
+ * message; not understood yet (docs/STATUS.md). auto uses the log alone.
+ */
 static bool wants_sysfs(const struct manager *m)
 {
-	return m->config && (m->config->kernel_events == RPROC_KERNEL_EVENTS_AUTO ||
-			     m->config->kernel_events == RPROC_KERNEL_EVENTS_SYSFS);
+	return m->config && m->config->kernel_events == RPROC_KERNEL_EVENTS_SYSFS;
 }
 
 bool manager_kmsg_live(const struct manager *m)
