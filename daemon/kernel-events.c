@@ -245,12 +245,13 @@ static int kmsg_open(struct manager *m)
 
 void manager_events_setup(struct manager *m)
 {
-	/* A notification seen under KernelEvents=sysfs/auto says nothing once it is off. */
-	if (!wants_sysfs(m))
-		m->sysfs_notified = false;
 	char buf[64];
 	uint64_t poll;
 	int r = 0;
+
+	/* A notification seen under KernelEvents=sysfs says nothing once it is off. */
+	if (!wants_sysfs(m))
+		m->sysfs_notified = false;
 
 	if (wants_kmsg(m) && m->kmsg_fd < 0)
 		r = kmsg_open(m);
@@ -268,17 +269,12 @@ void manager_events_setup(struct manager *m)
 	else
 		snprintf(buf, sizeof(buf), "a poll every %s",
 			 rproc_format_timespan((char[32]){ 0 }, 32, poll));
+	/* The log and sysfs notifications are never wanted together (wants_sysfs()). */
 	if (m->kmsg_fd >= 0)
-		log_info("kernel events: the kernel log (/dev/kmsg)%s, and %s",
-			 wants_sysfs(m) ? ", sysfs notifications where the kernel sends them" : "",
-			 buf);
+		log_info("kernel events: the kernel log (/dev/kmsg), and %s", buf);
 	else if (wants_kmsg(m))
 		log_warning_errno(
-			r,
-			"kernel events: cannot read the kernel log (/dev/kmsg: %m)%s; "
-			"%s",
-			wants_sysfs(m) ? "; sysfs notifications where the kernel sends them" : "",
-			buf);
+			r, "kernel events: cannot read the kernel log (/dev/kmsg: %m); %s", buf);
 	else
 		log_info("kernel events: %s (KernelEvents=%s), and %s",
 			 wants_sysfs(m) ? "sysfs notifications where the kernel sends them"
