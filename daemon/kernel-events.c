@@ -26,14 +26,10 @@ static bool wants_kmsg(const struct manager *m)
 			     m->config->kernel_events == RPROC_KERNEL_EVENTS_KMSG);
 }
 
-/*
- * Opt-in for now: with POLLPRI watches on every core's state, the ASan pass
- * of fault/config.sh (48 cores, reloads) hung on plain 6.12, with no kernel
- * message; not understood yet (docs/STATUS.md). auto uses the log alone.
- */
 static bool wants_sysfs(const struct manager *m)
 {
-	return m->config && m->config->kernel_events == RPROC_KERNEL_EVENTS_SYSFS;
+	return m->config && (m->config->kernel_events == RPROC_KERNEL_EVENTS_AUTO ||
+			     m->config->kernel_events == RPROC_KERNEL_EVENTS_SYSFS);
 }
 
 bool manager_kmsg_live(const struct manager *m)
@@ -249,7 +245,7 @@ void manager_events_setup(struct manager *m)
 	uint64_t poll;
 	int r = 0;
 
-	/* A notification seen under KernelEvents=sysfs says nothing once it is off. */
+	/* A notification seen under KernelEvents=sysfs/auto says nothing once it is off. */
 	if (!wants_sysfs(m))
 		m->sysfs_notified = false;
 
@@ -269,12 +265,17 @@ void manager_events_setup(struct manager *m)
 	else
 		snprintf(buf, sizeof(buf), "a poll every %s",
 			 rproc_format_timespan((char[32]){ 0 }, 32, poll));
-	/* The log and sysfs notifications are never wanted together (wants_sysfs()). */
 	if (m->kmsg_fd >= 0)
-		log_info("kernel events: the kernel log (/dev/kmsg), and %s", buf);
+		log_info("kernel events: the kernel log (/dev/kmsg)%s, and %s",
+			 wants_sysfs(m) ? ", sysfs notifications where the kernel sends them" : "",
+			 buf);
 	else if (wants_kmsg(m))
 		log_warning_errno(
-			r, "kernel events: cannot read the kernel log (/dev/kmsg: %m); %s", buf);
+			r,
+			"kernel events: cannot read the kernel log (/dev/kmsg: %m)%s; "
+			"%s",
+			wants_sysfs(m) ? "; sysfs notifications where the kernel sends them" : "",
+			buf);
 	else
 		log_info("kernel events: %s (KernelEvents=%s), and %s",
 			 wants_sysfs(m) ? "sysfs notifications where the kernel sends them"

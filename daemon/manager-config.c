@@ -185,7 +185,8 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	struct rproc_daemon_config *d = NULL, *old_d;
 	struct rproc_core_config **l = NULL, **old_l;
 	const struct rproc_core_config **assigned = NULL, **olds = NULL;
-	_cleanup_strv_free_ char **messages = NULL, **conflicts = NULL;
+	_cleanup_strv_free_ char **messages = NULL;
+	char **conflicts = NULL; /* one per core, sparse: not a strv */
 	size_t n = 0, old_n;
 	struct timespec ts;
 	int r, k;
@@ -251,9 +252,8 @@ int manager_reload(struct manager *m, char ***ret_messages)
 		if (r >= 0)
 			r = k;
 		c->config = assigned[i];
-		if (conflicts[i]) {
+		if (conflicts[i])
 			core_set_config_error(c, conflicts[i]);
-		}
 	}
 	manager_configs_free(old_l, old_n);
 	rproc_daemon_config_free(old_d);
@@ -271,6 +271,9 @@ done:
 	}
 	free(assigned);
 	free(olds);
+	for (size_t i = 0; conflicts && i < m->n_cores; i++)
+		free(conflicts[i]);
+	free(conflicts);
 	if (r >= 0 && ret_messages)
 		*ret_messages = TAKE_PTR(messages);
 	return r;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -389,6 +391,34 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Our own stacks, unmapped when the thread is joined: glibc keeps the stacks
+ * of its exited threads for reuse, each with a few pages resident (RSS at 32
+ * cores, BENCHMARKS.md). The lowest page is the guard.
+ */
+#define WORKER_STACK_SIZE  (256 * 1024)
+#define WORKER_STACK_GUARD 4096
+
+static void *stack_new(void)
+{
+	void *p = mmap(NULL, WORKER_STACK_SIZE + WORKER_STACK_GUARD, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p, WORKER_STACK_GUARD, PROT_NONE) < 0) {
+		munmap(p, WORKER_STACK_SIZE + WORKER_STACK_GUARD);
+		return NULL;
+	}
+	return p;
+}
+
+static void stack_free(void *p)
+{
+	if (p)
+		(void) munmap(p, WORKER_STACK_SIZE + WORKER_STACK_GUARD);
+}
+
 static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct worker_pool *p = userdata;
@@ -402,8 +432,19 @@ static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	for (size_t i = 0; i < (size_t) n / sizeof(batch[0]); i++) {
 		p->running--;
+		/* Its last act was that write: the join waits for no more than the exit. */
+		(void) pthread_join(batch[i]->thread, NULL);
+		stack_free(batch[i]->stack);
+		batch[i]->stack = NULL;
 		batch[i]->done(batch[i], false);
 	}
+	/*
+	 * The last work of a burst (start-up, a reload, a recovery) is done:
+	 * give back the heap pages its firmware reads and messages used
+	 * (BENCHMARKS.md: RSS at 32 running cores).
+	 */
+	if (p->running == 0)
+		(void) malloc_trim(0);
 	return 0;
 }
 
@@ -500,7 +541,6 @@ int worker_start(struct worker_pool *p, struct work *w)
 	struct thread_arg *a = malloc(sizeof(*a));
 	pthread_attr_t attr;
 	sigset_t all, old;
-	pthread_t t;
 	int r;
 
 	if (p->manual) {
@@ -519,17 +559,24 @@ int worker_start(struct worker_pool *p, struct work *w)
 	a->w = w;
 	a->pipe_fd = p->pipe[1];
 
+	w->stack = stack_new();
+	if (!w->stack) {
+		free(a);
+		return -ENOMEM;
+	}
 	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	/* Joinable: on_pipe() joins it, then unmaps the stack. */
+	pthread_attr_setstack(&attr, (char *) w->stack + WORKER_STACK_GUARD, WORKER_STACK_SIZE);
 	/* Workers take no signals: the loop handles them through signalfd. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&t, &attr, thread_main, a);
+	r = pthread_create(&w->thread, &attr, thread_main, a);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (r != 0) {
 		free(a);
+		stack_free(w->stack);
+		w->stack = NULL;
 		return -r;
 	}
 	p->running++;

@@ -8,6 +8,7 @@
  * through a pipe; the completion runs on the loop thread.
  */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
@@ -69,6 +70,10 @@ struct work {
 	 */
 	void (*done)(struct work *w, bool abandoned);
 	void *userdata;
+
+	/* The pool's: the thread running it and the stack it runs on (unmapped once joined). */
+	pthread_t thread;
+	void *stack;
 };
 
 struct worker_pool;

@@ -205,6 +205,13 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size)
 			return -ENOMEM;
 	}
 	buf[size] = 0;
+	/* Callers keep short values (sysfs attributes) for long: not in a 4 KiB buffer each. */
+	if (alloc - size > 64) {
+		char *nb = realloc(buf, size + 1);
+
+		if (nb)
+			buf = nb;
+	}
 	*ret = TAKE_PTR(buf);
 	if (ret_size)
 		*ret_size = size;

@@ -465,6 +465,35 @@ static void test_reload_keeps_kernel_failure(void **state)
 	h_free(h);
 }
 
+/*
+ * A reload where a later core's two files conflict and an earlier one's do
+ * not: the conflict texts were held in a sparse array freed as a strv, which
+ * stops at the first NULL (LeakSanitizer in the VM's config suite, session 5).
+ */
+static void test_reload_conflict_after_clean_core(void **state)
+{
+	struct harness *h = setup();
+	int a, b;
+
+	(void) state;
+	core_file(h, "a", NULL);
+	core_file(h, "b", NULL);
+	a = kmodel_add(h->km, "a", 0);
+	b = kmodel_add(h->km, "b", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_int_equal(state_of(h, b), RPROC_STATE_RUNNING);
+	core_file(h, "other-b", "[Match]\nName=b\n");
+	assert_int_equal(h_reload(h), 0);
+	h_settle(h, true);
+	assert_null(h_core(h, "a")->last_error);
+	assert_non_null(h_core(h, "b")->last_error);
+	assert_non_null(strstr(h_core(h, "b")->last_error, "both match"));
+	assert_int_equal(state_of(h, a), RPROC_STATE_RUNNING);
+	assert_int_equal(state_of(h, b), RPROC_STATE_RUNNING);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_manager_methods),
 		cmocka_unit_test(test_reload_fixes_failed_dependency),
 		cmocka_unit_test(test_reload_keeps_kernel_failure),
+		cmocka_unit_test(test_reload_conflict_after_clean_core),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,11 @@ _failed_names=()
 # report fails the test case during which it appeared (sanitizer_check).
 SANITIZER_DIR=/run/sanitizer
 mkdir -p "$SANITIZER_DIR" "$SANITIZER_DIR.seen" 2>/dev/null
-export ASAN_OPTIONS=${ASAN_OPTIONS:-log_path=$SANITIZER_DIR/asan:detect_leaks=1:abort_on_error=0}
+# quarantine_size_mb: ASan keeps freed memory out of use up to this much (256
+# MiB by default), so a long suite's daemon grows until the 128 MiB guest
+# thrashes its page cache; the guest then froze for minutes before the OOM
+# killer came (session 5). 8 MiB still catches a use shortly after a free.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-log_path=$SANITIZER_DIR/asan:detect_leaks=1:abort_on_error=0:quarantine_size_mb=8}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-log_path=$SANITIZER_DIR/ubsan:print_stacktrace=1:halt_on_error=1}
 
 log() {
@@ -115,6 +119,7 @@ test_case() {
 	rc=$?
 	((errexit)) && set -e
 	sanitizer_check || rc=1
+	oom_check "$(case_klog)" || rc=1
 	local ms=$((($(date +%s%N) - start) / 1000000))
 	if ((rc == 0)); then
 		echo "--- PASS: $name (${ms} ms)"
@@ -148,6 +153,14 @@ sanitizer_check() {
 	return $bad
 }
 
+# oom_check KERNEL_LOG - fail (and show it) if the OOM killer ran: a process
+# it killed (the daemon during its leak check, say) proves nothing
+oom_check() {
+	grep -E 'invoked oom-killer|Out of memory' <<<"$1" >&2 || return 0
+	echo "FAIL: the guest ran out of memory (above)" >&2
+	return 1
+}
+
 # case_klog - the kernel log written since the current test case began
 # (after the last "rprocd-test: ===" marker test_case writes to /dev/kmsg)
 case_klog() {
@@ -158,6 +171,12 @@ case_klog() {
 # test_summary - print "N passed, N failed"; exit status 1 if any failed
 test_summary() {
 	local n
+	# Reports of what ran after the last case (the daemon's final exit and
+	# its leak check) and an OOM kill at any time count too.
+	if ! sanitizer_check || ! oom_check "$(dmesg)"; then
+		_tests_failed=$((_tests_failed + 1))
+		_failed_names+=("after the last case: sanitizer report or OOM kill")
+	fi
 	for n in "${_failed_names[@]}"; do
 		echo "failed: $n"
 	done

@@ -461,17 +461,19 @@ test_startup_defaults() {
 	core_conf m4 "[Core]
 Firmware=m4.elf"
 	rprocd_up
-	assert_contains "$(rprocd_log)" "kernel events: the kernel log (/dev/kmsg), and a poll every 30s" \
+	assert_contains "$(rprocd_log)" "kernel events: the kernel log (/dev/kmsg), sysfs notifications where the kernel sends them, and a poll every 30s" \
 		"start-up log with the defaults"
 	assert_eq "$(mgr_prop PollIntervalUSec)" 30000000 "PollIntervalUSec with the defaults"
 	sources=$(mgr_prop EventSources)
 	assert_contains " $sources " " kmsg " "EventSources with the defaults"
 	assert_contains " $sources " " poll " "EventSources with the defaults"
-	# A change of state: sysfs notifications are opt-in (KernelEvents=sysfs), never used by default.
+	# A change of state: a notifying kernel says so through sysfs, the others never.
 	sim_crash 0
 	wait_prop m4 CrashCount 1
-	if false; then
-		:
+	if ((NOTIFY_KERNEL)); then
+		wait_mgr_prop EventSources "kmsg sysfs poll"
+		assert_contains "$(rprocd_log)" "the kernel notifies state changes through sysfs" \
+			"notification logged"
 	else
 		sleep 0.5
 		assert_eq "$(mgr_prop EventSources)" "kmsg poll" "EventSources with the defaults"
