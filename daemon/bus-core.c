@@ -149,6 +149,26 @@ static char *r_config_warnings(const struct core *c)
 	}
 	return l ? strv_join(l, "\n") : strdup("");
 }
+static char *r_channels(const struct core *c)
+{
+	return rpmsg_channels_format(&c->channels);
+}
+static int append_channels(sd_bus_message *reply, const struct core *c)
+{
+	int r = sd_bus_message_open_container(reply, 'a', "(suuss)");
+
+	for (size_t i = 0; r >= 0 && i < c->channels.n; i++) {
+		const struct rpmsg_channel *ch = &c->channels.v[i];
+		_cleanup_free_ char *name = utf8_make_valid(strdup(ch->name)),
+				    *dev = utf8_make_valid(strdup(ch->device)),
+				    *node = utf8_make_valid(strdup(strempty(ch->node)));
+
+		r = name && dev && node ? sd_bus_message_append(reply, "(suuss)", name, ch->src,
+								ch->dst, dev, node)
+					: -ENOMEM;
+	}
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
 static char *r_start_policy(const struct core *c)
 {
 	const struct rproc_core_settings *s = managed_settings(c);
@@ -164,9 +184,10 @@ static char *r_on_crash(const struct core *c)
 
 static const struct core_property {
 	const char *name;
-	const char *type; /* s, b, u, t, or as (entries separated by '\n') */
-	char *(*render)(const struct core *c);
+	const char *type;		       /* s, b, u, t, or as (entries separated by '\n') */
+	char *(*render)(const struct core *c); /* as text: compared for PropertiesChanged */
 	bool is_const;
+	int (*append)(sd_bus_message *reply, const struct core *c); /* other types */
 } properties[] = {
 	{ "Name", "s", r_name, true },
 	{ "KernelName", "s", r_kernel_name, true },
@@ -194,6 +215,7 @@ static const struct core_property {
 	{ "ConfigWarnings", "as", r_config_warnings, false },
 	{ "StartPolicy", "s", r_start_policy, false },
 	{ "OnCrashPolicy", "s", r_on_crash, false },
+	{ "Channels", "a(suuss)", r_channels, false, append_channels },
 };
 #define N_PROPERTIES ELEMENTSOF(properties)
 
@@ -270,6 +292,8 @@ static int get_property(sd_bus *bus, const char *path, const char *interface, co
 
 		if (!streq(p->name, property))
 			continue;
+		if (p->append)
+			return p->append(reply, c);
 		v = utf8_make_valid(p->render(c));
 		if (!v)
 			return -ENOMEM;
@@ -469,6 +493,8 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_PROPERTY("ConfigWarnings", "as", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("StartPolicy", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("OnCrashPolicy", "s", get_property, 0, EMITS),
+	/* name, Linux's address, the remote's, the rpmsg device, its /dev node ("" if none) */
+	SD_BUS_PROPERTY("Channels", "a(suuss)", get_property, 0, EMITS),
 	SD_BUS_METHOD("Start", "", "", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Stop", "", "", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Restart", "", "", method_restart, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -110,6 +110,7 @@ struct core *core_unref(struct core *c)
 	free(c->last_dump_dir);
 	free(c->crash_reason);
 	free(c->crash_reason_next);
+	rpmsg_channels_clear(&c->channels);
 	core_forget_records(c);
 	free(c);
 	return NULL;

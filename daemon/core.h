@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
+
+#include "rpmsg-channels.h"
 #include <systemd/sd-event.h>
 
 #include "core-policy.h"
@@ -104,6 +106,7 @@ struct core {
 	unsigned crashes_unrecorded; /* crashes counted from a read whose record is still to come */
 	char *crash_reason_next;     /* the type in "crash detected", for the crash it announces */
 	char *crash_reason;	     /* CrashReason: the type of the last crash ("" unknown) */
+	struct rpmsg_channels channels; /* Channels: its rpmsg channels as sysfs shows them */
 
 	struct job *jobs, *jobs_tail;
 	unsigned n_jobs;

@@ -145,7 +145,8 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 	if (m->bus)
 		(void) sd_bus_emit_object_added(m->bus, c->object_path);
 	core_start_first(c);
-	manager_schedule(m);
+	/* A core found up (adopted, attached, a daemon restart) may have channels already. */
+	manager_channels_changed(m);
 	return 0;
 }
 
@@ -214,7 +215,7 @@ void manager_rescan(struct manager *m)
 		if (!m->cores[i]->running)
 			core_refresh(m->cores[i]);
 	manager_scan_coredumps(m);
-	manager_schedule(m);
+	manager_channels_changed(m);
 }
 
 void manager_coredump_added(struct manager *m, const char *dir)

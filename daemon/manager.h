@@ -69,6 +69,9 @@ struct manager {
 	bool sysfs_notified; /* the kernel sent a POLLPRI on a state attribute */
 	uint64_t kmsg_records, kmsg_matched, kmsg_overruns;
 
+	/* manager-channels.c */
+	bool channels_dirty; /* an rpmsg or tty device came or went: read the channels again */
+
 	manager_notify_fn notify;
 	void *notify_userdata;
 #if RPROCD_TEST_HOOKS
@@ -96,6 +99,10 @@ int manager_run(struct manager *m);
 void manager_begin_exit(struct manager *m);
 
 int manager_notify(struct manager *m, const char *text);
+
+/* manager-channels.c: rpmsg channels may have changed; the run queue reads them all again. */
+void manager_channels_changed(struct manager *m);
+void manager_channels_run(struct manager *m);
 
 /* manager-config.c: re-read the configuration; messages say what could not be applied now. */
 int manager_load_config(struct manager *m, struct rproc_daemon_config **ret_daemon,

@@ -43,6 +43,9 @@ static void handle_device(struct manager *m, struct udev_device *d)
 	else if (subsystem && action && streq(subsystem, "devcoredump") && streq(action, "add") &&
 		 udev_device_get_syspath(d))
 		manager_coredump_added(m, udev_device_get_syspath(d));
+	else if (subsystem && (streq(subsystem, "rpmsg") || streq(subsystem, "tty")))
+		/* A channel, or a client driver's device below one (ttyRPMSGn, rpmsgN). */
+		manager_channels_changed(m);
 }
 
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -110,6 +113,13 @@ int udev_monitor_start(struct manager *m)
 	if (r < 0)
 		return r;
 	r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "devcoredump", NULL);
+	if (r < 0)
+		return r;
+	/* rpmsg: the bus's channels and rpmsg_char's class devices; tty: rpmsg_tty's. */
+	r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "rpmsg", NULL);
+	if (r < 0)
+		return r;
+	r = udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "tty", NULL);
 	if (r < 0)
 		return r;
 	/*

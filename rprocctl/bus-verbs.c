@@ -20,8 +20,8 @@
 /* One property as read from GetAll, kept as text (and number where it is one). */
 struct prop {
 	char name[32];
-	char type;
-	char *text; /* "as": entries joined by '\n' */
+	char type;  /* the D-Bus type's first letter; 'C' for a(suuss), Channels */
+	char *text; /* "as": entries joined by '\n'; 'C': "name\tsrc\tdst\tdevice\tnode" lines */
 	uint64_t number;
 };
 
@@ -57,6 +57,37 @@ static uint64_t prop_num(const struct props *p, const char *name)
 	const struct prop *x = prop_get(p, name);
 
 	return x ? x->number : 0;
+}
+
+/* Channels, a(suuss): one line per channel, its fields separated by tabs. */
+static int read_channels(sd_bus_message *m, char **ret)
+{
+	const char *name, *dev, *node;
+	uint32_t src, dst;
+	char *text = strdup("");
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "(suuss)");
+	while (r >= 0 && text &&
+	       (r = sd_bus_message_read(m, "(suuss)", &name, &src, &dst, &dev, &node)) > 0) {
+		char *t = NULL;
+
+		if (asprintf(&t, "%s%s%s\t%" PRIu32 "\t%" PRIu32 "\t%s\t%s", text,
+			     *text ? "\n" : "", name, src, dst, dev, node) < 0)
+			t = NULL;
+		free(text);
+		text = t;
+	}
+	if (r >= 0 && !text)
+		r = -ENOMEM;
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	*ret = text;
+	return 0;
 }
 
 /* Read one "{sv}" body (the caller has entered the dict entry). */
@@ -118,6 +149,17 @@ static int read_prop(sd_bus_message *m, struct prop *out)
 	case 'a': {
 		char **l = NULL;
 		size_t len = 1;
+
+		if (!strcmp(contents, "a(suuss)")) {
+			r = read_channels(m, &out->text);
+			out->type = 'C';
+			break;
+		}
+		if (strcmp(contents, "as")) {
+			r = sd_bus_message_skip(m, contents);
+			out->type = '?';
+			break;
+		}
 
 		r = sd_bus_message_read_strv(m, &l);
 		for (char **i = l; r >= 0 && i && *i; i++)
@@ -369,6 +411,18 @@ static void print_status(const struct props *p)
 	    !strcmp(prop_str(p, "OnCrashPolicy"), "kernel"))
 		printf("  On a crash: the kernel reboots it from its firmware file, unless the "
 		       "driver re-attaches (attach-on-recovery)\n");
+	for (const char *s = prop_str(p, "Channels"), *nl; *s; s = nl ? nl + 1 : "") {
+		char name[64] = "", dev[128] = "", node[128] = "";
+		unsigned long src = 0, dst = 0;
+
+		nl = strchr(s, '\n');
+		if (sscanf(s, "%63[^\t]\t%lu\t%lu\t%127[^\t]\t%127[^\t\n]", name, &src, &dst, dev,
+			   node) < 4)
+			continue;
+		printf("%s %s (0x%lx → 0x%lx, %s)%s%s\n",
+		       s == prop_str(p, "Channels") ? "    Channels:" : "             ", name, src,
+		       dst, dev, *node ? " " : "", node);
+	}
 	if (*err)
 		printf("  Last error: %s\n", err);
 	if (*files) {
@@ -385,13 +439,39 @@ static void print_status(const struct props *p)
 	}
 }
 
+static void json_channels(struct json *j, const char *key, const char *text)
+{
+	json_begin_array(j, key);
+	for (const char *s = text, *nl; *s; s = nl ? nl + 1 : "") {
+		char name[64] = "", dev[128] = "", node[128] = "";
+		unsigned long src = 0, dst = 0;
+
+		nl = strchr(s, '\n');
+		if (sscanf(s, "%63[^\t]\t%lu\t%lu\t%127[^\t]\t%127[^\t\n]", name, &src, &dst, dev,
+			   node) < 4)
+			continue;
+		json_begin_object(j, NULL);
+		json_string(j, "Name", name);
+		json_uint(j, "LocalAddress", src);
+		json_uint(j, "RemoteAddress", dst);
+		json_string(j, "Device", dev);
+		json_string(j, "Node", node);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
 static void json_props(struct json *j, const char *key, const struct props *p)
 {
 	json_begin_object(j, key);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct prop *x = &p->v[i];
 
-		if (x->type == 'b')
+		if (x->type == 'C')
+			json_channels(j, x->name, x->text ? x->text : "");
+		else if (x->type == '?')
+			continue;
+		else if (x->type == 'b')
 			json_bool(j, x->name, x->number);
 		else if (x->type == 'u' || x->type == 't')
 			json_uint(j, x->name, x->number);
