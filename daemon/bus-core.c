@@ -149,6 +149,10 @@ static char *r_config_warnings(const struct core *c)
 	}
 	return l ? strv_join(l, "\n") : strdup("");
 }
+static char *r_ready(const struct core *c)
+{
+	return bool_str(c->ready);
+}
 static char *r_channels(const struct core *c)
 {
 	return rpmsg_channels_format(&c->channels);
@@ -216,6 +220,7 @@ static const struct core_property {
 	{ "StartPolicy", "s", r_start_policy, false },
 	{ "OnCrashPolicy", "s", r_on_crash, false },
 	{ "Channels", "a(suuss)", r_channels, false, append_channels },
+	{ "Ready", "b", r_ready, false },
 };
 #define N_PROPERTIES ELEMENTSOF(properties)
 
@@ -495,6 +500,8 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_PROPERTY("OnCrashPolicy", "s", get_property, 0, EMITS),
 	/* name, Linux's address, the remote's, the rpmsg device, its /dev node ("" if none) */
 	SD_BUS_PROPERTY("Channels", "a(suuss)", get_property, 0, EMITS),
+	/* up, and every ReadyWhen= channel is there (up alone without ReadyWhen=) */
+	SD_BUS_PROPERTY("Ready", "b", get_property, 0, EMITS),
 	SD_BUS_METHOD("Start", "", "", method_start, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Stop", "", "", method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Restart", "", "", method_restart, SD_BUS_VTABLE_UNPRIVILEGED),

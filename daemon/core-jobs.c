@@ -142,6 +142,15 @@ int core_queue_internal(struct core *c, enum job_type type)
 	return 0;
 }
 
+int core_queue_internal_method(struct core *c, enum core_method method)
+{
+	int r = core_queue_internal(c, JOB_METHOD);
+
+	if (r >= 0)
+		c->jobs_tail->method = method;
+	return r;
+}
+
 /* What a finished work means for a user, e.g. "start: Invalid argument (EINVAL)". */
 static char *work_error_text(const struct work *w, const char *firmware)
 {

@@ -24,7 +24,9 @@ bool core_is_settled(const struct core *c)
 	/* Waiting for a core that is not there may last: READY=1 does not wait for it. */
 	if (c->dep == DEP_WAITING && c->dep_absent)
 		return !core_is_busy(c) && c->dumps_running == 0;
-	return c->decided && c->dep != DEP_WAITING && !core_is_busy(c) && c->dumps_running == 0;
+	/* READY=1 waits for readiness too, bounded by ReadyTimeoutSec=. */
+	return c->decided && c->dep != DEP_WAITING && !core_is_busy(c) && c->dumps_running == 0 &&
+	       !core_waits_ready(c);
 }
 
 void core_set_error(struct core *c, const char *text)
@@ -95,6 +97,7 @@ struct core *core_unref(struct core *c)
 		return NULL;
 	core_jobs_free(c);
 	sd_event_source_disable_unref(c->restart_timer);
+	sd_event_source_disable_unref(c->ready_timer);
 	core_events_detach(c);
 	kernel_cdev_close(c->manager->kernel, c->cdev_fd);
 	rproc_device_unref(c->dev);

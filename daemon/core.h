@@ -107,6 +107,12 @@ struct core {
 	char *crash_reason_next;     /* the type in "crash detected", for the crash it announces */
 	char *crash_reason;	     /* CrashReason: the type of the last crash ("" unknown) */
 	struct rpmsg_channels channels; /* Channels: its rpmsg channels as sysfs shows them */
+	/* core-ready.c */
+	bool ready;		/* Ready: up, with every ReadyWhen= channel */
+	bool was_up;		/* up at the last evaluation */
+	bool ready_timed_out;	/* up for ReadyTimeoutSec= without them: OnReadyTimeout= done */
+	uint64_t up_since_usec; /* CLOCK_MONOTONIC: when it came up */
+	sd_event_source *ready_timer;
 
 	struct job *jobs, *jobs_tail;
 	unsigned n_jobs;
@@ -170,6 +176,13 @@ int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_b
 			    sd_bus_error *error);
 /* Queue a job without a caller (crash recovery, fallback). */
 int core_queue_internal(struct core *c, enum job_type type);
+/* A method on rprocd's own account (no caller to answer): OnReadyTimeout=stop. */
+int core_queue_internal_method(struct core *c, enum core_method method);
+
+/* core-ready.c: Ready and ReadyWhen=, evaluated from the run queue. */
+void core_ready_update(struct core *c);
+/* Up with ReadyWhen= channels missing, ReadyTimeoutSec= not over: READY=1 waits. */
+bool core_waits_ready(const struct core *c);
 const char *firmware_to_boot(const struct core *c);
 
 /* core-crash.c: a crash counted, stamped, logged; core_crashed() also applies OnCrash=. */

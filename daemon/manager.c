@@ -249,6 +249,8 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 		if (m->cores[i]->queued_dispatch)
 			core_dispatch(m->cores[i]);
 	manager_channels_run(m);
+	for (size_t i = 0; i < m->n_cores; i++)
+		core_ready_update(m->cores[i]);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		struct core *c = m->cores[i];
 

@@ -22,6 +22,7 @@ enum conf_type {
 	T_ELF_CLASS,
 	T_ELF_MACHINE,
 	T_CORE_LIST,
+	T_CHANNEL_LIST, /* rpmsg channel names */
 	T_GROUP,
 };
 
@@ -36,6 +37,7 @@ static const char *const stop_words[] = { "shutdown", "detach", NULL };
 static const char *const crash_words[] = { "kernel", "restart", "leave", NULL };
 static const char *const exit_words[] = { "leave", "stop", "detach", NULL };
 static const char *const events_words[] = { "auto", "kmsg", "sysfs", "no", NULL };
+static const char *const ready_timeout_words[] = { "restart", "leave", "stop", NULL };
 
 struct conf_key {
 	enum rproc_config_key id;
@@ -92,6 +94,10 @@ static const struct conf_key keys[] = {
 	SET(RPROC_KEY_BIND_LIFETIME, "BindLifetime", T_BOOL, bind_lifetime, NULL),
 	CORE(RPROC_KEY_REQUIRES, "Core", "Requires", T_CORE_LIST, requires),
 	CORE(RPROC_KEY_AFTER, "Core", "After", T_CORE_LIST, after),
+	CORE(RPROC_KEY_READY_WHEN, "Core", "ReadyWhen", T_CHANNEL_LIST, ready_when),
+	SET(RPROC_KEY_READY_TIMEOUT_SEC, "ReadyTimeoutSec", T_TIMESPAN, ready_timeout_usec, NULL),
+	SET(RPROC_KEY_ON_READY_TIMEOUT, "OnReadyTimeout", T_ENUM, on_ready_timeout,
+	    ready_timeout_words),
 	DMN(RPROC_KEY_POLL_INTERVAL_SEC, "PollIntervalSec", T_POLL, poll_interval_usec, NULL),
 	DMN(RPROC_KEY_ADMIN_GROUP, "AdminGroup", T_GROUP, admin_group, NULL),
 	DMN(RPROC_KEY_KERNEL_EVENTS, "KernelEvents", T_ENUM, kernel_events, events_words),
@@ -140,6 +146,8 @@ void core_settings_init(struct rproc_core_settings *s)
 		.coredump_max_use = RPROC_DEFAULT_COREDUMP_MAX_USE,
 		.bind_lifetime = false,
 		.firmware_format = RPROC_FW_FORMAT_ELF,
+		.ready_timeout_usec = RPROC_DEFAULT_READY_TIMEOUT_USEC,
+		.on_ready_timeout = RPROC_READY_TIMEOUT_RESTART,
 	};
 }
 
@@ -217,6 +225,7 @@ static int reset_field(struct conf_target *t, const struct conf_key *k, void *f)
 	}
 	switch (k->type) {
 	case T_CORE_LIST:
+	case T_CHANNEL_LIST:
 		strv_free(*(char ***) f);
 		*(char ***) f = NULL;
 		return 0;
@@ -267,6 +276,38 @@ static int assign_list(struct conf_target *t, const char *file, unsigned line,
 			return invalid(t, file, line, k, w, "not a core name");
 		if (t->core && streq(w, t->core->name))
 			return invalid(t, file, line, k, w, "a core cannot depend on itself");
+		if (!strv_contains(*l, w) && strv_extend(l, w) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* As the kernel takes them: at most 31 bytes (RPMSG_NAME_SIZE), printable, no blank or '/'. */
+static bool channel_name_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 31)
+		return false;
+	for (; *s; s++)
+		if (!isgraph((unsigned char) *s) || *s == '/')
+			return false;
+	return true;
+}
+
+static int assign_channels(struct conf_target *t, const char *file, unsigned line,
+			   const struct conf_key *k, const char *value, char ***l)
+{
+	_cleanup_free_ char *copy = strdup(value);
+	char *save = NULL, *w;
+
+	if (!copy)
+		return -ENOMEM;
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (!channel_name_is_valid(w))
+			return invalid(t, file, line, k, w,
+				       "not an rpmsg channel name (1 to 31 printable bytes, no "
+				       "'/')");
 		if (!strv_contains(*l, w) && strv_extend(l, w) < 0)
 			return -ENOMEM;
 	}
@@ -371,6 +412,8 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 		return 0;
 	case T_CORE_LIST:
 		return assign_list(t, file, line, k, value, f);
+	case T_CHANNEL_LIST:
+		return assign_channels(t, file, line, k, value, f);
 	case T_GROUP:
 		if (!group_name_is_valid(value))
 			return invalid(t, file, line, k, value, "not a valid group name");
@@ -507,6 +550,7 @@ char *conf_format_value(const struct rproc_core_config *core,
 		return n ? strdup(n) : strdup_printf("%d", m);
 	}
 	case T_CORE_LIST:
+	case T_CHANNEL_LIST:
 		return *(char **const *) f ? strv_join(*(char **const *) f, " ") : NULL;
 	}
 	return NULL;

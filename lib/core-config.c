@@ -24,6 +24,8 @@ static const char *const start_names[_RPROC_START_MAX] = { "auto", "boot", "atta
 static const char *const stop_names[_RPROC_STOP_MAX] = { "shutdown", "detach" };
 static const char *const crash_names[_RPROC_CRASH_MAX] = { "kernel", "restart", "leave" };
 static const char *const exit_names[_RPROC_EXIT_MAX] = { "leave", "stop", "detach" };
+static const char *const ready_timeout_names[_RPROC_READY_TIMEOUT_MAX] = { "restart", "leave",
+									   "stop" };
 
 _public_ const char *rproc_start_policy_to_string(enum rproc_start_policy p)
 {
@@ -43,6 +45,11 @@ _public_ const char *rproc_crash_policy_to_string(enum rproc_crash_policy p)
 _public_ const char *rproc_exit_policy_to_string(enum rproc_exit_policy p)
 {
 	return (unsigned) p < _RPROC_EXIT_MAX ? exit_names[p] : NULL;
+}
+
+_public_ const char *rproc_ready_timeout_policy_to_string(enum rproc_ready_timeout_policy p)
+{
+	return (unsigned) p < _RPROC_READY_TIMEOUT_MAX ? ready_timeout_names[p] : NULL;
 }
 
 _public_ const char *rproc_kernel_events_to_string(enum rproc_kernel_events e)
@@ -65,6 +72,7 @@ _public_ struct rproc_core_config *rproc_core_config_free(struct rproc_core_conf
 	free(cfg->fallback_firmware);
 	strv_free(cfg->requires);
 	strv_free(cfg->after);
+	strv_free(cfg->ready_when);
 	core_settings_done(&cfg->settings);
 	free(cfg->path);
 	strv_free(cfg->dropins);

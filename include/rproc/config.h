@@ -56,10 +56,19 @@ enum rproc_exit_policy {
 	_RPROC_EXIT_MAX,
 };
 
+/* OnReadyTimeout=: a core up for ReadyTimeoutSec= without its ReadyWhen= channels. */
+enum rproc_ready_timeout_policy {
+	RPROC_READY_TIMEOUT_RESTART, /* stop and boot it again, counted against the start limit */
+	RPROC_READY_TIMEOUT_LEAVE,   /* report it, leave it running */
+	RPROC_READY_TIMEOUT_STOP,    /* stop it */
+	_RPROC_READY_TIMEOUT_MAX,
+};
+
 const char *rproc_start_policy_to_string(enum rproc_start_policy p);
 const char *rproc_stop_policy_to_string(enum rproc_stop_policy p);
 const char *rproc_crash_policy_to_string(enum rproc_crash_policy p);
 const char *rproc_exit_policy_to_string(enum rproc_exit_policy p);
+const char *rproc_ready_timeout_policy_to_string(enum rproc_ready_timeout_policy p);
 
 /* Where a setting came from. file is NULL for a built-in default. */
 struct rproc_config_origin {
@@ -91,6 +100,8 @@ struct rproc_core_settings {
 	uint64_t coredump_max_use;
 	bool bind_lifetime;
 	enum rproc_fw_format firmware_format;
+	rproc_usec_t ready_timeout_usec; /* ReadyTimeoutSec= */
+	enum rproc_ready_timeout_policy on_ready_timeout;
 };
 
 /* Keys, for origins and for listing the merged configuration. */
@@ -121,6 +132,9 @@ enum rproc_config_key {
 	RPROC_KEY_POLL_INTERVAL_SEC,
 	RPROC_KEY_ADMIN_GROUP,
 	RPROC_KEY_KERNEL_EVENTS,
+	RPROC_KEY_READY_WHEN,
+	RPROC_KEY_READY_TIMEOUT_SEC,
+	RPROC_KEY_ON_READY_TIMEOUT,
 	_RPROC_KEY_MAX,
 };
 /** rproc_config_key_name() - "Section.Key", e.g. "Core.Firmware" */
@@ -137,6 +151,7 @@ struct rproc_core_config {
 	int firmware_machine; /* -1: any */
 	char **requires;      /* NULL-terminated, may be NULL */
 	char **after;
+	char **ready_when; /* rpmsg channel names that make the core ready; may be NULL */
 	struct rproc_core_settings settings;
 
 	char *path;	       /* the NAME.core in effect (the mask when masked) */
@@ -186,6 +201,7 @@ struct rproc_daemon_config {
 #define RPROC_DEFAULT_START_LIMIT_BURST		5
 #define RPROC_DEFAULT_START_LIMIT_INTERVAL_USEC (10 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_SETTLE_USEC		(1 * RPROC_USEC_PER_SEC)
+#define RPROC_DEFAULT_READY_TIMEOUT_USEC	(30 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_COREDUMP_DIRECTORY	"/var/lib/rprocd/coredump"
 #define RPROC_DEFAULT_COREDUMP_MAX_FILES	8
 #define RPROC_DEFAULT_COREDUMP_MAX_USE		(64ULL * 1024 * 1024)
