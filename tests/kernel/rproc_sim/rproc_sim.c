@@ -150,6 +150,7 @@ struct sim_msg {
 struct sim_vring {
 	struct vring vr;
 	u16 last_avail;
+	u16 used_idx;	/* the used index we published last */
 	int notifyid;
 };
 
@@ -376,20 +377,26 @@ static int sim_rpmsg_ns(struct rproc_sim *sim, struct sim_ept *ept, u32 flags)
 	return sim_rpmsg_queue(sim, ept->addr, RPMSG_NS_ADDR, &ns, sizeof(ns));
 }
 
-static void sim_rpmsg_free_lists(struct rproc_sim *sim)
+static void sim_rpmsg_free_pending(struct rproc_sim *sim)
 {
-	struct sim_ept *ept, *etmp;
-	struct sim_msg *msg, *mtmp;
+	struct sim_msg *msg, *tmp;
 
-	list_for_each_entry_safe(ept, etmp, &sim->epts, node) {
-		list_del(&ept->node);
-		kfree(ept);
-	}
-	list_for_each_entry_safe(msg, mtmp, &sim->pending, node) {
+	list_for_each_entry_safe(msg, tmp, &sim->pending, node) {
 		list_del(&msg->node);
 		kfree(msg);
 	}
 	sim->n_pending = 0;
+}
+
+static void sim_rpmsg_free_lists(struct rproc_sim *sim)
+{
+	struct sim_ept *ept, *tmp;
+
+	list_for_each_entry_safe(ept, tmp, &sim->epts, node) {
+		list_del(&ept->node);
+		kfree(ept);
+	}
+	sim_rpmsg_free_pending(sim);
 }
 
 /*
@@ -440,6 +447,7 @@ static bool sim_vring_map(struct rproc_sim *sim, unsigned int i)
 		return false;
 	vring_init(&q->vr, num, va, align);
 	q->last_avail = 0;
+	q->used_idx = __virtio16_to_cpu(SIM_LE, READ_ONCE(q->vr.used->idx));
 	q->notifyid = READ_ONCE(rsc->notifyid);
 	return true;
 }
@@ -460,14 +468,21 @@ static int sim_vring_next(struct sim_vring *q, u16 avail_idx)
 static void sim_vring_put_used(struct sim_vring *q, unsigned int head, u32 len)
 {
 	struct vring_used *used = q->vr.used;
-	u16 idx = __virtio16_to_cpu(SIM_LE, READ_ONCE(used->idx));
+	u16 idx = q->used_idx;
 
 	used->ring[idx % q->vr.num].id = __cpu_to_virtio32(SIM_LE, head);
 	used->ring[idx % q->vr.num].len = __cpu_to_virtio32(SIM_LE, len);
 	/* The buffer and the element before the index that publishes them */
 	virt_wmb();
 	WRITE_ONCE(used->idx, __cpu_to_virtio16(SIM_LE, idx + 1));
+	q->used_idx = idx + 1;
 	q->last_avail++;
+}
+
+/* Only the device writes the used index: another value means the ring was set up anew. */
+static bool sim_vring_was_reset(struct sim_vring *q)
+{
+	return __virtio16_to_cpu(SIM_LE, READ_ONCE(q->vr.used->idx)) != q->used_idx;
 }
 
 static u16 sim_vring_avail_idx(struct sim_vring *q)
@@ -584,6 +599,17 @@ static void sim_rpmsg_work(struct work_struct *work)
 	mutex_lock(&sim->rpmsg_lock);
 	if (!sim->rpmsg_live || !READ_ONCE(sim->hw_running))
 		goto out;
+	/*
+	 * Linux reset the device (its driver was unbound; it may be bound again
+	 * already, with zeroed vrings): forget the vrings and announce anew.
+	 */
+	if (sim->vrings_mapped &&
+	    (!(READ_ONCE(sim->vdev_rsc->status) & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	     sim_vring_was_reset(&sim->vring[0]) || sim_vring_was_reset(&sim->vring[1]))) {
+		sim->vrings_mapped = false;
+		sim->announced = false;
+		sim_rpmsg_free_pending(sim);
+	}
 	if (!(READ_ONCE(sim->vdev_rsc->status) & VIRTIO_CONFIG_S_DRIVER_OK))
 		goto out;
 	if (!sim->vrings_mapped) {

@@ -367,6 +367,21 @@ test_recovery() {
 	assert_success rpmsg_echo tty "$tty" "after recovery"
 }
 
+test_rebind() {
+	local vdev node
+	boot_rpmsg channels=rpmsg-raw
+	wait_until "rpmsg-raw" has_rpmsg_dev rpmsg-raw 0x400
+	vdev=$(rpmsg_vdevs)
+	echo "${vdev##*/}" >/sys/bus/virtio/drivers/virtio_rpmsg_bus/unbind
+	assert_eq "$(count_glob "$RPMSG_DEVS/*")" 0 "rpmsg devices with the driver unbound"
+	echo "${vdev##*/}" >/sys/bus/virtio/drivers/virtio_rpmsg_bus/bind
+	# the device side notices the reset and announces again
+	wait_until "rpmsg-raw after rebinding" has_rpmsg_dev rpmsg-raw 0x400
+	wait_until "its /dev/rpmsgN" rpmsg_char_node rpmsg-raw 0x400
+	node=$(rpmsg_char_node rpmsg-raw 0x400)
+	assert_success rpmsg_echo dev "$node" "after rebinding"
+}
+
 test_rmmod() {
 	local tty pid
 	boot_rpmsg channels=rpmsg-tty+rpmsg-raw
@@ -407,6 +422,7 @@ test_case "the trace stops when full, with whole lines" test_trace_full
 test_case "stop and start three times: all gone, channels re-announced, echo works" \
 	test_stop_start
 test_case "crash recovery re-creates the bus and re-announces" test_recovery
+test_case "virtio_rpmsg_bus unbound and bound again: the remote side starts over" test_rebind
 test_case "rmmod with a ttyRPMSG open; reload works" test_rmmod
 sim_unload
 test_case "the kernel log has no warning, bug or oops" test_no_kernel_trouble
