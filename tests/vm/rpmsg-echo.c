@@ -4,9 +4,9 @@
  * wait for the remote side (rproc_sim) to echo it back. For the guest
  * scripts of the real-kernel test bench (tests/vm/abi/rpmsg.sh).
  *
- *   rpmsg-echo [-t MS] tty /dev/ttyRPMSGn MSG
- *   rpmsg-echo [-t MS] dev /dev/rpmsgN MSG
- *   rpmsg-echo [-t MS] ctrl /dev/rpmsg_ctrlN NAME DST MSG
+ *   rpmsg-echo [-t MS] [-n COUNT] tty /dev/ttyRPMSGn MSG
+ *   rpmsg-echo [-t MS] [-n COUNT] dev /dev/rpmsgN MSG
+ *   rpmsg-echo [-t MS] [-n COUNT] ctrl /dev/rpmsg_ctrlN NAME DST MSG
  *
  * tty: the terminal is put in raw mode without echo first (a local echo of
  * the remote's echo would ping-pong for ever), MSG is written and as many
@@ -15,7 +15,10 @@
  * with RPMSG_CREATE_EPT_IOCTL, its /dev/rpmsgN found through
  * /sys/class/rpmsg/rpmsgN/{name,dst}, MSG echoed through it as for dev, and
  * the endpoint destroyed again (RPMSG_DESTROY_EPT_IOCTL); the node's name
- * is printed on stdout.
+ * is printed on stdout. With -n, COUNT messages "MSG N" (N from 0) are sent
+ * (for dev and ctrl all of them before the first is read back, so that the
+ * vrings wrap and Linux has to reclaim its tx buffers) and each must come
+ * back, in order.
  *
  * Exit status 0 when exactly MSG came back within MS milliseconds (default
  * 5000), 1 when nothing or something else came back (what came is shown
@@ -43,12 +46,13 @@
 #define MAX_MSG 496
 
 static int arg_timeout_ms = 5000;
+static int arg_count = 1;
 
 static int usage(void)
 {
-	fputs("usage: rpmsg-echo [-t MS] tty /dev/ttyRPMSGn MSG\n"
-	      "       rpmsg-echo [-t MS] dev /dev/rpmsgN MSG\n"
-	      "       rpmsg-echo [-t MS] ctrl /dev/rpmsg_ctrlN NAME DST MSG\n",
+	fputs("usage: rpmsg-echo [-t MS] [-n COUNT] tty /dev/ttyRPMSGn MSG\n"
+	      "       rpmsg-echo [-t MS] [-n COUNT] dev /dev/rpmsgN MSG\n"
+	      "       rpmsg-echo [-t MS] [-n COUNT] ctrl /dev/rpmsg_ctrlN NAME DST MSG\n",
 	      stderr);
 	return EXIT_USAGE;
 }
@@ -93,16 +97,49 @@ static int compare(const char *want, const char *got, size_t len)
 	return EXIT_FAILURE;
 }
 
-static int echo_tty(const char *path, const char *msg)
+/* The i-th message: MSG itself, or "MSG i" with -n */
+static const char *nth_msg(const char *msg, int i, char *buf, size_t size)
+{
+	if (arg_count == 1)
+		return msg;
+	snprintf(buf, size, "%s %d", msg, i);
+	return buf;
+}
+
+/* Write one message and read as many bytes back */
+static int tty_roundtrip(int fd, const char *path, const char *msg)
 {
 	size_t want = strlen(msg), got = 0;
 	char buf[MAX_MSG + 1];
-	struct termios tio;
 	int64_t deadline;
 	ssize_t n;
-	int fd, r;
+	int r;
 
-	if (want > MAX_MSG)
+	n = write(fd, msg, want);
+	if (n != (ssize_t)want) {
+		fprintf(stderr, "rpmsg-echo: write %s: %s\n", path, n < 0 ? strerror(errno) : "short");
+		return EXIT_FAILURE;
+	}
+	deadline = now_ms() + arg_timeout_ms;
+	while (got < want) {
+		r = wait_readable(fd, deadline);
+		if (r <= 0)
+			break;
+		n = read(fd, buf + got, want - got);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	return compare(msg, buf, got);
+}
+
+static int echo_tty(const char *path, const char *msg)
+{
+	char buf[MAX_MSG + 1];
+	struct termios tio;
+	int fd, r = EXIT_SUCCESS;
+
+	if (strlen(msg) > MAX_MSG - 12)
 		return usage();
 	fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
@@ -121,61 +158,57 @@ static int echo_tty(const char *path, const char *msg)
 		close(fd);
 		return EXIT_FAILURE;
 	}
-	n = write(fd, msg, want);
-	if (n != (ssize_t)want) {
-		fprintf(stderr, "rpmsg-echo: write %s: %s\n", path, n < 0 ? strerror(errno) : "short");
-		close(fd);
-		return EXIT_FAILURE;
-	}
-	deadline = now_ms() + arg_timeout_ms;
-	while (got < want) {
-		r = wait_readable(fd, deadline);
-		if (r <= 0)
-			break;
-		n = read(fd, buf + got, want - got);
-		if (n <= 0)
-			break;
-		got += n;
-	}
+	for (int i = 0; i < arg_count && r == EXIT_SUCCESS; i++)
+		r = tty_roundtrip(fd, path, nth_msg(msg, i, buf, sizeof(buf)));
 	close(fd);
-	return compare(msg, buf, got);
+	return r;
 }
 
-/* One message out through an rpmsg char device, one back */
+/* The messages out through an rpmsg char device, all of them, then as many back */
 static int echo_fd(int fd, const char *path, const char *msg)
 {
-	size_t want = strlen(msg);
-	char buf[MAX_MSG + 1];
+	char buf[MAX_MSG + 1], want[MAX_MSG + 1];
+	const char *m;
 	ssize_t n;
 	int r;
 
-	n = write(fd, msg, want);
-	if (n != (ssize_t)want) {
-		fprintf(stderr, "rpmsg-echo: write %s: %s\n", path, n < 0 ? strerror(errno) : "short");
-		return EXIT_FAILURE;
+	for (int i = 0; i < arg_count; i++) {
+		m = nth_msg(msg, i, want, sizeof(want));
+		n = write(fd, m, strlen(m));
+		if (n != (ssize_t)strlen(m)) {
+			fprintf(stderr, "rpmsg-echo: write %d to %s: %s\n", i, path,
+				n < 0 ? strerror(errno) : "short");
+			return EXIT_FAILURE;
+		}
 	}
-	r = wait_readable(fd, now_ms() + arg_timeout_ms);
-	if (r < 0) {
-		fprintf(stderr, "rpmsg-echo: poll %s: %s\n", path, strerror(-r));
-		return EXIT_FAILURE;
+	for (int i = 0; i < arg_count; i++) {
+		m = nth_msg(msg, i, want, sizeof(want));
+		r = wait_readable(fd, now_ms() + arg_timeout_ms);
+		if (r < 0) {
+			fprintf(stderr, "rpmsg-echo: poll %s: %s\n", path, strerror(-r));
+			return EXIT_FAILURE;
+		}
+		if (r == 0) {
+			fprintf(stderr, "rpmsg-echo: no reply %d on %s within %d ms\n", i, path,
+				arg_timeout_ms);
+			return EXIT_FAILURE;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			fprintf(stderr, "rpmsg-echo: read %s: %m\n", path);
+			return EXIT_FAILURE;
+		}
+		if (compare(m, buf, n) != EXIT_SUCCESS)
+			return EXIT_FAILURE;
 	}
-	if (r == 0) {
-		fprintf(stderr, "rpmsg-echo: no reply on %s within %d ms\n", path, arg_timeout_ms);
-		return EXIT_FAILURE;
-	}
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0) {
-		fprintf(stderr, "rpmsg-echo: read %s: %m\n", path);
-		return EXIT_FAILURE;
-	}
-	return compare(msg, buf, n);
+	return EXIT_SUCCESS;
 }
 
 static int echo_dev(const char *path, const char *msg)
 {
 	int fd, r;
 
-	if (strlen(msg) > MAX_MSG)
+	if (strlen(msg) > (arg_count == 1 ? MAX_MSG : MAX_MSG - 12))
 		return usage();
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -260,7 +293,7 @@ static int echo_ctrl(const char *ctrl, const char *name, const char *dst_s, cons
 	errno = 0;
 	dst = strtoul(dst_s, &end, 0);
 	if (errno || *end || dst > UINT32_MAX || strlen(name) >= sizeof(info.name) ||
-	    strlen(msg) > MAX_MSG)
+	    strlen(msg) > (arg_count == 1 ? MAX_MSG : MAX_MSG - 12))
 		return usage();
 	strncpy(info.name, name, sizeof(info.name) - 1);
 	info.dst = (uint32_t)dst;
@@ -309,11 +342,16 @@ int main(int argc, char *argv[])
 {
 	int i = 1;
 
-	if (argc > 2 && strcmp(argv[1], "-t") == 0) {
-		arg_timeout_ms = atoi(argv[2]);
-		if (arg_timeout_ms <= 0)
+	while (argc - i > 2 && argv[i][0] == '-') {
+		if (strcmp(argv[i], "-t") == 0)
+			arg_timeout_ms = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "-n") == 0)
+			arg_count = atoi(argv[i + 1]);
+		else
 			return usage();
-		i = 3;
+		if (arg_timeout_ms <= 0 || arg_count <= 0 || arg_count > 100000)
+			return usage();
+		i += 2;
 	}
 	if (argc - i == 3 && strcmp(argv[i], "tty") == 0)
 		return echo_tty(argv[i + 1], argv[i + 2]);

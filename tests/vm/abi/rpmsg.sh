@@ -209,6 +209,9 @@ test_tty_echo() {
 	assert_success rpmsg_echo tty "$tty" $'hello over rpmsg-tty\n'
 	assert_success rpmsg_echo tty "$tty" "second line"
 	assert_eq "$(sim_rpmsg_stat echoed)" 2 "messages echoed"
+	# past the end of the 16-entry vrings, one after the other
+	assert_success rpmsg_echo -n 40 tty "$tty" "line"
+	assert_eq "$(sim_rpmsg_stat echoed)" 42 "messages echoed"
 	# and the negative control: the remote side stops answering once the core crashed
 	probe_ok write "$r" recovery disabled
 	sim_crash 0
@@ -225,6 +228,10 @@ test_rpmsg_char_echo() {
 	assert_success rpmsg_echo dev "$node" "one rpmsg message"
 	assert_success rpmsg_echo dev "$node" "$(printf 'x%.0s' {1..496})"
 	assert_eq "$(sim_rpmsg_stat received) $(sim_rpmsg_stat echoed)" "2 2" "received echoed"
+	# 100 sent before the first is read: the vrings wrap, Linux reclaims tx buffers
+	assert_success rpmsg_echo -n 100 dev "$node" "burst"
+	assert_eq "$(sim_rpmsg_stat received) $(sim_rpmsg_stat echoed) $(sim_rpmsg_stat dropped)" \
+		"102 102 0" "received echoed dropped"
 }
 
 test_ctrl_echo() {
@@ -236,6 +243,8 @@ test_ctrl_echo() {
 	out=$(rpmsg_echo ctrl "$ctrl" my-ept 0x500 "through rpmsg_ctrl") ||
 		_assert_fail "echo through an endpoint of $ctrl failed: $out"
 	assert_match "$out" '^/dev/rpmsg[0-9]+$' "endpoint node"
+	out=$(rpmsg_echo -n 50 ctrl "$ctrl" my-ept 0x500 "burst") ||
+		_assert_fail "50 messages through an endpoint of $ctrl: $out"
 	# destroyed again by rpmsg-echo
 	assert_not_exists "/sys/class/rpmsg/${out#/dev/}" "the endpoint device after RPMSG_DESTROY_EPT_IOCTL"
 	# an address the remote side does not have: no echo, the message is dropped
