@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #define EXIT_USAGE 2
-#define MAX_NODES 256
+#define MAX_NODES  256
 /* A virtio-rpmsg buffer is 512 bytes with a 16-byte header. */
 #define MAX_MSG 496
 
@@ -62,7 +62,7 @@ static int64_t now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Wait until fd is readable before the deadline: 1 readable, 0 timed out, -errno */
@@ -76,7 +76,7 @@ static int wait_readable(int fd, int64_t deadline)
 		left = deadline - now_ms();
 		if (left <= 0)
 			return 0;
-		r = poll(&pfd, 1, (int)left);
+		r = poll(&pfd, 1, (int) left);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -93,7 +93,7 @@ static int compare(const char *want, const char *got, size_t len)
 {
 	if (len == strlen(want) && memcmp(want, got, len) == 0)
 		return EXIT_SUCCESS;
-	fprintf(stderr, "rpmsg-echo: sent '%s', got %zu bytes '%.*s'\n", want, len, (int)len, got);
+	fprintf(stderr, "rpmsg-echo: sent '%s', got %zu bytes '%.*s'\n", want, len, (int) len, got);
 	return EXIT_FAILURE;
 }
 
@@ -116,8 +116,9 @@ static int tty_roundtrip(int fd, const char *path, const char *msg)
 	int r;
 
 	n = write(fd, msg, want);
-	if (n != (ssize_t)want) {
-		fprintf(stderr, "rpmsg-echo: write %s: %s\n", path, n < 0 ? strerror(errno) : "short");
+	if (n != (ssize_t) want) {
+		fprintf(stderr, "rpmsg-echo: write %s: %s\n", path,
+			n < 0 ? strerror(errno) : "short");
 		return EXIT_FAILURE;
 	}
 	deadline = now_ms() + arg_timeout_ms;
@@ -175,7 +176,7 @@ static int echo_fd(int fd, const char *path, const char *msg)
 	for (int i = 0; i < arg_count; i++) {
 		m = nth_msg(msg, i, want, sizeof(want));
 		n = write(fd, m, strlen(m));
-		if (n != (ssize_t)strlen(m)) {
+		if (n != (ssize_t) strlen(m)) {
 			fprintf(stderr, "rpmsg-echo: write %d to %s: %s\n", i, path,
 				n < 0 ? strerror(errno) : "short");
 			return EXIT_FAILURE;
@@ -256,7 +257,7 @@ static bool read_attr(int num, const char *attr, char *buf, size_t size)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	ok = fgets(buf, (int)size, f) != NULL;
+	ok = fgets(buf, (int) size, f) != NULL;
 	fclose(f);
 	if (ok)
 		buf[strcspn(buf, "\n")] = '\0';
@@ -296,7 +297,7 @@ static int echo_ctrl(const char *ctrl, const char *name, const char *dst_s, cons
 	    strlen(msg) > (arg_count == 1 ? MAX_MSG : MAX_MSG - 12))
 		return usage();
 	strncpy(info.name, name, sizeof(info.name) - 1);
-	info.dst = (uint32_t)dst;
+	info.dst = (uint32_t) dst;
 
 	cfd = open(ctrl, O_RDWR | O_CLOEXEC);
 	if (cfd < 0) {
