@@ -250,7 +250,7 @@ test_ctrl_echo() {
 	# an address the remote side does not have: no echo, the message is dropped
 	dropped=$(sim_rpmsg_stat dropped)
 	assert_failure rpmsg_echo -t 500 ctrl "$ctrl" my-ept 0x999 "to nobody"
-	assert_eq "$(sim_rpmsg_stat dropped)" $((dropped + 1)) "dropped messages"
+	wait_until "the message to 0x999 dropped" test "$(sim_rpmsg_stat dropped)" -eq $((dropped + 1))
 }
 
 test_announce_destroy() {
