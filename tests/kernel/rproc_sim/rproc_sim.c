@@ -679,7 +679,9 @@ static void sim_rsc_scan(struct rproc_sim *sim)
 		avail = size - off - sizeof(*hdr);
 		if (hdr->type == RSC_TRACE && !sim->trace && avail >= sizeof(*trace)) {
 			trace = (void *)hdr->data;
-			va = trace->len ? sim_da_to_va(sim->rproc, trace->da, trace->len, NULL) : NULL;
+			va = NULL;
+			if (trace->len)
+				va = sim_da_to_va(sim->rproc, trace->da, trace->len, NULL);
 			if (va) {
 				/* The firmware starts its trace afresh at each boot. */
 				memset(va, 0, trace->len);
