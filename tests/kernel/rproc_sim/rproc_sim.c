@@ -9,6 +9,13 @@
  * Control files on the platform device let tests crash the core, make the
  * next operation fail, and see what the driver was asked to do.
  *
+ * A firmware whose resource table has a trace entry gets a trace buffer the
+ * simulated core writes to (a boot banner, a line per control-file write);
+ * one with an rpmsg vdev entry gets the remote side of virtio-rpmsg: the
+ * simulated core announces name-service channels (channels= and the rpmsg
+ * control file) to Linux's virtio_rpmsg_bus and echoes every message sent
+ * to one of its endpoints.
+ *
  * The interface is documented in tests/vm/README.md; tests rely on it.
  */
 
@@ -18,19 +25,46 @@
 #include <linux/elf.h>
 #include <linux/err.h>
 #include <linux/firmware.h>
+#include <linux/io.h>
 #include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/remoteproc.h>
+#include <linux/rpmsg/byteorder.h>
+#include <linux/rpmsg/ns.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/virtio_byteorder.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include "remoteproc_internal.h"
 
 #define SIM_MAX 64
 #define SIM_DEFAULT_MEM_SIZE 0x100000UL
+
+/* VIRTIO_RPMSG_F_NS of drivers/rpmsg/virtio_rpmsg_bus.c (private there) */
+#define SIM_VIRTIO_RPMSG_F_NS 0
+/* The first address the remote side hands out, as Linux does (RPMSG_RESERVED_ADDRESSES) */
+#define SIM_RPMSG_ADDR_FIRST 0x400
+#define SIM_RPMSG_MAX_CHANNELS 16
+/* Messages waiting for a Linux rx buffer; more are dropped (and counted) */
+#define SIM_RPMSG_MAX_PENDING 64
+#define SIM_TRACE_LINE_MAX 160
+/*
+ * Legacy virtio (no VIRTIO_F_VERSION_1 offered): the vrings and rpmsg headers
+ * are in the CPU's byte order, which on the x86 test machines is little
+ * endian (virtio_rpmsg_bus uses virtio_is_little_endian() the same way).
+ */
+#define SIM_LE true
 
 static char *names[SIM_MAX] = { "sim0" };
 static int n_names = 1;
@@ -77,6 +111,49 @@ static int n_mem_size;
 module_param_array(mem_size, ulong, &n_mem_size, 0444);
 MODULE_PARM_DESC(mem_size, "per instance (or one for all): bytes of device memory (default 1 MiB)");
 
+static char *channels[SIM_MAX];
+static int n_channels;
+module_param_array(channels, charp, &n_channels, 0444);
+MODULE_PARM_DESC(channels,
+		 "per instance (or one for all): rpmsg channels NAME[@ADDR] joined by '+', announced when Linux's rpmsg bus is up (default none)");
+
+/* struct rpmsg_hdr of drivers/rpmsg/virtio_rpmsg_bus.c: the wire format */
+struct sim_rpmsg_hdr {
+	__rpmsg32 src;
+	__rpmsg32 dst;
+	__rpmsg32 reserved;
+	__rpmsg16 len;
+	__rpmsg16 flags;
+} __packed;
+
+/* A channel configured with channels= */
+struct sim_channel {
+	char name[RPMSG_NAME_SIZE];
+	u32 addr;	/* RPMSG_ADDR_ANY: the next free one at each boot */
+};
+
+/* An endpoint of the remote side, announced to Linux as a channel */
+struct sim_ept {
+	struct list_head node;
+	char name[RPMSG_NAME_SIZE];
+	u32 addr;
+};
+
+/* A message from the remote side waiting for one of Linux's rx buffers */
+struct sim_msg {
+	struct list_head node;
+	unsigned int len;	/* header and payload */
+	u8 buf[];
+};
+
+/* The device side's view of one vring */
+struct sim_vring {
+	struct vring vr;
+	u16 last_avail;
+	u16 used_idx;	/* the used index we published last */
+	int notifyid;
+};
+
 struct rproc_sim {
 	struct rproc *rproc;
 	unsigned int index;
@@ -101,6 +178,33 @@ struct rproc_sim {
 	atomic_t n_stop;
 	atomic_t n_attach;
 	atomic_t n_detach;
+
+	/* channels= of this instance */
+	struct sim_channel channel[SIM_RPMSG_MAX_CHANNELS];
+	unsigned int n_channel;
+
+	/*
+	 * The running firmware's trace buffer and rpmsg device side, set up at
+	 * each start from its (loaded) resource table. rpmsg_lock protects all
+	 * of it; the vrings are only touched by rpmsg_work.
+	 */
+	struct mutex rpmsg_lock;
+	char *trace;
+	size_t trace_len;
+	struct fw_rsc_vdev *vdev_rsc;
+	struct rproc_subdev rpmsg_subdev;
+	bool rpmsg_subdev_added;
+	bool rpmsg_live;
+	bool vrings_mapped;
+	bool announced;
+	struct sim_vring vring[2];
+	struct list_head epts;
+	struct list_head pending;
+	unsigned int n_pending;
+	struct work_struct rpmsg_work;
+	unsigned long n_received;
+	unsigned long n_echoed;
+	unsigned long n_dropped;
 };
 
 static struct platform_device *sim_pdevs[SIM_MAX];
@@ -136,6 +240,511 @@ static void sim_add_dump_segment(struct rproc_sim *sim)
 	/* The core empties the list on every cleanup; add it once per boot. */
 	if (list_empty(&sim->rproc->dump_segments))
 		rproc_coredump_add_segment(sim->rproc, sim->mem_da, sim->mem_size);
+}
+
+static void *sim_da_to_va(struct rproc *rproc, u64 da, size_t len, bool *is_iomem)
+{
+	struct rproc_sim *sim = rproc->priv;
+	u64 offset;
+
+	if (da < sim->mem_da)
+		return NULL;
+	offset = da - sim->mem_da;
+	if (offset > sim->mem_size || len > sim->mem_size - offset)
+		return NULL;
+	if (is_iomem)
+		*is_iomem = false;
+	return sim->mem + offset;
+}
+
+/* The trace buffer: text appended, NUL-terminated; a line that does not fit is dropped. */
+
+static __printf(2, 3) void sim_trace_locked(struct rproc_sim *sim, const char *fmt, ...)
+{
+	char line[SIM_TRACE_LINE_MAX];
+	size_t pos, len;
+	va_list args;
+
+	lockdep_assert_held(&sim->rpmsg_lock);
+	if (!sim->trace)
+		return;
+	va_start(args, fmt);
+	len = vscnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	pos = strnlen(sim->trace, sim->trace_len);
+	/* Stop when full: what is there stays, with its NUL. */
+	if (pos + len + 1 > sim->trace_len)
+		return;
+	memcpy(sim->trace + pos, line, len + 1);
+}
+
+/* A line for each write to a control file: "control FILE: TEXT" */
+static void sim_trace_control(struct rproc_sim *sim, const char *file, const char *buf,
+			      size_t count)
+{
+	while (count && (buf[count - 1] == '\n' || buf[count - 1] == '\0'))
+		count--;
+	mutex_lock(&sim->rpmsg_lock);
+	sim_trace_locked(sim, "control %s: %.*s\n", file, (int)min_t(size_t, count, 80), buf);
+	mutex_unlock(&sim->rpmsg_lock);
+}
+
+/* The remote side of virtio-rpmsg */
+
+static struct sim_ept *sim_ept_find(struct rproc_sim *sim, u32 addr)
+{
+	struct sim_ept *ept;
+
+	list_for_each_entry(ept, &sim->epts, node)
+		if (ept->addr == addr)
+			return ept;
+	return NULL;
+}
+
+static u32 sim_ept_free_addr(struct rproc_sim *sim)
+{
+	u32 addr = SIM_RPMSG_ADDR_FIRST;
+
+	while (sim_ept_find(sim, addr))
+		addr++;
+	return addr;
+}
+
+static bool sim_rpmsg_addr_valid(u32 addr)
+{
+	return addr != RPMSG_ADDR_ANY && addr != RPMSG_NS_ADDR;
+}
+
+static int sim_ept_add(struct rproc_sim *sim, const char *name, u32 addr, struct sim_ept **ret)
+{
+	struct sim_ept *ept;
+
+	if (addr == RPMSG_ADDR_ANY)
+		addr = sim_ept_free_addr(sim);
+	if (!sim_rpmsg_addr_valid(addr))
+		return -EINVAL;
+	if (sim_ept_find(sim, addr))
+		return -EADDRINUSE;
+	ept = kzalloc(sizeof(*ept), GFP_KERNEL);
+	if (!ept)
+		return -ENOMEM;
+	strscpy(ept->name, name, sizeof(ept->name));
+	ept->addr = addr;
+	list_add_tail(&ept->node, &sim->epts);
+	*ret = ept;
+	return 0;
+}
+
+/* Queue a message to Linux; rpmsg_work puts it into an rx buffer. */
+static int sim_rpmsg_queue(struct rproc_sim *sim, u32 src, u32 dst, const void *data,
+			   unsigned int len)
+{
+	struct sim_rpmsg_hdr *hdr;
+	struct sim_msg *msg;
+
+	lockdep_assert_held(&sim->rpmsg_lock);
+	if (sim->n_pending >= SIM_RPMSG_MAX_PENDING) {
+		sim->n_dropped++;
+		return -ENOBUFS;
+	}
+	msg = kmalloc(sizeof(*msg) + sizeof(*hdr) + len, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = (struct sim_rpmsg_hdr *)msg->buf;
+	hdr->src = __cpu_to_rpmsg32(SIM_LE, src);
+	hdr->dst = __cpu_to_rpmsg32(SIM_LE, dst);
+	hdr->reserved = 0;
+	hdr->len = __cpu_to_rpmsg16(SIM_LE, len);
+	hdr->flags = 0;
+	memcpy(msg->buf + sizeof(*hdr), data, len);
+	msg->len = sizeof(*hdr) + len;
+	list_add_tail(&msg->node, &sim->pending);
+	sim->n_pending++;
+	return 0;
+}
+
+/* A name-service message (to address 53) for an endpoint, if Linux has the name service. */
+static int sim_rpmsg_ns(struct rproc_sim *sim, struct sim_ept *ept, u32 flags)
+{
+	struct rpmsg_ns_msg ns;
+
+	if (!(READ_ONCE(sim->vdev_rsc->gfeatures) & BIT(SIM_VIRTIO_RPMSG_F_NS)))
+		return 0;
+	memset(&ns, 0, sizeof(ns));
+	strscpy(ns.name, ept->name, sizeof(ns.name));
+	ns.addr = __cpu_to_rpmsg32(SIM_LE, ept->addr);
+	ns.flags = __cpu_to_rpmsg32(SIM_LE, flags);
+	return sim_rpmsg_queue(sim, ept->addr, RPMSG_NS_ADDR, &ns, sizeof(ns));
+}
+
+static void sim_rpmsg_free_pending(struct rproc_sim *sim)
+{
+	struct sim_msg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, &sim->pending, node) {
+		list_del(&msg->node);
+		kfree(msg);
+	}
+	sim->n_pending = 0;
+}
+
+static void sim_rpmsg_free_lists(struct rproc_sim *sim)
+{
+	struct sim_ept *ept, *tmp;
+
+	list_for_each_entry_safe(ept, tmp, &sim->epts, node) {
+		list_del(&ept->node);
+		kfree(ept);
+	}
+	sim_rpmsg_free_pending(sim);
+}
+
+/*
+ * The memory Linux allocated for a vring (a carveout of the remoteproc core,
+ * dma_alloc_coherent() on our platform device): the device finds it by its
+ * device address, as rproc_da_to_va() does, but without our own memory
+ * first, which a fixed vring address may overlap.
+ */
+static void *sim_carveout_va(struct rproc *rproc, u32 da, size_t len)
+{
+	struct rproc_mem_entry *mem;
+
+	list_for_each_entry(mem, &rproc->carveouts, node) {
+		if (!mem->va || mem->is_iomem || da < mem->da)
+			continue;
+		if (da - mem->da > mem->len || len > mem->len - (da - mem->da))
+			continue;
+		return mem->va + (da - mem->da);
+	}
+	return NULL;
+}
+
+/*
+ * A buffer address in a descriptor: virtio without VIRTIO_F_ACCESS_PLATFORM
+ * puts physical addresses there (sg_phys()), of memory Linux allocated with
+ * dma_alloc_coherent(), which on x86 is in the direct map.
+ */
+static void *sim_buf_va(u64 addr, u32 len)
+{
+	if (!len || addr + len < addr)
+		return NULL;
+	if (!pfn_valid(PHYS_PFN(addr)) || !pfn_valid(PHYS_PFN(addr + len - 1)))
+		return NULL;
+	return phys_to_virt(addr);
+}
+
+static bool sim_vring_map(struct rproc_sim *sim, unsigned int i)
+{
+	struct fw_rsc_vdev_vring *rsc = &sim->vdev_rsc->vring[i];
+	struct sim_vring *q = &sim->vring[i];
+	u32 num = READ_ONCE(rsc->num), align = READ_ONCE(rsc->align);
+	void *va;
+
+	if (!num || num > 0x8000 || !is_power_of_2(num) || !align || !is_power_of_2(align))
+		return false;
+	va = sim_carveout_va(sim->rproc, READ_ONCE(rsc->da), vring_size(num, align));
+	if (!va)
+		return false;
+	vring_init(&q->vr, num, va, align);
+	q->last_avail = 0;
+	q->used_idx = __virtio16_to_cpu(SIM_LE, READ_ONCE(q->vr.used->idx));
+	q->notifyid = READ_ONCE(rsc->notifyid);
+	return true;
+}
+
+/* The next buffer Linux made available, or -1 */
+static int sim_vring_next(struct sim_vring *q, u16 avail_idx)
+{
+	u16 head;
+
+	if (q->last_avail == avail_idx)
+		return -1;
+	head = __virtio16_to_cpu(SIM_LE, READ_ONCE(q->vr.avail->ring[q->last_avail % q->vr.num]));
+	if (head >= q->vr.num)
+		return -1;
+	return head;
+}
+
+static void sim_vring_put_used(struct sim_vring *q, unsigned int head, u32 len)
+{
+	struct vring_used *used = q->vr.used;
+	u16 idx = q->used_idx;
+
+	used->ring[idx % q->vr.num].id = __cpu_to_virtio32(SIM_LE, head);
+	used->ring[idx % q->vr.num].len = __cpu_to_virtio32(SIM_LE, len);
+	/* The buffer and the element before the index that publishes them */
+	virt_wmb();
+	WRITE_ONCE(used->idx, __cpu_to_virtio16(SIM_LE, idx + 1));
+	q->used_idx = idx + 1;
+	q->last_avail++;
+}
+
+/* Only the device writes the used index: another value means the ring was set up anew. */
+static bool sim_vring_was_reset(struct sim_vring *q)
+{
+	return __virtio16_to_cpu(SIM_LE, READ_ONCE(q->vr.used->idx)) != q->used_idx;
+}
+
+static u16 sim_vring_avail_idx(struct sim_vring *q)
+{
+	u16 idx = __virtio16_to_cpu(SIM_LE, READ_ONCE(q->vr.avail->idx));
+
+	/* The ring entries and buffers after the index that published them */
+	virt_rmb();
+	return idx;
+}
+
+static void sim_vring_interrupt(struct rproc_sim *sim, struct sim_vring *q)
+{
+	/* Linux suppresses tx-complete interrupts until a sender waits for a buffer. */
+	virt_mb();
+	if (__virtio16_to_cpu(SIM_LE, READ_ONCE(q->vr.avail->flags)) & VRING_AVAIL_F_NO_INTERRUPT)
+		return;
+	rproc_vq_interrupt(sim->rproc, q->notifyid);
+}
+
+/* One message from Linux: echoed (src and dst swapped) if it is for one of our endpoints. */
+static void sim_rpmsg_handle(struct rproc_sim *sim, const void *buf, u32 len)
+{
+	const struct sim_rpmsg_hdr *hdr = buf;
+	u32 src, dst;
+	u16 plen;
+
+	if (len < sizeof(*hdr)) {
+		sim->n_dropped++;
+		return;
+	}
+	src = __rpmsg32_to_cpu(SIM_LE, hdr->src);
+	dst = __rpmsg32_to_cpu(SIM_LE, hdr->dst);
+	plen = __rpmsg16_to_cpu(SIM_LE, hdr->len);
+	if (plen > len - sizeof(*hdr) || !sim_ept_find(sim, dst)) {
+		/* Linux's own name-service announcements (to 53) end here too. */
+		sim->n_dropped++;
+		return;
+	}
+	sim->n_received++;
+	if (!sim_rpmsg_queue(sim, dst, src, buf + sizeof(*hdr), plen))
+		sim->n_echoed++;
+}
+
+/* Linux -> remote: the "output" vring (vring 1) */
+static void sim_rpmsg_receive(struct rproc_sim *sim)
+{
+	struct sim_vring *q = &sim->vring[1];
+	u16 avail_idx = sim_vring_avail_idx(q);
+	struct vring_desc *desc;
+	bool used = false;
+	void *buf;
+	int head;
+	u32 len;
+
+	while ((head = sim_vring_next(q, avail_idx)) >= 0) {
+		desc = &q->vr.desc[head];
+		len = __virtio32_to_cpu(SIM_LE, READ_ONCE(desc->len));
+		buf = sim_buf_va(__virtio64_to_cpu(SIM_LE, READ_ONCE(desc->addr)), len);
+		if (buf)
+			sim_rpmsg_handle(sim, buf, len);
+		else
+			sim->n_dropped++;
+		sim_vring_put_used(q, head, 0);
+		used = true;
+	}
+	if (used)
+		sim_vring_interrupt(sim, q);
+}
+
+/* remote -> Linux: the "input" vring (vring 0), as long as Linux gave buffers */
+static void sim_rpmsg_send(struct rproc_sim *sim)
+{
+	struct sim_vring *q = &sim->vring[0];
+	u16 avail_idx = sim_vring_avail_idx(q);
+	struct vring_desc *desc;
+	struct sim_msg *msg;
+	bool used = false;
+	void *buf;
+	int head;
+	u32 len;
+
+	while (!list_empty(&sim->pending) && (head = sim_vring_next(q, avail_idx)) >= 0) {
+		msg = list_first_entry(&sim->pending, struct sim_msg, node);
+		list_del(&msg->node);
+		sim->n_pending--;
+		desc = &q->vr.desc[head];
+		len = __virtio32_to_cpu(SIM_LE, READ_ONCE(desc->len));
+		buf = sim_buf_va(__virtio64_to_cpu(SIM_LE, READ_ONCE(desc->addr)), len);
+		if (buf && msg->len <= len) {
+			memcpy(buf, msg->buf, msg->len);
+			sim_vring_put_used(q, head, msg->len);
+			used = true;
+		} else {
+			/* The buffer stays Linux's; the message is lost. */
+			sim->n_dropped++;
+		}
+		kfree(msg);
+	}
+	if (used)
+		sim_vring_interrupt(sim, q);
+}
+
+/*
+ * The device side, run for every kick (and every announce/destroy): once
+ * Linux's driver is up (DRIVER_OK) find the vrings, announce the endpoints
+ * once, take Linux's messages, then give Linux what is queued for it.
+ */
+static void sim_rpmsg_work(struct work_struct *work)
+{
+	struct rproc_sim *sim = container_of(work, struct rproc_sim, rpmsg_work);
+	struct sim_ept *ept;
+
+	mutex_lock(&sim->rpmsg_lock);
+	if (!sim->rpmsg_live || !READ_ONCE(sim->hw_running))
+		goto out;
+	/*
+	 * Linux reset the device (its driver was unbound; it may be bound again
+	 * already, with zeroed vrings): forget the vrings and announce anew.
+	 */
+	if (sim->vrings_mapped &&
+	    (!(READ_ONCE(sim->vdev_rsc->status) & VIRTIO_CONFIG_S_DRIVER_OK) ||
+	     sim_vring_was_reset(&sim->vring[0]) || sim_vring_was_reset(&sim->vring[1]))) {
+		sim->vrings_mapped = false;
+		sim->announced = false;
+		sim_rpmsg_free_pending(sim);
+	}
+	if (!(READ_ONCE(sim->vdev_rsc->status) & VIRTIO_CONFIG_S_DRIVER_OK))
+		goto out;
+	if (!sim->vrings_mapped) {
+		if (!sim_vring_map(sim, 0) || !sim_vring_map(sim, 1)) {
+			dev_err_ratelimited(&sim->rproc->dev, "rpmsg vrings not found\n");
+			goto out;
+		}
+		sim->vrings_mapped = true;
+	}
+	if (!sim->announced) {
+		list_for_each_entry(ept, &sim->epts, node)
+			sim_rpmsg_ns(sim, ept, RPMSG_NS_CREATE);
+		sim->announced = true;
+	}
+	sim_rpmsg_receive(sim);
+	sim_rpmsg_send(sim);
+out:
+	mutex_unlock(&sim->rpmsg_lock);
+}
+
+/* Linux kicked a vring: the device looks at it later, in the work. */
+static void sim_kick(struct rproc *rproc, int vqid)
+{
+	struct rproc_sim *sim = rproc->priv;
+
+	if (READ_ONCE(sim->rpmsg_live))
+		schedule_work(&sim->rpmsg_work);
+}
+
+/*
+ * Added at each start behind the vdev's subdevice, so the core stops it
+ * first: the device side is quiet before virtio_rpmsg_bus frees its buffers.
+ */
+static void sim_rpmsg_subdev_stop(struct rproc_subdev *subdev, bool crashed)
+{
+	struct rproc_sim *sim = container_of(subdev, struct rproc_sim, rpmsg_subdev);
+
+	mutex_lock(&sim->rpmsg_lock);
+	sim->rpmsg_live = false;
+	mutex_unlock(&sim->rpmsg_lock);
+	cancel_work_sync(&sim->rpmsg_work);
+}
+
+/* The firmware's trace and rpmsg vdev entries, in the resource table it was loaded with */
+static void sim_rsc_scan(struct rproc_sim *sim)
+{
+	struct resource_table *table = sim->rproc->table_ptr;
+	size_t size = sim->rproc->table_sz;
+	struct fw_rsc_trace *trace;
+	struct fw_rsc_vdev *vdev;
+	struct fw_rsc_hdr *hdr;
+	size_t avail;
+	u32 i, off;
+	void *va;
+
+	/* Only a table in the core's memory (not the core's cached copy) */
+	if (!table || (void *)table < sim->mem || size > sim->mem_size ||
+	    (void *)table - sim->mem > sim->mem_size - size || size < sizeof(*table) ||
+	    table->num > (size - sizeof(*table)) / sizeof(u32))
+		return;
+
+	for (i = 0; i < table->num; i++) {
+		off = table->offset[i];
+		if (off < sizeof(*table) || off >= size || size - off < sizeof(*hdr))
+			return;
+		hdr = (void *)table + off;
+		avail = size - off - sizeof(*hdr);
+		if (hdr->type == RSC_TRACE && !sim->trace && avail >= sizeof(*trace)) {
+			trace = (void *)hdr->data;
+			va = NULL;
+			if (trace->len)
+				va = sim_da_to_va(sim->rproc, trace->da, trace->len, NULL);
+			if (va) {
+				/* The firmware starts its trace afresh at each boot. */
+				memset(va, 0, trace->len);
+				sim->trace = va;
+				sim->trace_len = trace->len;
+			}
+		} else if (hdr->type == RSC_VDEV && !sim->vdev_rsc && avail >= sizeof(*vdev)) {
+			vdev = (void *)hdr->data;
+			if (vdev->id == VIRTIO_ID_RPMSG && vdev->num_of_vrings >= 2 &&
+			    avail >= struct_size(vdev, vring, 2))
+				sim->vdev_rsc = vdev;
+		}
+	}
+}
+
+/* At start: the trace banner and, with an rpmsg vdev, the device side with channels= */
+static void sim_rpmsg_start(struct rproc_sim *sim)
+{
+	struct sim_ept *ept;
+	unsigned int i;
+
+	mutex_lock(&sim->rpmsg_lock);
+	sim_rsc_scan(sim);
+	sim_trace_locked(sim, "rproc_sim %s: boot %d, firmware %s\n", sim->rproc->name,
+			 atomic_read(&sim->n_start) + 1, sim->rproc->firmware);
+	if (sim->vdev_rsc) {
+		for (i = 0; i < sim->n_channel; i++) {
+			if (sim_ept_add(sim, sim->channel[i].name, sim->channel[i].addr, &ept))
+				dev_warn(&sim->rproc->dev, "channel %s not created\n",
+					 sim->channel[i].name);
+		}
+		sim->vrings_mapped = false;
+		sim->announced = false;
+		sim->rpmsg_live = true;
+		if (!sim->rpmsg_subdev_added) {
+			rproc_add_subdev(sim->rproc, &sim->rpmsg_subdev);
+			sim->rpmsg_subdev_added = true;
+		}
+		sim_trace_locked(sim, "rproc_sim %s: rpmsg vdev, %u channels\n", sim->rproc->name,
+				 sim->n_channel);
+	}
+	mutex_unlock(&sim->rpmsg_lock);
+}
+
+/* At stop (or detach, or a failed start): the firmware, its trace and endpoints are gone. */
+static void sim_rpmsg_stop(struct rproc_sim *sim)
+{
+	mutex_lock(&sim->rpmsg_lock);
+	sim->rpmsg_live = false;
+	mutex_unlock(&sim->rpmsg_lock);
+	cancel_work_sync(&sim->rpmsg_work);
+
+	mutex_lock(&sim->rpmsg_lock);
+	if (sim->rpmsg_subdev_added) {
+		/* Called with the rproc lock held, as the core changes the list. */
+		rproc_remove_subdev(sim->rproc, &sim->rpmsg_subdev);
+		sim->rpmsg_subdev_added = false;
+	}
+	sim_rpmsg_free_lists(sim);
+	sim->vdev_rsc = NULL;
+	sim->trace = NULL;
+	sim->trace_len = 0;
+	mutex_unlock(&sim->rpmsg_lock);
 }
 
 static int sim_prepare(struct rproc *rproc)
@@ -187,6 +796,7 @@ static int sim_start(struct rproc *rproc)
 	if (ret)
 		return ret;
 	WRITE_ONCE(sim->hw_running, true);
+	sim_rpmsg_start(sim);
 	atomic_inc(&sim->n_start);
 	return 0;
 }
@@ -196,6 +806,8 @@ static int sim_stop(struct rproc *rproc)
 	struct rproc_sim *sim = rproc->priv;
 	int ret;
 
+	/* The core stopped the subdevices already, even if this stop fails. */
+	sim_rpmsg_stop(sim);
 	ret = sim_take_failure(&sim->fail_stop);
 	if (ret)
 		return ret;
@@ -225,6 +837,7 @@ static int sim_detach(struct rproc *rproc)
 	struct rproc_sim *sim = rproc->priv;
 	int ret;
 
+	sim_rpmsg_stop(sim);
 	ret = sim_take_failure(&sim->fail_detach);
 	if (ret)
 		return ret;
@@ -233,27 +846,13 @@ static int sim_detach(struct rproc *rproc)
 	return 0;
 }
 
-static void *sim_da_to_va(struct rproc *rproc, u64 da, size_t len, bool *is_iomem)
-{
-	struct rproc_sim *sim = rproc->priv;
-	u64 offset;
-
-	if (da < sim->mem_da)
-		return NULL;
-	offset = da - sim->mem_da;
-	if (offset > sim->mem_size || len > sim->mem_size - offset)
-		return NULL;
-	if (is_iomem)
-		*is_iomem = false;
-	return sim->mem + offset;
-}
-
 static const struct rproc_ops sim_ops = {
 	.prepare = sim_prepare,
 	.start = sim_start,
 	.stop = sim_stop,
 	.attach = sim_attach,
 	.detach = sim_detach,
+	.kick = sim_kick,
 	.da_to_va = sim_da_to_va,
 	.load = sim_load,
 	.parse_fw = sim_parse_fw,
@@ -272,6 +871,7 @@ static ssize_t crash_store(struct device *dev, struct device_attribute *attr,
 	enum rproc_crash_type type = RPROC_WATCHDOG;
 	unsigned int val;
 
+	sim_trace_control(sim, "crash", buf, count);
 	/* Linux only notices crashes of a core it runs or is attached to. */
 	if (state != RPROC_RUNNING && state != RPROC_ATTACHED)
 		return -EINVAL;
@@ -299,6 +899,7 @@ static ssize_t fail_##op##_store(struct device *dev,				\
 	unsigned int val;							\
 	int ret;								\
 										\
+	sim_trace_control(sim, "fail_" #op, buf, count);			\
 	ret = kstrtouint(buf, 0, &val);						\
 	if (ret)								\
 		return ret;							\
@@ -333,6 +934,82 @@ static ssize_t counters_show(struct device *dev, struct device_attribute *attr, 
 }
 static DEVICE_ATTR_RO(counters);
 
+static ssize_t rpmsg_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct rproc_sim *sim = dev_get_drvdata(dev);
+	const char *vdev = "none";
+	struct sim_ept *ept;
+	int len;
+
+	mutex_lock(&sim->rpmsg_lock);
+	if (sim->rpmsg_live)
+		vdev = sim->announced ? "ready" : "waiting";
+	len = sysfs_emit(buf, "vdev=%s received=%lu echoed=%lu dropped=%lu\n", vdev,
+			 sim->n_received, sim->n_echoed, sim->n_dropped);
+	list_for_each_entry(ept, &sim->epts, node)
+		len += sysfs_emit_at(buf, len, "%s 0x%x\n", ept->name, ept->addr);
+	mutex_unlock(&sim->rpmsg_lock);
+	return len;
+}
+
+/* announce NAME [ADDR] | destroy NAME [ADDR]: NS_CREATE / NS_DESTROY at run time */
+static ssize_t rpmsg_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct rproc_sim *sim = dev_get_drvdata(dev);
+	char *copy, *p, *cmd, *name, *addr_s, *extra;
+	struct sim_ept *ept, *tmp;
+	u32 addr = RPMSG_ADDR_ANY;
+	bool found = false;
+	int ret = 0;
+
+	sim_trace_control(sim, "rpmsg", buf, count);
+	copy = kstrndup(buf, count, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	p = strim(copy);
+	cmd = strsep(&p, " \t");
+	name = p ? strsep(&p, " \t") : NULL;
+	addr_s = p ? strsep(&p, " \t") : NULL;
+	extra = p;
+	if (!name || !*name || strlen(name) >= RPMSG_NAME_SIZE || (extra && *extra) ||
+	    (addr_s && (kstrtou32(addr_s, 0, &addr) || !sim_rpmsg_addr_valid(addr)))) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+
+	mutex_lock(&sim->rpmsg_lock);
+	if (!sim->rpmsg_live) {
+		/* No firmware with an rpmsg vdev runs. */
+		ret = -ENODEV;
+	} else if (!strcmp(cmd, "announce")) {
+		ret = sim_ept_add(sim, name, addr, &ept);
+		if (!ret && sim->announced)
+			ret = sim_rpmsg_ns(sim, ept, RPMSG_NS_CREATE);
+	} else if (!strcmp(cmd, "destroy")) {
+		list_for_each_entry_safe(ept, tmp, &sim->epts, node) {
+			if (strcmp(ept->name, name) || (addr_s && ept->addr != addr))
+				continue;
+			if (sim->announced)
+				ret = sim_rpmsg_ns(sim, ept, RPMSG_NS_DESTROY) ?: ret;
+			list_del(&ept->node);
+			kfree(ept);
+			found = true;
+		}
+		if (!found)
+			ret = -ENOENT;
+	} else {
+		ret = -EINVAL;
+	}
+	if (!ret)
+		schedule_work(&sim->rpmsg_work);
+	mutex_unlock(&sim->rpmsg_lock);
+out_free:
+	kfree(copy);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(rpmsg);
+
 static struct attribute *sim_attrs[] = {
 	&dev_attr_crash.attr,
 	&dev_attr_fail_start.attr,
@@ -341,6 +1018,7 @@ static struct attribute *sim_attrs[] = {
 	&dev_attr_fail_detach.attr,
 	&dev_attr_hw_running.attr,
 	&dev_attr_counters.attr,
+	&dev_attr_rpmsg.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(sim);
@@ -348,6 +1026,62 @@ ATTRIBUTE_GROUPS(sim);
 static void sim_free_mem(void *mem)
 {
 	vfree(mem);
+}
+
+/* After the remote processor is deleted (and so stopped) */
+static void sim_rpmsg_cleanup(void *data)
+{
+	struct rproc_sim *sim = data;
+
+	cancel_work_sync(&sim->rpmsg_work);
+	mutex_lock(&sim->rpmsg_lock);
+	sim_rpmsg_free_lists(sim);
+	mutex_unlock(&sim->rpmsg_lock);
+}
+
+/* channels= of instance i: NAME[@ADDR] joined by '+' ("" for none) */
+static int sim_parse_channels(struct rproc_sim *sim, unsigned int i)
+{
+	const char *param = NULL;
+	char *copy, *p, *tok, *at;
+	struct sim_channel *ch;
+	int ret = 0;
+
+	if (n_channels == 1)
+		param = channels[0];
+	else if (i < n_channels)
+		param = channels[i];
+	if (!param || !*param)
+		return 0;
+
+	copy = kstrdup(param, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	p = copy;
+	while ((tok = strsep(&p, "+"))) {
+		if (sim->n_channel >= SIM_RPMSG_MAX_CHANNELS) {
+			ret = -E2BIG;
+			break;
+		}
+		ch = &sim->channel[sim->n_channel];
+		ch->addr = RPMSG_ADDR_ANY;
+		at = strchr(tok, '@');
+		if (at) {
+			*at++ = '\0';
+			if (kstrtou32(at, 0, &ch->addr) || !sim_rpmsg_addr_valid(ch->addr)) {
+				ret = -EINVAL;
+				break;
+			}
+		}
+		if (!*tok || strlen(tok) >= RPMSG_NAME_SIZE) {
+			ret = -EINVAL;
+			break;
+		}
+		strscpy(ch->name, tok, sizeof(ch->name));
+		sim->n_channel++;
+	}
+	kfree(copy);
+	return ret;
 }
 
 static int sim_probe(struct platform_device *pdev)
@@ -380,6 +1114,19 @@ static int sim_probe(struct platform_device *pdev)
 	if (!sim->mem)
 		return -ENOMEM;
 	ret = devm_add_action_or_reset(dev, sim_free_mem, sim->mem);
+	if (ret)
+		return ret;
+
+	mutex_init(&sim->rpmsg_lock);
+	INIT_LIST_HEAD(&sim->epts);
+	INIT_LIST_HEAD(&sim->pending);
+	INIT_WORK(&sim->rpmsg_work, sim_rpmsg_work);
+	sim->rpmsg_subdev.stop = sim_rpmsg_subdev_stop;
+	ret = sim_parse_channels(sim, i);
+	if (ret)
+		return dev_err_probe(dev, ret, "bad channels= for %s\n", names[i]);
+	/* Registered before the remote processor, so it runs after rproc_del(). */
+	ret = devm_add_action_or_reset(dev, sim_rpmsg_cleanup, sim);
 	if (ret)
 		return ret;
 
