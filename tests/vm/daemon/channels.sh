@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Channels and readiness on the real virtio_rpmsg_bus (issue 14): rproc_sim
+# plays the remote side of fw64-rpmsg.elf and announces channels; rprocd
+# shows them in Channels (with the /dev node a client driver made), keeps
+# them current from udev events, and says Ready once every ReadyWhen=
+# channel is there. READY=1 waits for it; OnReadyTimeout= acts on firmware
+# that never announces. The nodes Channels names are the ones that echo.
+# shellcheck source=tests/vm/daemon/lib-daemon.sh disable=SC2154
+. "$(dirname "${BASH_SOURCE[0]}")/lib-daemon.sh"
+
+RPMSG_ECHO=${RPROC_RPMSG_ECHO:-${RPROCD_BUILD_DIR:+$RPROCD_BUILD_DIR/tests/vm/rpmsg-echo}}
+
+# channels CORE - "name local remote node" per channel, from the Channels property
+channels() {
+	busctl --json=short get-property org.rprocd1 "/org/rprocd1/core/$1" org.rprocd1.Core \
+		Channels | python3 -c '
+import json, sys
+for name, src, dst, dev, node in json.load(sys.stdin)["data"]:
+    print(name, hex(src), hex(dst), node or "-")'
+}
+
+# channel_node CORE NAME - the /dev node Channels gives for channel NAME
+channel_node() {
+	channels "$1" | awk -v n="$2" '$1 == n { print $4 }'
+}
+
+has_channel() {
+	channels "$1" | grep -q "^$2 "
+}
+
+no_channel() {
+	! has_channel "$@"
+}
+
+# wait_for WHAT CMD... - poll CMD every 100 ms for up to 10 s
+wait_for() {
+	local what=$1 i
+	shift
+	for ((i = 0; i < 100; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	_assert_fail "$what: not true after 10 s"
+}
+
+sim_rpmsg_ctl() {
+	echo "$1" >"$(sim_dev 0)/rpmsg"
+}
+
+rpmsg_core() {
+	sim_load names=m4 channels=rpmsg-tty+rpmsg-raw "$@"
+	fw_install fw64-rpmsg
+}
+
+test_channels_and_ready() {
+	local tty raw
+	rpmsg_core
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf
+ReadyWhen=rpmsg-tty rpmsg-raw"
+	# READY=1 comes only once the core is ready: the channels are there then.
+	rprocd_up
+	assert_eq "$(prop m4 Ready)" true "Ready when READY=1 came"
+	has_channel m4 rpmsg-tty || _assert_fail "no rpmsg-tty in Channels: $(channels m4)"
+	has_channel m4 rpmsg-raw || _assert_fail "no rpmsg-raw in Channels: $(channels m4)"
+	assert_contains "$(channels m4)" "rpmsg-tty 0x400 0x400 /dev/ttyRPMSG" "rpmsg-tty's addresses and tty"
+	tty=$(channel_node m4 rpmsg-tty)
+	raw=$(channel_node m4 rpmsg-raw)
+	assert_match "$raw" '^/dev/rpmsg[0-9]+$' "rpmsg-raw's node"
+	# The nodes Channels gives are the channels: each echoes.
+	assert_success "$RPMSG_ECHO" tty "$tty" hello
+	assert_success "$RPMSG_ECHO" dev "$raw" ping
+	assert_contains "$(rprocd_log)" "rpmsg channel rpmsg-tty" "the log names the channel"
+	assert_contains "$(rprocctl status m4)" "Channels: rpmsg-raw" "rprocctl status lists the channels"
+	assert_contains "$(rprocctl --json status m4)" '"Name":"rpmsg-tty"' "rprocctl --json status"
+}
+
+test_runtime_changes() {
+	rpmsg_core
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf
+ReadyWhen=rpmsg-tty"
+	rprocd_up
+	assert_eq "$(prop m4 Ready)" true "Ready at start"
+	# A channel announced at run time appears; one destroyed goes, and with
+	# it readiness, without anything happening to the core.
+	sim_rpmsg_ctl "announce echo 0x500"
+	wait_for "echo in Channels" has_channel m4 echo
+	channels m4 | grep -q "^echo 0x[0-9a-f]* 0x500 " ||
+		_assert_fail "echo's remote address is not 0x500: $(channels m4)"
+	sim_rpmsg_ctl "destroy rpmsg-tty"
+	wait_for "rpmsg-tty gone from Channels" no_channel m4 rpmsg-tty
+	wait_prop m4 Ready false 5
+	assert_eq "$(prop m4 State)" running "still running"
+	assert_contains "$(rprocd_log)" "rpmsg channel rpmsg-tty (" "the log says it went"
+	sim_rpmsg_ctl "announce rpmsg-tty"
+	wait_prop m4 Ready true 10
+	# Stopped: no channels, not ready; started again: both back.
+	core_call m4 Stop >/dev/null
+	wait_prop m4 State offline
+	wait_for "no channels when stopped" test -z "$(channels m4)"
+	assert_eq "$(prop m4 Ready)" false "Ready when stopped"
+	core_call m4 Start >/dev/null
+	wait_prop m4 Ready true 10
+}
+
+test_ready_timeout_stop() {
+	rpmsg_core
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf
+ReadyWhen=ghost
+ReadyTimeoutSec=2s
+OnReadyTimeout=stop"
+	rprocd_up
+	wait_prop m4 State offline 15
+	assert_contains "$(prop m4 LastError)" "no channel ghost" "LastError names the missing channel"
+	assert_contains "$(rprocd_log)" "not ready 2s after coming up" "logged"
+	assert_eq "$(sim_counter 0 start)" 1 "booted once, not again"
+}
+
+test_ready_timeout_restart() {
+	rpmsg_core
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf
+ReadyWhen=ghost
+ReadyTimeoutSec=1s
+StartLimitBurst=2
+StartLimitIntervalSec=1h"
+	rprocd_up
+	wait_prop m4 StartLimitHit true 30
+	# The first boot and two restarts (the burst), then left running.
+	assert_eq "$(sim_counter 0 start)" 3 "boots"
+	assert_eq "$(prop m4 State)" running "left running"
+	assert_eq "$(prop m4 Ready)" false "not ready"
+}
+
+run_cases test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
+	test_ready_timeout_restart
