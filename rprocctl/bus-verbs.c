@@ -230,7 +230,7 @@ static int exit_for_error(const sd_bus_error *e, int r)
 	return EXIT_FAILED;
 }
 
-static int core_path(sd_bus *bus, const char *name, char **ret, int *exit_code)
+int core_object_path(sd_bus *bus, const char *name, char **ret, int *exit_code)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
@@ -260,7 +260,7 @@ static int call_core(sd_bus *bus, const char *verb, const char *core, const char
 	char *path = NULL;
 	int code = EXIT_FAILED, r;
 
-	if (core_path(bus, core, &path, &code) < 0)
+	if (core_object_path(bus, core, &path, &code) < 0)
 		return code;
 	if (string_arg)
 		r = sd_bus_call_method(bus, DEST, path, CORE_IFACE, method, &e, NULL, "s",
@@ -376,7 +376,9 @@ static void print_status(const struct props *p)
 	       : strcmp(state, "crashed") ? "○"
 					  : "×",
 	       prop_str(p, "Name"), *desc ? " - " : "", desc);
-	printf("       State: %s%s%s%s%s\n", state, *origin ? " (" : "", origin, *origin ? ")" : "",
+	printf("       State: %s%s%s%s%s%s\n", state, *origin ? " (" : "", origin,
+	       *origin ? ")" : "",
+	       up && prop_get(p, "Ready") && !prop_num(p, "Ready") ? ", not ready" : "",
 	       prop_num(p, "Wedged") ? ", WEDGED"
 	       : prop_num(p, "Busy") ? ", busy"
 				     : "");
@@ -510,7 +512,7 @@ int verb_status(int argc, char **argv)
 		char *path = NULL;
 		int code = EXIT_FAILED, r;
 
-		if (core_path(bus, argv[i], &path, &code) < 0) {
+		if (core_object_path(bus, argv[i], &path, &code) < 0) {
 			ret = code;
 			continue;
 		}

@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "config.h"
+#include "librproc.h"
 #include "rprocctl.h"
 
-struct rprocctl_options arg;
+struct rprocctl_options arg = { .timeout_usec = UINT64_MAX };
 
 struct verb {
 	const char *name;
@@ -30,6 +31,8 @@ static const struct verb verbs[] = {
 	{ "set-firmware", 3, verb_set_firmware,
 	  "set-firmware CORE FILE  boot FILE next (--restart: now)" },
 	{ "reload", 1, verb_reload, "reload                re-read the configuration" },
+	{ "wait", 2, verb_wait,
+	  "wait CORE…            block until each core is up (--ready: ready; --timeout=TIME)" },
 	{ "monitor", 1, verb_monitor,
 	  "monitor               print property changes as they happen" },
 	{ "validate", 2, verb_validate,
@@ -54,7 +57,10 @@ static void help(void)
 	       "     --machine NAME     validate: require this ELF machine (ARM, AARCH64, RISCV, "
 	       "…)\n"
 	       "     --opaque           validate: the image is opaque (signed/vendor format)\n"
-	       "     --restart          set-firmware: restart a running core with the new image\n");
+	       "     --restart          set-firmware: restart a running core with the new image\n"
+	       "     --ready            wait: until Ready (every ReadyWhen= channel), not just up\n"
+	       "     --timeout TIME     wait: give up after TIME (e.g. 30s, 2min; exit status "
+	       "3)\n");
 }
 
 static int parse_argv(int argc, char **argv)
@@ -66,18 +72,23 @@ static int parse_argv(int argc, char **argv)
 		ARG_CLASS,
 		ARG_MACHINE,
 		ARG_OPAQUE,
-		ARG_RESTART
+		ARG_RESTART,
+		ARG_READY,
+		ARG_TIMEOUT,
 	};
-	static const struct option options[] = { { "help", no_argument, NULL, 'h' },
-						 { "version", no_argument, NULL, ARG_VERSION },
-						 { "json", no_argument, NULL, ARG_JSON },
-						 { "root", required_argument, NULL, ARG_ROOT },
-						 { "class", required_argument, NULL, ARG_CLASS },
-						 { "machine", required_argument, NULL,
-						   ARG_MACHINE },
-						 { "opaque", no_argument, NULL, ARG_OPAQUE },
-						 { "restart", no_argument, NULL, ARG_RESTART },
-						 {} };
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{ "json", no_argument, NULL, ARG_JSON },
+		{ "root", required_argument, NULL, ARG_ROOT },
+		{ "class", required_argument, NULL, ARG_CLASS },
+		{ "machine", required_argument, NULL, ARG_MACHINE },
+		{ "opaque", no_argument, NULL, ARG_OPAQUE },
+		{ "restart", no_argument, NULL, ARG_RESTART },
+		{ "ready", no_argument, NULL, ARG_READY },
+		{ "timeout", required_argument, NULL, ARG_TIMEOUT },
+		{}
+	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -106,6 +117,21 @@ static int parse_argv(int argc, char **argv)
 		case ARG_RESTART:
 			arg.restart = true;
 			break;
+		case ARG_READY:
+			arg.ready = true;
+			break;
+		case ARG_TIMEOUT: {
+			rproc_usec_t t;
+
+			if (rproc_parse_timespan(optarg, &t) < 0) {
+				fprintf(stderr,
+					"rprocctl: invalid --timeout \"%s\" (e.g. 30s, 2min)\n",
+					optarg);
+				return -1;
+			}
+			arg.timeout_usec = t == RPROC_USEC_INFINITY ? UINT64_MAX : t;
+			break;
+		}
 		default:
 			return -1;
 		}

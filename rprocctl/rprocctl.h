@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
 
 /* Exit codes, documented in rprocctl(1). */
 enum {
@@ -23,6 +25,8 @@ struct rprocctl_options {
 	const char *fw_machine; /* validate --machine */
 	bool opaque;		/* validate --opaque */
 	bool restart;		/* set-firmware --restart */
+	bool ready;		/* wait --ready */
+	uint64_t timeout_usec;	/* wait --timeout (UINT64_MAX: none) */
 };
 
 extern struct rprocctl_options arg;
@@ -39,3 +43,7 @@ int verb_action(int argc, char **argv);
 int verb_set_firmware(int argc, char **argv);
 int verb_reload(int argc, char **argv);
 int verb_monitor(int argc, char **argv);
+int verb_wait(int argc, char **argv);
+
+/* The object path of a core (GetCore); on failure prints why and sets *exit_code. */
+int core_object_path(sd_bus *bus, const char *name, char **ret, int *exit_code);

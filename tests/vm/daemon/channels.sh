@@ -136,5 +136,36 @@ StartLimitIntervalSec=1h"
 	assert_eq "$(prop m4 Ready)" false "not ready"
 }
 
-run_cases test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
+test_wait() {
+	local pid rc
+	rpmsg_core
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf
+ReadyWhen=echo
+ReadyTimeoutSec=2s
+OnReadyTimeout=leave"
+	rprocd_up
+	assert_success rprocctl wait m4
+	rc=0
+	rprocctl wait --ready --timeout=1s m4 2>/run/wait.err || rc=$?
+	assert_eq "$rc" 3 "wait --ready: exit status on a timeout"
+	assert_contains "$(cat /run/wait.err)" "m4 is running, not ready, after the timeout" "why"
+	rc=0
+	rprocctl wait ghost 2>/dev/null || rc=$?
+	assert_eq "$rc" 4 "wait for a core that does not exist"
+	# A waiter returns when the channel comes, not at its timeout.
+	rprocctl wait --ready --timeout=60s m4 &
+	pid=$!
+	sleep 1
+	alive "$pid" || _assert_fail "wait --ready returned before the channel came"
+	sim_rpmsg_ctl "announce echo"
+	for ((rc = 0; rc < 100; rc++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	alive "$pid" && _assert_fail "wait --ready still waiting 10 s after the channel came"
+	wait "$pid" || _assert_fail "wait --ready failed (exit $?)"
+}
+
+run_cases test_wait test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
 	test_ready_timeout_restart
