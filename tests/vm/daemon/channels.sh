@@ -167,5 +167,30 @@ OnReadyTimeout=leave"
 	wait "$pid" || _assert_fail "wait --ready failed (exit $?)"
 }
 
-run_cases test_wait test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
+test_odd_channel_names() {
+	local out
+	rpmsg_core
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf
+ReadyWhen=rpmsg-tty"
+	rprocd_up
+	# Invalid UTF-8, a control character, a '/', a quote: the kernel takes
+	# them as they are; rprocd shows each escaped, on valid UTF-8.
+	printf 'announce bad\xffname\n' >"$(sim_dev 0)/rpmsg"
+	printf 'announce tab\x01ctl\n' >"$(sim_dev 0)/rpmsg"
+	printf 'announce a/b"c\n' >"$(sim_dev 0)/rpmsg"
+	wait_for "three more channels" test "$(channels m4 | wc -l)" -ge 5
+	out=$(channels m4)
+	assert_contains "$out" 'bad\xffname' "invalid UTF-8 escaped"
+	assert_contains "$out" 'a/b"c' "slash and quote kept"
+	assert_eq "$(rprocctl --json status m4 |
+		python3 -c 'import json, sys; print(len(json.load(sys.stdin)[0]["Channels"]))' 2>&1)" \
+		"$(channels m4 | wc -l)" "channels in rprocctl --json status (valid JSON with them)"
+	assert_eq "$(prop m4 Ready)" true "still ready"
+	assert_success rprocctl status m4
+	# The daemon goes on: the valid channel still echoes through the node it gives.
+	assert_success "$RPMSG_ECHO" tty "$(channel_node m4 rpmsg-tty)" still-here
+}
+
+run_cases test_odd_channel_names test_wait test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
 	test_ready_timeout_restart
