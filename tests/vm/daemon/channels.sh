@@ -192,5 +192,27 @@ ReadyWhen=rpmsg-tty"
 	assert_success "$RPMSG_ECHO" tty "$(channel_node m4 rpmsg-tty)" still-here
 }
 
-run_cases test_odd_channel_names test_wait test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
+test_channel_gone_while_held() {
+	local tty
+	rpmsg_core
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf
+ReadyWhen=rpmsg-tty"
+	rprocd_up
+	tty=$(channel_node m4 rpmsg-tty)
+	# A consumer holds the tty; the firmware withdraws the channel.
+	exec 7<>"$tty"
+	sim_rpmsg_ctl "destroy rpmsg-tty"
+	wait_for "rpmsg-tty gone from Channels while held" no_channel m4 rpmsg-tty
+	wait_prop m4 Ready false 5
+	assert_eq "$(prop m4 State)" running "the core runs on"
+	exec 7>&-
+	sim_rpmsg_ctl "announce rpmsg-tty"
+	wait_prop m4 Ready true 10
+	tty=$(channel_node m4 rpmsg-tty)
+	assert_success "$RPMSG_ECHO" tty "$tty" back-again
+	assert_success rprocctl status m4
+}
+
+run_cases test_channel_gone_while_held test_odd_channel_names test_wait test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
 	test_ready_timeout_restart
