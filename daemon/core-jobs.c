@@ -463,11 +463,20 @@ static int job_begin(struct core *c, struct job *j)
 
 	r = worker_start(c->manager->workers, w);
 	if (r < 0) {
+		_cleanup_free_ char *text =
+			strdup_printf("%s: cannot start a worker thread: %s; not done", job_what(j),
+				      strerror(-r));
+
+		/* Out of threads or memory: nothing was written; say so, and retry what is ours. */
 		job_reply_error(j, BUS_ERROR_BUSY, "cannot start a worker: %s", strerror(-r));
+		core_set_error(c, text);
+		core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, r, text);
 		core_unref(c);
 		work_free(w);
 		if (j->type == JOB_FIRST)
 			core_decided(c);
+		if (j->type == JOB_CRASH_RECOVER)
+			core_arm_restart(c);
 		return 0;
 	}
 	return 1;

@@ -337,10 +337,20 @@ static int on_state_notify(sd_event_source *s, int fd, uint32_t revents, void *u
 	(void) s, (void) revents;
 	/* Reading from the start re-arms the notification. */
 	l = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (l < 0 && errno != EINTR) {
-		log_warning_errno(errno, "%s: reading state after a notification failed: %m",
-				  c->name);
+	if (l < 0 && errno == EINTR)
+		return 0; /* still pending: the loop comes back */
+	if (l < 0) {
+		/*
+		 * ENODEV: the device went (its removal event follows). Anything
+		 * else: the watch would fire again at once; the core is read the
+		 * usual way, and the next rescan arms the watch again.
+		 */
+		log_full_errno(errno == ENODEV || errno == ENOENT ? LOG_DEBUG : LOG_WARNING, errno,
+			       "%s: reading state after a notification failed, watch dropped: %m",
+			       c->name);
 		core_events_detach(c);
+		c->queued_refresh = true;
+		manager_schedule(m);
 		return 0;
 	}
 	if (!m->sysfs_notified) {

@@ -187,6 +187,7 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	const struct rproc_core_config **assigned = NULL, **olds = NULL;
 	_cleanup_strv_free_ char **messages = NULL;
 	char **conflicts = NULL; /* one per core, sparse: not a strv */
+	size_t n_conflicts = 0;
 	size_t n = 0, old_n;
 	struct timespec ts;
 	int r, k;
@@ -211,6 +212,7 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	assigned = calloc(m->n_cores + 1, sizeof(*assigned));
 	olds = calloc(m->n_cores + 1, sizeof(*olds));
 	conflicts = calloc(m->n_cores + 1, sizeof(char *));
+	n_conflicts = conflicts ? m->n_cores : 0;
 	if (!assigned || !olds || !conflicts) {
 		manager_configs_free(l, n);
 		rproc_daemon_config_free(d);
@@ -271,7 +273,7 @@ done:
 	}
 	free(assigned);
 	free(olds);
-	for (size_t i = 0; conflicts && i < m->n_cores; i++)
+	for (size_t i = 0; conflicts && i < n_conflicts; i++)
 		free(conflicts[i]);
 	free(conflicts);
 	if (r >= 0 && ret_messages)

@@ -211,9 +211,12 @@ void manager_rescan(struct manager *m)
 		manager_add_device(m, devs[k]);
 	rproc_device_list_free(devs, n);
 	/* A core with a write in flight is read back by its worker (as the poll leaves it). */
-	for (size_t i = 0; i < m->n_cores; i++)
+	for (size_t i = 0; i < m->n_cores; i++) {
+		/* A watch dropped after a failed read is armed again (a no-op where it is). */
+		core_events_attach(m->cores[i]);
 		if (!m->cores[i]->running)
 			core_refresh(m->cores[i]);
+	}
 	manager_scan_coredumps(m);
 	manager_channels_changed(m);
 }

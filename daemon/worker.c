@@ -396,18 +396,26 @@ static void *thread_main(void *arg)
  * of its exited threads for reuse, each with a few pages resident (RSS at 32
  * cores, BENCHMARKS.md). The lowest page is the guard.
  */
-#define WORKER_STACK_SIZE  (256 * 1024)
-#define WORKER_STACK_GUARD 4096
+#define WORKER_STACK_SIZE (256 * 1024)
+
+/* One page: 4 KiB on x86, 16 or 64 KiB on some arm64 kernels. */
+static size_t stack_guard(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	return p > 0 ? (size_t) p : 4096;
+}
 
 static void *stack_new(void)
 {
-	void *p = mmap(NULL, WORKER_STACK_SIZE + WORKER_STACK_GUARD, PROT_READ | PROT_WRITE,
+	size_t g = stack_guard();
+	void *p = mmap(NULL, WORKER_STACK_SIZE + g, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 
 	if (p == MAP_FAILED)
 		return NULL;
-	if (mprotect(p, WORKER_STACK_GUARD, PROT_NONE) < 0) {
-		munmap(p, WORKER_STACK_SIZE + WORKER_STACK_GUARD);
+	if (mprotect(p, g, PROT_NONE) < 0) {
+		munmap(p, WORKER_STACK_SIZE + g);
 		return NULL;
 	}
 	return p;
@@ -416,7 +424,7 @@ static void *stack_new(void)
 static void stack_free(void *p)
 {
 	if (p)
-		(void) munmap(p, WORKER_STACK_SIZE + WORKER_STACK_GUARD);
+		(void) munmap(p, WORKER_STACK_SIZE + stack_guard());
 }
 
 static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -433,8 +441,10 @@ static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	for (size_t i = 0; i < (size_t) n / sizeof(batch[0]); i++) {
 		p->running--;
 		/* Its last act was that write: the join waits for no more than the exit. */
-		(void) pthread_join(batch[i]->thread, NULL);
-		stack_free(batch[i]->stack);
+		if (pthread_join(batch[i]->thread, NULL) == 0)
+			stack_free(batch[i]->stack);
+		else
+			log_error("a worker thread could not be joined: its stack is kept");
 		batch[i]->stack = NULL;
 		batch[i]->done(batch[i], false);
 	}
@@ -566,7 +576,7 @@ int worker_start(struct worker_pool *p, struct work *w)
 	}
 	pthread_attr_init(&attr);
 	/* Joinable: on_pipe() joins it, then unmaps the stack. */
-	pthread_attr_setstack(&attr, (char *) w->stack + WORKER_STACK_GUARD, WORKER_STACK_SIZE);
+	pthread_attr_setstack(&attr, (char *) w->stack + stack_guard(), WORKER_STACK_SIZE);
 	/* Workers take no signals: the loop handles them through signalfd. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
