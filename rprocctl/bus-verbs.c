@@ -651,6 +651,16 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 		for (size_t i = 0; i < p.n; i++) {
 			const char *t = p.v[i].text ? p.v[i].text : "";
 
+			if (p.v[i].type == 'C') {
+				/* Channels: their names, comma-separated */
+				printf(" %s=", p.v[i].name);
+				for (const char *s = t, *nl; *s; s = nl ? nl + 1 : "") {
+					nl = strchr(s, '\n');
+					printf("%s%.*s", s == t ? "" : ",",
+					       (int) strcspn(s, "\t\n"), s);
+				}
+				continue;
+			}
 			printf(" %s=%s", p.v[i].name, strchr(t, '\n') ? "[…]" : t);
 		}
 		printf("\n");

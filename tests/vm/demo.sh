@@ -3,16 +3,17 @@
 #
 # The demo (README's first command runs it through tests/demo): a real kernel
 # with three simulated remote processors — m4 offline, dsp already running as
-# if a bootloader had started it, r5f that crashes — managed by rprocd with
-# the example configurations of configs/, watched with rprocctl and busctl.
+# if a bootloader had started it, r5f that crashes and talks rpmsg (ready
+# once its firmware announced its channel) — managed by rprocd with the
+# example configurations of configs/, watched with rprocctl and busctl.
 . "$(dirname "${BASH_SOURCE[0]}")/daemon/lib-daemon.sh"
 
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; "$@" || true; }
 
-sim_load names=m4,dsp,r5f detached=0,1,0 boot_ms=0,0,300
+sim_load names=m4,dsp,r5f detached=0,1,0 boot_ms=0,0,300 channels=,,rpmsg-tty+rpmsg-raw
 fw_install fw32 rproc-demo-m4.elf
-fw_install fw64 rproc-demo-r5f.elf
+fw_install fw64-rpmsg rproc-demo-r5f.elf
 fw_install fw64-norsc rproc-demo-r5f-safe.elf
 mkdir -p /etc/rprocd/cores
 cp "$RPROCD_SOURCE_DIR"/configs/cores/*.core /etc/rprocd/cores/
@@ -32,6 +33,14 @@ say "rprocd &   (waits for READY=1)"
 rprocd_up
 run rprocctl list
 run rprocctl status m4 dsp r5f
+
+say "r5f is ready: its firmware announced rpmsg-tty; rprocctl wait --ready returns at once"
+run rprocctl wait --ready --timeout=10s r5f
+tty=$(busctl --json=short get-property org.rprocd1 /org/rprocd1/core/r5f org.rprocd1.Core Channels |
+	python3 -c 'import json, sys
+print(next(n for c, s, d, dev, n in json.load(sys.stdin)["data"] if c == "rpmsg-tty"))')
+say "echo through $tty (the node Channels gives; the simulated firmware echoes)"
+"$RPROCD_BUILD_DIR/tests/vm/rpmsg-echo" tty "$tty" "hello, r5f" && echo "  echoed: hello, r5f"
 
 say "rprocctl monitor &   then the r5f crashes (echo 1 > .../rproc_sim.2/crash)"
 rprocctl monitor >/tmp/monitor.txt 2>/dev/null &
