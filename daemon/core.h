@@ -30,6 +30,7 @@
 #include <systemd/sd-bus.h>
 
 #include "rpmsg-channels.h"
+#include "trace-buffer.h"
 #include <systemd/sd-event.h>
 
 #include "core-policy.h"
@@ -113,6 +114,10 @@ struct core {
 	bool ready_timed_out;	/* up for ReadyTimeoutSec= without them: OnReadyTimeout= done */
 	uint64_t up_since_usec; /* CLOCK_MONOTONIC: when it came up */
 	sd_event_source *ready_timer;
+	/* core-trace.c */
+	struct trace_buffer trace;    /* its trace buffer as last read */
+	bool has_trace;		      /* up, with a trace buffer in debugfs */
+	uint64_t trace_up_since_usec; /* the boot (up_since_usec) the buffer is from */
 
 	struct job *jobs, *jobs_tail;
 	unsigned n_jobs;
@@ -178,6 +183,9 @@ int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_b
 int core_queue_internal(struct core *c, enum job_type type);
 /* A method on rprocd's own account (no caller to answer): OnReadyTimeout=stop. */
 int core_queue_internal_method(struct core *c, enum core_method method);
+
+/* core-trace.c: forward the trace buffer of a core that came up (from the run queue). */
+void core_trace_update(struct core *c);
 
 /* core-ready.c: Ready and ReadyWhen=, evaluated from the run queue. */
 void core_ready_update(struct core *c);

@@ -80,6 +80,21 @@ static void emit(int priority, const char *message_id, const char *core, const c
 	pthread_mutex_unlock(&stderr_lock);
 }
 
+void log_firmware_line(const char *core, const char *line)
+{
+	if (use_journal > 0) {
+		(void) sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", LOG_INFO,
+				       "SYSLOG_IDENTIFIER=%s", core, "RPROC_CORE=%s", core,
+				       "RPROC_SOURCE=firmware", NULL);
+		return;
+	}
+	if (LOG_INFO > max_priority)
+		return;
+	pthread_mutex_lock(&stderr_lock);
+	fprintf(stderr, "%s[firmware]: %s\n", core, line);
+	pthread_mutex_unlock(&stderr_lock);
+}
+
 /* Format with %m meaning strerror(error). */
 static char *format_message(int error, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));

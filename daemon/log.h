@@ -16,6 +16,8 @@ int log_get_max_priority(void);
 
 /* Log and return -abs(error) (or 0 when error is 0). %m stands for strerror(error). */
 int log_full_errno(int priority, int error, const char *fmt, ...) _printf_(3, 4);
+/* A line of a core's own log (its trace buffer): in the journal under the core's name. */
+void log_firmware_line(const char *core, const char *line);
 
 #define log_debug(...)		  log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
 #define log_info(...)		  log_full_errno(LOG_INFO, 0, __VA_ARGS__)

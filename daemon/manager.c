@@ -96,6 +96,7 @@ struct manager *manager_free(struct manager *m)
 	strv_free(m->stored_names);
 	rproc_daemon_config_free(m->config);
 	sd_event_source_disable_unref(m->poll_timer);
+	sd_event_source_disable_unref(m->trace_timer);
 	sd_event_source_disable_unref(m->run_queue);
 	sd_event_source_disable_unref(m->ready_timer);
 	udev_monitor_stop(m);
@@ -249,8 +250,11 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 		if (m->cores[i]->queued_dispatch)
 			core_dispatch(m->cores[i]);
 	manager_channels_run(m);
-	for (size_t i = 0; i < m->n_cores; i++)
+	for (size_t i = 0; i < m->n_cores; i++) {
 		core_ready_update(m->cores[i]);
+		core_trace_update(m->cores[i]);
+	}
+	manager_trace_arm(m);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		struct core *c = m->cores[i];
 

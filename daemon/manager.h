@@ -69,6 +69,9 @@ struct manager {
 	bool sysfs_notified; /* the kernel sent a POLLPRI on a state attribute */
 	uint64_t kmsg_records, kmsg_matched, kmsg_overruns;
 
+	/* core-trace.c */
+	sd_event_source *trace_timer;
+
 	/* manager-channels.c */
 	bool channels_dirty; /* an rpmsg or tty device came or went: read the channels again */
 
@@ -99,6 +102,9 @@ int manager_run(struct manager *m);
 void manager_begin_exit(struct manager *m);
 
 int manager_notify(struct manager *m, const char *text);
+
+/* core-trace.c: the trace timer runs while a running core has a trace buffer. */
+void manager_trace_arm(struct manager *m);
 
 /* manager-channels.c: rpmsg channels may have changed; the run queue reads them all again. */
 void manager_channels_changed(struct manager *m);

@@ -101,6 +101,7 @@ static const struct conf_key keys[] = {
 	DMN(RPROC_KEY_POLL_INTERVAL_SEC, "PollIntervalSec", T_POLL, poll_interval_usec, NULL),
 	DMN(RPROC_KEY_ADMIN_GROUP, "AdminGroup", T_GROUP, admin_group, NULL),
 	DMN(RPROC_KEY_KERNEL_EVENTS, "KernelEvents", T_ENUM, kernel_events, events_words),
+	DMN(RPROC_KEY_TRACE_INTERVAL_SEC, "TraceIntervalSec", T_POLL, trace_interval_usec, NULL),
 };
 
 static const struct conf_key *key_by_id(enum rproc_config_key id)

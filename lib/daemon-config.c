@@ -33,6 +33,7 @@ _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon
 		return -ENOMEM;
 	cfg->valid = true;
 	cfg->poll_interval_usec = RPROC_POLL_INTERVAL_AUTO;
+	cfg->trace_interval_usec = RPROC_POLL_INTERVAL_AUTO;
 	cfg->kernel_events = RPROC_KERNEL_EVENTS_AUTO;
 	core_settings_init(&cfg->defaults);
 	cfg->defaults.coredump_directory = strdup(RPROC_DEFAULT_COREDUMP_DIRECTORY);

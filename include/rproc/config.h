@@ -135,6 +135,7 @@ enum rproc_config_key {
 	RPROC_KEY_READY_WHEN,
 	RPROC_KEY_READY_TIMEOUT_SEC,
 	RPROC_KEY_ON_READY_TIMEOUT,
+	RPROC_KEY_TRACE_INTERVAL_SEC,
 	_RPROC_KEY_MAX,
 };
 /** rproc_config_key_name() - "Section.Key", e.g. "Core.Firmware" */
@@ -178,8 +179,10 @@ struct rproc_daemon_config {
 	/* [Daemon] PollIntervalSec=: RPROC_POLL_INTERVAL_AUTO, RPROC_USEC_INFINITY (never), or > 0 */
 	rproc_usec_t poll_interval_usec;
 	enum rproc_kernel_events kernel_events; /* [Daemon] KernelEvents= */
-	char *admin_group;			/* [Daemon] AdminGroup= */
-	struct rproc_core_settings defaults;	/* [Defaults] */
+	/* [Daemon] TraceIntervalSec=: RPROC_POLL_INTERVAL_AUTO (1 s), RPROC_USEC_INFINITY (off) */
+	rproc_usec_t trace_interval_usec;
+	char *admin_group;		     /* [Daemon] AdminGroup= */
+	struct rproc_core_settings defaults; /* [Defaults] */
 
 	char *path;
 	char **dropins;
@@ -202,6 +205,7 @@ struct rproc_daemon_config {
 #define RPROC_DEFAULT_START_LIMIT_INTERVAL_USEC (10 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_SETTLE_USEC		(1 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_READY_TIMEOUT_USEC	(30 * RPROC_USEC_PER_SEC)
+#define RPROC_DEFAULT_TRACE_INTERVAL_USEC	(1 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_COREDUMP_DIRECTORY	"/var/lib/rprocd/coredump"
 #define RPROC_DEFAULT_COREDUMP_MAX_FILES	8
 #define RPROC_DEFAULT_COREDUMP_MAX_USE		(64ULL * 1024 * 1024)

@@ -214,5 +214,36 @@ ReadyWhen=rpmsg-tty"
 	assert_success rprocctl status m4
 }
 
-run_cases test_channel_gone_while_held test_odd_channel_names test_wait test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
+# count_lines TEXT PATTERN - lines of TEXT that contain PATTERN
+count_lines() {
+	grep -cF -- "$2" <<<"$1" || true
+}
+
+test_firmware_log() {
+	local log
+	rpmsg_core
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf
+ReadyWhen=rpmsg-tty"
+	rprocd_up
+	# The firmware's banner reaches the log under the core's name, once.
+	wait_for "the boot banner forwarded" grep -qF "m4[firmware]: rproc_sim m4: boot 1, firmware fw64-rpmsg.elf" /run/rprocd-test.log
+	# A line the firmware writes later (rproc_sim traces control-file writes): once.
+	sim_rpmsg_ctl "announce echo"
+	wait_for "the new trace line forwarded" grep -qF "m4[firmware]: control rpmsg: announce echo" /run/rprocd-test.log
+	sleep 2.5 # two more reads of an unchanged buffer
+	log=$(rprocd_log)
+	assert_eq "$(count_lines "$log" "m4: boot 1, firmware")" 1 "banner forwarded once"
+	assert_eq "$(count_lines "$log" "control rpmsg: announce echo")" 1 "line forwarded once"
+	# A new boot: its banner, once; nothing of the old boot again.
+	core_call m4 Restart >/dev/null
+	wait_for "the second boot's banner" grep -qF "m4[firmware]: rproc_sim m4: boot 2," /run/rprocd-test.log
+	sleep 2.5
+	log=$(rprocd_log)
+	assert_eq "$(count_lines "$log" "m4: boot 2, firmware")" 1 "second banner forwarded once"
+	assert_eq "$(count_lines "$log" "m4: boot 1, firmware")" 1 "first banner not again"
+	assert_eq "$(count_lines "$log" "control rpmsg: announce echo")" 1 "old line not again"
+}
+
+run_cases test_firmware_log test_channel_gone_while_held test_odd_channel_names test_wait test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
 	test_ready_timeout_restart
