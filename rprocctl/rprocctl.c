@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rprocctl: control rprocd, and check firmware and configuration offline. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@ static const struct verb verbs[] = {
 	{ "set-firmware", 3, verb_set_firmware,
 	  "set-firmware CORE FILE  boot FILE next (--restart: now)" },
 	{ "reload", 1, verb_reload, "reload                re-read the configuration" },
+	{ "logs", 2, verb_logs,
+	  "logs CORE             the firmware's own log (its trace buffer) from the journal" },
 	{ "wait", 2, verb_wait,
 	  "wait CORE…            block until each core is up (--ready: ready; --timeout=TIME)" },
 	{ "monitor", 1, verb_monitor,
@@ -60,7 +63,9 @@ static void help(void)
 	       "     --restart          set-firmware: restart a running core with the new image\n"
 	       "     --ready            wait: until Ready (every ReadyWhen= channel), not just up\n"
 	       "     --timeout TIME     wait: give up after TIME (e.g. 30s, 2min; exit status "
-	       "3)\n");
+	       "3)\n"
+	       "  -f --follow           logs: go on printing new lines\n"
+	       "  -n --lines N          logs: only the last N lines\n");
 }
 
 static int parse_argv(int argc, char **argv)
@@ -76,6 +81,8 @@ static int parse_argv(int argc, char **argv)
 		ARG_READY,
 		ARG_TIMEOUT,
 	};
+	unsigned n;
+	char *end;
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -87,11 +94,13 @@ static int parse_argv(int argc, char **argv)
 		{ "restart", no_argument, NULL, ARG_RESTART },
 		{ "ready", no_argument, NULL, ARG_READY },
 		{ "timeout", required_argument, NULL, ARG_TIMEOUT },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "lines", required_argument, NULL, 'n' },
 		{}
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+	while ((c = getopt_long(argc, argv, "hfn:", options, NULL)) >= 0)
 		switch (c) {
 		case 'h':
 			help();
@@ -119,6 +128,18 @@ static int parse_argv(int argc, char **argv)
 			break;
 		case ARG_READY:
 			arg.ready = true;
+			break;
+		case 'f':
+			arg.follow = true;
+			break;
+		case 'n':
+			errno = 0;
+			n = (unsigned) strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "rprocctl: invalid --lines \"%s\"\n", optarg);
+				return -1;
+			}
+			arg.lines = n;
 			break;
 		case ARG_TIMEOUT: {
 			rproc_usec_t t;

@@ -27,6 +27,8 @@ struct rprocctl_options {
 	bool restart;		/* set-firmware --restart */
 	bool ready;		/* wait --ready */
 	uint64_t timeout_usec;	/* wait --timeout (UINT64_MAX: none) */
+	bool follow;		/* logs -f */
+	unsigned lines;		/* logs -n (0: all) */
 };
 
 extern struct rprocctl_options arg;
@@ -44,6 +46,7 @@ int verb_set_firmware(int argc, char **argv);
 int verb_reload(int argc, char **argv);
 int verb_monitor(int argc, char **argv);
 int verb_wait(int argc, char **argv);
+int verb_logs(int argc, char **argv);
 
 /* The object path of a core (GetCore); on failure prints why and sets *exit_code. */
 int core_object_path(sd_bus *bus, const char *name, char **ret, int *exit_code);

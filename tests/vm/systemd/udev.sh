@@ -229,13 +229,38 @@ test_hostile_name() {
 	assert_not_exists /dev/evil
 }
 
+# The firmware's trace buffer in the journal, read by rprocd.service as
+# installed (its sandbox lets it read debugfs), shown by rprocctl logs.
+test_firmware_log() {
+	local i out
+	boot_m4 names=m4 channels=rpmsg-tty
+	for ((i = 0; i < 50; i++)); do
+		rprocctl logs m4 2>/dev/null | grep -q "rproc_sim m4: boot 1, firmware fw64-rpmsg.elf" && break
+		sleep 0.2
+	done
+	out=$(rprocctl logs m4)
+	assert_contains "$out" "m4: rproc_sim m4: boot 1, firmware fw64-rpmsg.elf" "rprocctl logs: the banner"
+	assert_contains "$(journalctl -o cat SYSLOG_IDENTIFIER=m4)" "rproc_sim m4: boot 1" \
+		"the journal has it under the core's name"
+	sim_rpmsg_ctl "announce late"
+	for ((i = 0; i < 50; i++)); do
+		rprocctl logs -n 1 m4 | grep -q "control rpmsg: announce late" && break
+		sleep 0.2
+	done
+	out=$(rprocctl logs -n 1 m4)
+	assert_eq "$(wc -l <<<"$out")" 1 "rprocctl logs -n 1: one line"
+	assert_contains "$out" "control rpmsg: announce late" "the last line"
+	assert_eq "$(rprocctl logs m4 | grep -c 'boot 1, firmware')" 1 "the banner once"
+	assert_eq "$(rprocctl logs ghost | wc -l)" 0 "no lines for a core that has none"
+}
+
 rprocd_install
 # rules.d changed under udevd: make it read them now
 udevadm control --reload || die "udevadm control --reload failed"
 # Arguments: case names to run only those (default: all).
 cases=("$@")
 ((${#cases[@]})) || cases=(test_links test_destroy_announce test_same_name test_two_cores
-	test_hostile_name)
+	test_hostile_name test_firmware_log)
 for t in "${cases[@]}"; do
 	service_reset
 	udevadm settle

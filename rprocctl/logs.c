@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * rprocctl logs CORE [-f] [-n N]: the firmware's own log, the trace buffer
+ * lines rprocd forwarded to the journal (RPROC_CORE=CORE,
+ * RPROC_SOURCE=firmware), oldest first; -f follows.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-journal.h>
+#include <time.h>
+
+#include "rprocctl.h"
+
+static int print_entry(sd_journal *j, const char *core)
+{
+	const void *data;
+	size_t len;
+	uint64_t usec = 0;
+	time_t t;
+	struct tm tm;
+	char when[32];
+	int r;
+
+	r = sd_journal_get_data(j, "MESSAGE", &data, &len);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	(void) sd_journal_get_realtime_usec(j, &usec);
+	t = (time_t) (usec / 1000000);
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%b %d %H:%M:%S", &tm);
+	/* data is "MESSAGE=…", not NUL-terminated */
+	printf("%s %s: %.*s\n", when, core, (int) (len - strlen("MESSAGE=")),
+	       (const char *) data + strlen("MESSAGE="));
+	return 0;
+}
+
+int verb_logs(int argc, char **argv)
+{
+	const char *core = argv[1];
+	char *m_core = NULL;
+	sd_journal *j = NULL;
+	int r, code = EXIT_OK;
+
+	(void) argc;
+	if (asprintf(&m_core, "RPROC_CORE=%s", core) < 0)
+		return EXIT_FAILED;
+	r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+	if (r >= 0)
+		r = sd_journal_add_match(j, m_core, 0);
+	if (r >= 0)
+		r = sd_journal_add_match(j, "RPROC_SOURCE=firmware", 0);
+	if (r < 0) {
+		fprintf(stderr, "rprocctl logs: cannot read the journal: %s\n", strerror(-r));
+		code = EXIT_FAILED;
+		goto finish;
+	}
+	if (arg.lines > 0) {
+		r = sd_journal_seek_tail(j);
+		if (r >= 0)
+			r = sd_journal_previous_skip(j, (uint64_t) arg.lines + 1);
+		if (r >= 0 && (unsigned) r <= arg.lines)
+			r = sd_journal_seek_head(j); /* fewer than N: all of them */
+	} else
+		r = sd_journal_seek_head(j);
+	for (;;) {
+		while (r >= 0 && (r = sd_journal_next(j)) > 0)
+			r = print_entry(j, core);
+		if (r < 0) {
+			fprintf(stderr, "rprocctl logs: %s\n", strerror(-r));
+			code = EXIT_FAILED;
+			break;
+		}
+		if (!arg.follow)
+			break;
+		fflush(stdout);
+		r = sd_journal_wait(j, UINT64_MAX);
+	}
+finish:
+	sd_journal_close(j);
+	free(m_core);
+	return code;
+}
