@@ -28,10 +28,16 @@ static char *missing_channels(const struct core *c)
 {
 	_cleanup_strv_free_ char **l = NULL;
 
+	char *s;
+
 	for (char **n = ready_when(c); n && *n; n++)
 		if (!rpmsg_channels_find(&c->channels, *n) && strv_extend(&l, *n) < 0)
 			return strdup("(out of memory)");
-	return l ? strv_join(l, " ") : NULL;
+	if (!l)
+		return NULL;
+	s = strv_join(l, " ");
+	/* Out of memory must not look like nothing missing. */
+	return s ? s : strdup("?");
 }
 
 bool core_waits_ready(const struct core *c)
@@ -46,7 +52,8 @@ static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	const struct rproc_core_settings *set;
 
 	(void) s, (void) usec;
-	if (!core_waits_ready(c))
+	/* An operation under way (a Stop, a Restart) decides; the timer is armed again after it. */
+	if (!core_waits_ready(c) || core_is_busy(c))
 		return 0;
 	set = &c->config->settings;
 	missing = missing_channels(c);
@@ -83,11 +90,15 @@ static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void arm_timer(struct core *c)
 {
-	uint64_t t = c->up_since_usec + c->config->settings.ready_timeout_usec;
+	uint64_t base = c->up_since_usec > c->ready_config_usec ? c->up_since_usec
+								: c->ready_config_usec,
+		 t;
+	uint64_t timeout = c->config->settings.ready_timeout_usec;
 	int r;
 
-	if (c->config->settings.ready_timeout_usec == RPROC_USEC_INFINITY)
+	if (timeout == RPROC_USEC_INFINITY)
 		return;
+	t = base > UINT64_MAX - timeout ? UINT64_MAX - 1 : base + timeout;
 	if (c->ready_timer)
 		r = sd_event_source_set_time(c->ready_timer, t)
 			    ?: sd_event_source_set_enabled(c->ready_timer, SD_EVENT_ONESHOT);
@@ -108,6 +119,15 @@ void core_ready_update(struct core *c)
 		c->up_since_usec = now_usec(CLOCK_MONOTONIC);
 		c->ready_timed_out = false;
 	}
+	/*
+	 * A new configuration (a reload) counts its ReadyTimeoutSec= from now: a
+	 * core up for hours is not restarted at once for a ReadyWhen= just added.
+	 */
+	if (c->config != c->ready_config) {
+		c->ready_config = c->config;
+		c->ready_config_usec = now_usec(CLOCK_MONOTONIC);
+		c->ready_timed_out = false;
+	}
 	c->was_up = up;
 	missing = up ? missing_channels(c) : NULL;
 	ready = up && !missing;
@@ -125,7 +145,7 @@ void core_ready_update(struct core *c)
 			core_log(c, LOG_INFO, MESSAGE_CORE_READY, 0, text);
 		}
 	}
-	if (core_waits_ready(c))
+	if (core_waits_ready(c) && !core_is_busy(c))
 		arm_timer(c);
 	else if (c->ready_timer)
 		sd_event_source_set_enabled(c->ready_timer, SD_EVENT_OFF);

@@ -113,6 +113,9 @@ struct core {
 	bool was_up;		/* up at the last evaluation */
 	bool ready_timed_out;	/* up for ReadyTimeoutSec= without them: OnReadyTimeout= done */
 	uint64_t up_since_usec; /* CLOCK_MONOTONIC: when it came up */
+	const struct rproc_core_config
+		*ready_config;	    /* the configuration ready_config_usec is of */
+	uint64_t ready_config_usec; /* CLOCK_MONOTONIC: when it took that configuration */
 	sd_event_source *ready_timer;
 	/* core-trace.c */
 	struct trace_buffer trace;    /* its trace buffer as last read */

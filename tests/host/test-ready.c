@@ -158,6 +158,67 @@ static void test_ready_timeout_restart_limit(void **state)
 	h_free(h);
 }
 
+/* Run the loop for ms milliseconds without running any work (writes stay "in flight"). */
+static void spin(struct harness *h, unsigned ms)
+{
+	uint64_t end = now_usec(CLOCK_MONOTONIC) + ms * 1000ULL;
+
+	while (now_usec(CLOCK_MONOTONIC) < end)
+		(void) sd_event_run(h->m->event, 5000);
+}
+
+/* The timeout falls while the operator's Stop runs: the Stop decides, no restart (review). */
+static void test_ready_timeout_during_stop(void **state)
+{
+	struct harness *h = setup();
+	struct kmodel_info info;
+
+	(void) state;
+	assert_int_equal(
+		h_core_file(h, "a",
+			    "[Core]\nFirmware=fw.elf\nReadyWhen=echo\nReadyTimeoutSec=100ms\n"),
+		0);
+	kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_int_equal(kmodel_state(h->km, 0), RPROC_STATE_RUNNING);
+	h_call(h, "a", "Stop", NULL);
+	spin(h, 300); /* past the deadline, the Stop's write not done yet */
+	h_settle(h, true);
+	spin(h, 200);
+	h_settle(h, true);
+	assert_int_equal(kmodel_info(h->km, 0, &info), 0);
+	assert_int_equal(info.state, RPROC_STATE_OFFLINE);
+	assert_int_equal(info.counters.start, 1);
+	h_free(h);
+}
+
+/* ReadyWhen= added by a reload to a core up for a while: its timeout counts from the reload. */
+static void test_ready_when_added_by_reload(void **state)
+{
+	struct harness *h = setup();
+	struct kmodel_info info;
+
+	(void) state;
+	assert_int_equal(h_core_file(h, "a", "[Core]\nFirmware=fw.elf\n"), 0);
+	kmodel_add(h->km, "a", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	spin(h, 300);
+	assert_int_equal(
+		h_core_file(h, "a",
+			    "[Core]\nFirmware=fw.elf\nReadyWhen=echo\nReadyTimeoutSec=200ms\n"
+			    "OnReadyTimeout=stop\n"),
+		0);
+	assert_int_equal(h_reload(h), 0);
+	h_settle(h, true);
+	assert_int_equal(kmodel_state(h->km, 0), RPROC_STATE_RUNNING);
+	assert_true(wait_prop(h, "a", "State", "offline"));
+	assert_int_equal(kmodel_info(h->km, 0, &info), 0);
+	assert_int_equal(info.counters.start, 1);
+	h_free(h);
+}
+
 static void test_ready_when_invalid(void **state)
 {
 	struct harness *h = setup();
@@ -179,6 +240,8 @@ int main(void)
 		cmocka_unit_test(test_ready_timeout_stop),
 		cmocka_unit_test(test_ready_timeout_restart_limit),
 		cmocka_unit_test(test_ready_when_invalid),
+		cmocka_unit_test(test_ready_timeout_during_stop),
+		cmocka_unit_test(test_ready_when_added_by_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
