@@ -40,16 +40,28 @@ static char *trace_path(const struct core *c)
 	return host;
 }
 
+/* Per read: a firmware that floods its buffer must not flood the journal (or stall the loop). */
+#define TRACE_LINES_PER_READ 1000
+
+struct forwarding {
+	const struct core *core;
+	unsigned lines, skipped;
+};
+
 static void forward(void *userdata, const char *line)
 {
-	const struct core *c = userdata;
+	struct forwarding *f = userdata;
 
-	log_firmware_line(c->name, line);
+	if (f->lines++ < TRACE_LINES_PER_READ)
+		log_firmware_line(f->core->name, line);
+	else
+		f->skipped++;
 }
 
 static void core_trace_read(struct core *c)
 {
 	_cleanup_free_ char *path = trace_path(c), *text = NULL;
+	struct forwarding f = { .core = c };
 	size_t len = 0;
 	int r;
 
@@ -68,8 +80,12 @@ static void core_trace_read(struct core *c)
 	}
 	/* The kernel shows the buffer up to its first NUL; a file read has no NUL inside. */
 	len = strnlen(text, len);
-	if (trace_buffer_feed(&c->trace, text, len, forward, c) < 0)
+	if (trace_buffer_feed(&c->trace, text, len, forward, &f) < 0)
 		log_warning("%s: out of memory forwarding its trace buffer", c->name);
+	if (f.skipped > 0)
+		log_warning("%s: %u more lines of its trace buffer since the last read not "
+			    "forwarded (at most %d per read)",
+			    c->name, f.skipped, TRACE_LINES_PER_READ);
 }
 
 static int on_trace_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -117,6 +133,9 @@ void core_trace_update(struct core *c)
 	bool up = core_state_is_up(c->state) && !c->removed;
 
 	if (!up) {
+		/* Crashed: the firmware's last words may still be there (until a recovery). */
+		if (c->has_trace && c->state == RPROC_STATE_CRASHED && !c->removed)
+			core_trace_read(c);
 		if (c->has_trace || c->trace.valid)
 			trace_buffer_reset(&c->trace);
 		c->has_trace = false;

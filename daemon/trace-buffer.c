@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,17 @@ static int emit_lines(const char *s, size_t n, bool all, trace_line_fn fn, void 
 	return 0;
 }
 
+/* e (an end of changed text) moved to the end of its line, if a newline comes soon enough. */
+static size_t line_end(const char *buf, size_t e, size_t limit)
+{
+	if (e == 0 || buf[e - 1] == '\n')
+		return e;
+	for (size_t j = e; j < limit && j < e + TRACE_LINE_MAX; j++)
+		if (buf[j] == '\n')
+			return j + 1;
+	return e;
+}
+
 static bool changed(const struct trace_buffer *t, const char *buf, size_t i)
 {
 	return i >= t->prev_len || buf[i] != t->prev[i];
@@ -83,7 +95,7 @@ static bool changed(const struct trace_buffer *t, const char *buf, size_t i)
 int trace_buffer_feed(struct trace_buffer *t, const char *buf, size_t len, trace_line_fn fn,
 		      void *userdata)
 {
-	size_t tail_end = 0, head_end = 0, tail_len, used = 0;
+	size_t tail_end = 0, head_end = 0, head_first = SIZE_MAX, tail_len, used = 0;
 	_cleanup_free_ char *joined = NULL;
 	unsigned count = 0;
 	char *copy;
@@ -109,19 +121,30 @@ int trace_buffer_feed(struct trace_buffer *t, const char *buf, size_t len, trace
 	for (size_t i = t->pos; i < len; i++)
 		if (changed(t, buf, i))
 			tail_end = i + 1;
-	for (size_t i = 0; i < t->pos; i++)
-		if (changed(t, buf, i))
+	for (size_t i = 0; i < t->pos && i < len; i++)
+		if (changed(t, buf, i)) {
+			if (head_first == SIZE_MAX)
+				head_first = i;
 			head_end = i + 1;
-	/*
-	 * A line's newline may land on a newline of the old text: unchanged,
-	 * yet written. Lines are written whole, so take it.
-	 */
-	if (head_end > 0 && head_end < t->pos && buf[head_end] == '\n')
-		head_end++;
+		}
+	/* Lines are written whole: a change ends with its line, whose end may equal the old one. */
+	head_end = line_end(buf, head_end, t->pos < len ? t->pos : len);
+	tail_end = line_end(buf, tail_end, len);
+
+	if (head_end > 0 && tail_end == 0) {
+		/*
+		 * Changed in place before pos, nothing after it: an old line
+		 * rewritten (an uptime counter, say). Those lines, once.
+		 */
+		size_t from = head_first;
+
+		while (from > 0 && buf[from - 1] != '\n')
+			from--;
+		r = emit_lines(buf + from, head_end - from, true, fn, userdata, &used, &count);
+		goto done;
+	}
 	if (head_end > 0)
-		tail_end = len; /* it went through the end of the buffer to wrap */
-	else if (tail_end > 0 && tail_end < len && buf[tail_end] == '\n')
-		tail_end++;
+		tail_end = len; /* the ring wrapped: the writer went through the end first */
 	tail_len = tail_end > t->pos ? tail_end - t->pos : 0;
 	joined = calloc(1, tail_len + head_end + 1);
 	if (!joined) {

@@ -82,6 +82,18 @@ static void test_wrap(void **state)
 	FEED(&t, "d\nee\nbbbb\nccc\ndd", "ee");
 	FEED(&t, "d\nee\nbbbb\nccc\ndd", "");
 	trace_buffer_done(&t);
+
+	/* Periodic lines over old ones of the same shape: whole lines, not the changed bytes. */
+	FEED(&t, "temp=24 ok\nxx", "temp=24 ok");
+	FEED(&t, "temp=24 ok\nxxtemp=25 ok\n", "xxtemp=25 ok");
+	FEED(&t, "temp=26 ok\nxxtemp=25 ok\n", "temp=26 ok"); /* wrapped over the first */
+	trace_buffer_done(&t);
+
+	/* A line rewritten in place (an uptime counter): that line once, nothing else again. */
+	FEED(&t, "up 2\nboot ok\nsensor a\n", "up 2|boot ok|sensor a");
+	FEED(&t, "up 3\nboot ok\nsensor a\n", "up 3");
+	FEED(&t, "up 3\nboot ok\nsensor a\nsensor b\n", "sensor b");
+	trace_buffer_done(&t);
 }
 
 static void test_junk(void **state)
