@@ -191,6 +191,29 @@ static void send_ready(struct manager *m, const char *why)
 	log_info("ready%s: %s", strempty(why), strempty(m->status_text));
 }
 
+/*
+ * How long READY=1 may wait: the boots' bound, plus the longest finite
+ * ReadyTimeoutSec= of a core that waits for channels (READY=1 waits for
+ * readiness, bounded by that timeout).
+ */
+static uint64_t ready_bound(const struct manager *m)
+{
+	uint64_t extra = 0;
+
+	for (size_t i = 0; i < m->n_core_configs; i++) {
+		const struct rproc_core_config *cfg = m->core_configs[i];
+		uint64_t t;
+
+		if (!cfg || !cfg->valid || cfg->masked || !cfg->ready_when || !cfg->ready_when[0])
+			continue;
+		t = cfg->settings.ready_timeout_usec;
+		if (t != RPROC_USEC_INFINITY && t > extra)
+			extra = t;
+	}
+	return m->ready_timeout_usec > UINT64_MAX - extra ? UINT64_MAX - 1
+							  : m->ready_timeout_usec + extra;
+}
+
 static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct manager *m = userdata;
@@ -412,10 +435,14 @@ int manager_enumerate(struct manager *m)
 		if (cfg && !cfg->masked && !used && !strv_contains(m->conflicted, cfg->name))
 			log_info("%s: configured, no matching kernel core yet", cfg->name);
 	}
-	r = sd_event_add_time_relative(m->event, &m->ready_timer, CLOCK_MONOTONIC,
-				       m->ready_timeout_usec, 0, on_ready_timeout, m);
-	if (r < 0)
-		log_warning_errno(r, "Failed to arm the READY=1 timeout: %m");
+	r = sd_event_add_time_relative(m->event, &m->ready_timer, CLOCK_MONOTONIC, ready_bound(m),
+				       0, on_ready_timeout, m);
+	if (r < 0) {
+		/* Nothing would bound the wait: do not wait. */
+		log_warning_errno(
+			r, "Failed to arm the READY=1 timeout, not waiting for the cores: %m");
+		send_ready(m, " (no timeout could be armed)");
+	}
 	manager_schedule(m);
 	return 0;
 }

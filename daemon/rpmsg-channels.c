@@ -94,6 +94,36 @@ static char *find_node(const char *dir)
 	return NULL;
 }
 
+/*
+ * The firmware chose the name: control bytes (tab and newline included) as
+ * \xNN, so that no client prints an escape sequence or splits a record.
+ */
+static int escape_controls(char **s)
+{
+	size_t n = 0, k = 0;
+	char *e;
+
+	for (const char *p = *s; *p; p++)
+		n += (unsigned char) *p < 0x20 || *p == 0x7f ? 4 : 1;
+	if (n == strlen(*s))
+		return 0;
+	e = malloc(n + 1);
+	if (!e)
+		return -ENOMEM;
+	for (const char *p = *s; *p; p++) {
+		unsigned char c = (unsigned char) *p;
+
+		if (c < 0x20 || c == 0x7f)
+			k += (size_t) snprintf(e + k, 5, "\\x%02x", c);
+		else
+			e[k++] = (char) c;
+	}
+	e[k] = '\0';
+	free(*s);
+	*s = e;
+	return 0;
+}
+
 static int channel_read(const char *host_dir, const char *sysname, struct rpmsg_channel *ret)
 {
 	struct rpmsg_channel ch = {};
@@ -101,13 +131,14 @@ static int channel_read(const char *host_dir, const char *sysname, struct rpmsg_
 
 	r = read_attr(host_dir, "name", &ch.name);
 	if (r >= 0)
+		r = escape_controls(&ch.name);
+	if (r >= 0)
 		r = read_addr(host_dir, "src", &ch.src);
 	if (r >= 0)
 		r = read_addr(host_dir, "dst", &ch.dst);
 	if (r >= 0) {
 		ch.device = strdup(sysname);
-		if (!ch.device)
-			r = -ENOMEM;
+		r = ch.device ? escape_controls(&ch.device) : -ENOMEM;
 	}
 	if (r < 0) {
 		channel_clear(&ch);

@@ -414,11 +414,11 @@ static void print_status(const struct props *p)
 		printf("  On a crash: the kernel reboots it from its firmware file, unless the "
 		       "driver re-attaches (attach-on-recovery)\n");
 	for (const char *s = prop_str(p, "Channels"), *nl; *s; s = nl ? nl + 1 : "") {
-		char name[64] = "", dev[128] = "", node[128] = "";
+		char name[256] = "", dev[512] = "", node[512] = "";
 		unsigned long src = 0, dst = 0;
 
 		nl = strchr(s, '\n');
-		if (sscanf(s, "%63[^\t]\t%lu\t%lu\t%127[^\t]\t%127[^\t\n]", name, &src, &dst, dev,
+		if (sscanf(s, "%255[^\t]\t%lu\t%lu\t%511[^\t]\t%511[^\t\n]", name, &src, &dst, dev,
 			   node) < 4)
 			continue;
 		printf("%s %s (0x%lx → 0x%lx, %s)%s%s\n",
@@ -445,11 +445,11 @@ static void json_channels(struct json *j, const char *key, const char *text)
 {
 	json_begin_array(j, key);
 	for (const char *s = text, *nl; *s; s = nl ? nl + 1 : "") {
-		char name[64] = "", dev[128] = "", node[128] = "";
+		char name[256] = "", dev[512] = "", node[512] = "";
 		unsigned long src = 0, dst = 0;
 
 		nl = strchr(s, '\n');
-		if (sscanf(s, "%63[^\t]\t%lu\t%lu\t%127[^\t]\t%127[^\t\n]", name, &src, &dst, dev,
+		if (sscanf(s, "%255[^\t]\t%lu\t%lu\t%511[^\t]\t%511[^\t\n]", name, &src, &dst, dev,
 			   node) < 4)
 			continue;
 		json_begin_object(j, NULL);

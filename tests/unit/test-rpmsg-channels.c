@@ -137,11 +137,18 @@ static void test_bad_and_missing(void **state)
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].name, "a");
 
+	/* Control bytes a firmware put in a name come out as \xNN (no escape sequences). */
+	channel(f, CORE0 "/v/virtio0", "virtio0.c.-1.1026", "red\x1b[31m\tx", "0x403", "0x403",
+		NULL);
+	assert_int_equal(rpmsg_channels_read(f->ctx, paths, 1, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[1].name, "red\\x1b[31m\\x09x");
+
 	/* A second read replaces the first. */
 	assert_int_equal(test_write_str(f->root, CORE0 "/v/virtio0/virtio0.b.-1.1025/src", "0x402"),
 			 0);
 	assert_int_equal(rpmsg_channels_read(f->ctx, paths, 1, &l), 0);
-	assert_int_equal(l.n, 2);
+	assert_int_equal(l.n, 3);
 	rpmsg_channels_clear(&l);
 }
 
