@@ -394,14 +394,15 @@ static int run(const char *root, const char *devpath)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: rprocd-udev-name [--root DIR] DEVPATH\n"
+	fprintf(f, "Usage: rprocd-udev-name [--root DIR] [DEVPATH]\n"
 		   "Print the stable names (udev properties) of a remote processor or of an\n"
-		   "rpmsg endpoint below one; DEVPATH as udev's %%p (/devices/...).\n");
+		   "rpmsg endpoint below one; DEVPATH as udev's %%p (/devices/...), by default\n"
+		   "$DEVPATH as udev sets it.\n");
 }
 
 int main(int argc, char **argv)
 {
-	const char *root = NULL;
+	const char *root = NULL, *devpath;
 	int i = 1, r;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -420,13 +421,18 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (argc - i != 1) {
+	/*
+	 * From udev, the device path comes in $DEVPATH: on a command line it
+	 * would be split at spaces the firmware put in a channel name.
+	 */
+	if (argc - i > 1 || (argc - i == 0 && !getenv("DEVPATH"))) {
 		usage(stderr);
 		return 2;
 	}
-	r = run(root, argv[i]);
+	devpath = argc - i == 1 ? argv[i] : getenv("DEVPATH");
+	r = run(root, devpath);
 	if (r < 0) {
-		fprintf(stderr, "rprocd-udev-name: %s: %s\n", argv[i], strerror(-r));
+		fprintf(stderr, "rprocd-udev-name: %s: %s\n", devpath, strerror(-r));
 		return 1;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -231,10 +231,16 @@ static int run_helper(char *out, size_t size, const char *devpath)
 		dup2(pipefd[1], STDOUT_FILENO);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		if (devpath)
-			execl(helper, helper, "--root", root, devpath, (char *) NULL);
-		else
+		if (devpath && devpath[0] == '$') {
+			/* "$/devices/…": as udev runs it, the path in $DEVPATH */
+			setenv("DEVPATH", devpath + 1, 1);
 			execl(helper, helper, "--root", root, (char *) NULL);
+		} else if (devpath)
+			execl(helper, helper, "--root", root, devpath, (char *) NULL);
+		else {
+			unsetenv("DEVPATH");
+			execl(helper, helper, "--root", root, (char *) NULL);
+		}
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -263,6 +269,11 @@ static void test_core(void **state)
 
 static void test_tty(void **state)
 {
+	/* As udev runs it: the path in $DEVPATH (a channel name may hold spaces). */
+	expect("$" TTY0,
+	       "RPROC_CORE=m4\nRPROC_CHANNEL=rpmsg-tty\nRPROC_ADDR=0x400\n"
+	       "RPROC_LINK=rpmsg/m4/rpmsg-tty\nRPROC_LINK_FIRST=1\nRPROC_LINK_ADDR=rpmsg/m4/"
+	       "rpmsg-tty@0x400\n");
 	expect(TTY0, "RPROC_CORE=m4\nRPROC_CHANNEL=rpmsg-tty\nRPROC_ADDR=0x400\n"
 		     "RPROC_LINK=rpmsg/m4/rpmsg-tty\nRPROC_LINK_FIRST=1\nRPROC_LINK_ADDR=rpmsg/m4/"
 		     "rpmsg-tty@0x400\n");
