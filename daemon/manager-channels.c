@@ -66,6 +66,7 @@ void manager_channels_run(struct manager *m)
 		paths[i] = rproc_device_get_devpath(m->cores[i]->dev);
 	r = rpmsg_channels_read(m->ctx, paths, m->n_cores, now);
 	if (r < 0) {
+		/* Tried again at the next event, or the next rescan. */
 		log_warning_errno(r, "Failed to read the rpmsg channels: %m");
 		free(now);
 		return;

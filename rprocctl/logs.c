@@ -52,6 +52,9 @@ int verb_logs(int argc, char **argv)
 		r = sd_journal_add_match(j, m_core, 0);
 	if (r >= 0)
 		r = sd_journal_add_match(j, "RPROC_SOURCE=firmware", 0);
+	/* Those fields anyone can send: only entries from rprocd itself (root) count. */
+	if (r >= 0)
+		r = sd_journal_add_match(j, "_UID=0", 0);
 	if (r < 0) {
 		fprintf(stderr, "rprocctl logs: cannot read the journal: %s\n", strerror(-r));
 		code = EXIT_FAILED;

@@ -70,7 +70,9 @@ int verb_wait(int argc, char **argv)
 		goto finish;
 	}
 	if (arg.timeout_usec != UINT64_MAX)
-		deadline = now_usec() + arg.timeout_usec;
+		deadline = arg.timeout_usec > UINT64_MAX - 1 - now_usec()
+				   ? UINT64_MAX - 1
+				   : now_usec() + arg.timeout_usec;
 	r = sd_bus_open_system(&bus);
 	if (r < 0) {
 		fprintf(stderr, "rprocctl wait: cannot connect to the system bus: %s\n",
@@ -111,9 +113,22 @@ int verb_wait(int argc, char **argv)
 		}
 		if (all)
 			goto finish;
+		if (now_usec() >= deadline) {
+			for (size_t i = 0; i < n; i++)
+				if (!done[i])
+					fprintf(stderr,
+						"rprocctl wait: %s is %s%s after the timeout\n",
+						argv[i + 1], states[i] ? states[i] : "unknown",
+						arg.ready ? ", not ready," : "");
+			code = EXIT_NOT_RUNNING;
+			goto finish;
+		}
 		while (!changed) {
 			uint64_t t = now_usec();
 
+			/* Before processing: a stream of signals must not push the timeout back. */
+			if (t >= deadline)
+				break;
 			r = sd_bus_process(bus, NULL);
 			if (r < 0) {
 				fprintf(stderr, "rprocctl wait: lost the bus: %s\n", strerror(-r));
