@@ -32,10 +32,10 @@ __attribute__((used)) volatile uint32_t fw_counter = 0x5eed5eed;
  * each entry: a struct fw_rsc_trace and a struct fw_rsc_vdev with two
  * struct fw_rsc_vdev_vring. All little-endian u32 words, packed.
  */
-#define FW_RSC_ADDR_ANY 0xffffffffu
-#define RSC_TRACE 2
-#define RSC_VDEV 3
-#define VIRTIO_ID_RPMSG 7
+#define FW_RSC_ADDR_ANY	  0xffffffffu
+#define RSC_TRACE	  2
+#define RSC_VDEV	  3
+#define VIRTIO_ID_RPMSG	  7
 #define VIRTIO_RPMSG_F_NS 0
 
 /*
@@ -43,10 +43,10 @@ __attribute__((used)) volatile uint32_t fw_counter = 0x5eed5eed;
  * above the image's segments (a C initializer cannot truncate a symbol's
  * address to 32 bits); rproc_sim clears it when the core starts.
  */
-#define FW_TRACE_DA 0x10000u
+#define FW_TRACE_DA  0x10000u
 #define FW_TRACE_LEN 0x1000u
 /* Two vrings of 16 buffers each, allocated by Linux (FW_RSC_ADDR_ANY) */
-#define FW_VRING_NUM 16u
+#define FW_VRING_NUM   16u
 #define FW_VRING_ALIGN 4096u
 
 struct fw_rsc_trace {
