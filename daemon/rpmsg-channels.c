@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rpmsg-channels.h"
+#include "utf8.h"
 #include "util.h"
 
 #define RPMSG_BUS "/sys/bus/rpmsg/devices"
@@ -94,31 +95,13 @@ static char *find_node(const char *dir)
 	return NULL;
 }
 
-/*
- * The firmware chose the name: control bytes (tab and newline included) as
- * \xNN, so that no client prints an escape sequence or splits a record.
- */
+/* The firmware chose the name: no control bytes past this point (utf8.h). */
 static int escape_controls(char **s)
 {
-	size_t n = 0, k = 0;
-	char *e;
+	char *e = escape_control_bytes(*s, strlen(*s), false);
 
-	for (const char *p = *s; *p; p++)
-		n += (unsigned char) *p < 0x20 || *p == 0x7f ? 4 : 1;
-	if (n == strlen(*s))
-		return 0;
-	e = malloc(n + 1);
 	if (!e)
 		return -ENOMEM;
-	for (const char *p = *s; *p; p++) {
-		unsigned char c = (unsigned char) *p;
-
-		if (c < 0x20 || c == 0x7f)
-			k += (size_t) snprintf(e + k, 5, "\\x%02x", c);
-		else
-			e[k++] = (char) c;
-	}
-	e[k] = '\0';
 	free(*s);
 	*s = e;
 	return 0;

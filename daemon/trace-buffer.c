@@ -24,24 +24,13 @@ void trace_buffer_done(struct trace_buffer *t)
 static int emit(const char *s, size_t n, trace_line_fn fn, void *userdata)
 {
 	_cleanup_free_ char *raw = NULL, *text = NULL;
-	size_t k = 0;
-
 	if (n > 0 && s[n - 1] == '\r')
 		n--;
 	if (n == 0)
 		return 0; /* an empty line says nothing */
-	raw = malloc(n * 4 + 1);
+	raw = escape_control_bytes(s, n, true);
 	if (!raw)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char) s[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			k += (size_t) snprintf(raw + k, 5, "\\x%02x", c);
-		else
-			raw[k++] = (char) c;
-	}
-	raw[k] = '\0';
 	text = utf8_escape_invalid(raw);
 	if (!text)
 		return -ENOMEM;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,4 +142,23 @@ void bus_reply_failure(sd_bus_message *call, int r, const sd_bus_error *error)
 		(void) utf8_bus_reply_error(call, error);
 	else
 		(void) sd_bus_reply_method_errno(call, r, NULL);
+}
+
+char *escape_control_bytes(const char *s, size_t n, bool keep_tab)
+{
+	char *e = malloc(n * 4 + 1);
+	size_t k = 0;
+
+	if (!e)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char) s[i];
+
+		if ((c < 0x20 && !(keep_tab && c == '\t')) || c == 0x7f)
+			k += (size_t) snprintf(e + k, 5, "\\x%02x", c);
+		else
+			e[k++] = (char) c;
+	}
+	e[k] = '\0';
+	return e;
 }

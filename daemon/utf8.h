@@ -29,6 +29,13 @@ bool utf8_is_valid(const char *s);
 char *utf8_escape_invalid(const char *s);
 
 /*
+ * A copy of the n bytes at s with control bytes (tab too, unless keep_tab)
+ * and DEL as \xNN, for text a firmware chose (no escape sequence reaches a
+ * terminal, no newline splits a record). NULL when out of memory.
+ */
+char *escape_control_bytes(const char *s, size_t n, bool keep_tab);
+
+/*
  * As utf8_escape_invalid(), but takes s: returns s itself when it is valid
  * (no copy), else the escaped copy with s freed. NULL in, NULL out; out of
  * memory: NULL, with s freed.

@@ -264,25 +264,6 @@ static int parse_enum(const char *const *words, const char *value)
 	return -1;
 }
 
-static int assign_list(struct conf_target *t, const char *file, unsigned line,
-		       const struct conf_key *k, const char *value, char ***l)
-{
-	_cleanup_free_ char *copy = strdup(value);
-	char *save = NULL, *w;
-
-	if (!copy)
-		return -ENOMEM;
-	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (!rproc_core_name_is_valid(w))
-			return invalid(t, file, line, k, w, "not a core name");
-		if (t->core && streq(w, t->core->name))
-			return invalid(t, file, line, k, w, "a core cannot depend on itself");
-		if (!strv_contains(*l, w) && strv_extend(l, w) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 /* As the kernel takes them: at most 31 bytes (RPMSG_NAME_SIZE), printable, no blank or '/'. */
 static bool channel_name_is_valid(const char *s)
 {
@@ -296,8 +277,9 @@ static bool channel_name_is_valid(const char *s)
 	return true;
 }
 
-static int assign_channels(struct conf_target *t, const char *file, unsigned line,
-			   const struct conf_key *k, const char *value, char ***l)
+/* A space-separated list of core names (Requires=, After=) or channel names (ReadyWhen=). */
+static int assign_list(struct conf_target *t, const char *file, unsigned line,
+		       const struct conf_key *k, const char *value, char ***l)
 {
 	_cleanup_free_ char *copy = strdup(value);
 	char *save = NULL, *w;
@@ -305,10 +287,14 @@ static int assign_channels(struct conf_target *t, const char *file, unsigned lin
 	if (!copy)
 		return -ENOMEM;
 	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (!channel_name_is_valid(w))
+		if (k->type == T_CHANNEL_LIST && !channel_name_is_valid(w))
 			return invalid(t, file, line, k, w,
 				       "not an rpmsg channel name (1 to 31 printable bytes, no "
 				       "'/')");
+		if (k->type == T_CORE_LIST && !rproc_core_name_is_valid(w))
+			return invalid(t, file, line, k, w, "not a core name");
+		if (k->type == T_CORE_LIST && t->core && streq(w, t->core->name))
+			return invalid(t, file, line, k, w, "a core cannot depend on itself");
 		if (!strv_contains(*l, w) && strv_extend(l, w) < 0)
 			return -ENOMEM;
 	}
@@ -414,7 +400,7 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 	case T_CORE_LIST:
 		return assign_list(t, file, line, k, value, f);
 	case T_CHANNEL_LIST:
-		return assign_channels(t, file, line, k, value, f);
+		return assign_list(t, file, line, k, value, f);
 	case T_GROUP:
 		if (!group_name_is_valid(value))
 			return invalid(t, file, line, k, value, "not a valid group name");

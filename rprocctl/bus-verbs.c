@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* rprocctl's commands that talk to rprocd over D-Bus. */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,6 +89,19 @@ static int read_channels(sd_bus_message *m, char **ret)
 	}
 	*ret = text;
 	return 0;
+}
+
+/* One record of a 'C' property (read_channels()); false when it is not one. */
+struct channel_record {
+	char name[256], dev[512], node[512];
+	unsigned long src, dst;
+};
+
+static bool parse_channel(const char *s, struct channel_record *c)
+{
+	*c = (struct channel_record){};
+	return sscanf(s, "%255[^\t]\t%lu\t%lu\t%511[^\t]\t%511[^\t\n]", c->name, &c->src, &c->dst,
+		      c->dev, c->node) >= 4;
 }
 
 /* Read one "{sv}" body (the caller has entered the dict entry). */
@@ -414,16 +428,14 @@ static void print_status(const struct props *p)
 		printf("  On a crash: the kernel reboots it from its firmware file, unless the "
 		       "driver re-attaches (attach-on-recovery)\n");
 	for (const char *s = prop_str(p, "Channels"), *nl; *s; s = nl ? nl + 1 : "") {
-		char name[256] = "", dev[512] = "", node[512] = "";
-		unsigned long src = 0, dst = 0;
+		struct channel_record ch;
 
 		nl = strchr(s, '\n');
-		if (sscanf(s, "%255[^\t]\t%lu\t%lu\t%511[^\t]\t%511[^\t\n]", name, &src, &dst, dev,
-			   node) < 4)
+		if (!parse_channel(s, &ch))
 			continue;
 		printf("%s %s (0x%lx → 0x%lx, %s)%s%s\n",
-		       s == prop_str(p, "Channels") ? "    Channels:" : "             ", name, src,
-		       dst, dev, *node ? " " : "", node);
+		       s == prop_str(p, "Channels") ? "    Channels:" : "             ", ch.name,
+		       ch.src, ch.dst, ch.dev, *ch.node ? " " : "", ch.node);
 	}
 	if (*err)
 		printf("  Last error: %s\n", err);
@@ -445,19 +457,17 @@ static void json_channels(struct json *j, const char *key, const char *text)
 {
 	json_begin_array(j, key);
 	for (const char *s = text, *nl; *s; s = nl ? nl + 1 : "") {
-		char name[256] = "", dev[512] = "", node[512] = "";
-		unsigned long src = 0, dst = 0;
+		struct channel_record ch;
 
 		nl = strchr(s, '\n');
-		if (sscanf(s, "%255[^\t]\t%lu\t%lu\t%511[^\t]\t%511[^\t\n]", name, &src, &dst, dev,
-			   node) < 4)
+		if (!parse_channel(s, &ch))
 			continue;
 		json_begin_object(j, NULL);
-		json_string(j, "Name", name);
-		json_uint(j, "LocalAddress", src);
-		json_uint(j, "RemoteAddress", dst);
-		json_string(j, "Device", dev);
-		json_string(j, "Node", node);
+		json_string(j, "Name", ch.name);
+		json_uint(j, "LocalAddress", ch.src);
+		json_uint(j, "RemoteAddress", ch.dst);
+		json_string(j, "Device", ch.dev);
+		json_string(j, "Node", ch.node);
 		json_end_object(j);
 	}
 	json_end_array(j);
