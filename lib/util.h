@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#define _public_       __attribute__((visibility("default")))
 #define _cleanup_(f)   __attribute__((cleanup(f)))
 #define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
