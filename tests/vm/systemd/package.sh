@@ -6,8 +6,8 @@
 # rprocd.service up with the cores configured in /etc/rprocd/cores,
 # `dpkg -i` of the same package again (the upgrade path) restarts the daemon
 # without rebooting a core, and `dpkg -P` (apt-get purge without a network)
-# takes everything away. $RPROCD_DEB is the package (the meson target
-# tests/vm/rprocd.deb). The cases run in order: each starts from the state
+# takes everything away. $RPROCD_DEB is the package (tests/vm/run-package
+# builds it and sets it). The cases run in order: each starts from the state
 # the one before left.
 . "$(dirname "${BASH_SOURCE[0]}")/lib-systemd.sh"
 
