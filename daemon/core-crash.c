@@ -95,6 +95,7 @@ void core_count_crash(struct core *c, const char *what)
 	/* The type the kernel logged for this crash, if the log is read. */
 	free(c->crash_reason);
 	c->crash_reason = core_take_crash_reason(c);
+	core_trace_snapshot_crash(c);
 	core_changed(c);
 	log_core_event_full(LOG_WARNING, MESSAGE_CORE_CRASHED, c->name,
 			    rproc_state_to_string(c->state), c->firmware, 0,

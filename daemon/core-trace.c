@@ -9,8 +9,12 @@
  * a board without traces (or without debugfs) gets no wakeup for this.
  * trace-buffer.c decides what is new across appends, wrap-around and boots.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -128,9 +132,175 @@ void manager_trace_arm(struct manager *m)
 		log_warning_errno(r, "Cannot arm the trace buffer timer: %m");
 }
 
+static void set_crash_trace(struct core *c, char *text, size_t len)
+{
+	free(c->crash_trace);
+	c->crash_trace = text;
+	c->crash_trace_len = text ? len : 0;
+}
+
+/*
+ * A crash was counted: keep the buffer as the crash left it, to save beside
+ * the coredump (core-coredump.c). Read now, while the kernel holds the
+ * crashed firmware's memory: it is still there while the core is crashed
+ * (a recovery stops the core and makes the dump before it starts it again,
+ * and a Coredump=inline recovery waits for the dump to be read). A core
+ * found up again was recovered before rprocd looked, without waiting: its
+ * buffer is the new boot's, and the last read is the closest to the crash.
+ */
+void core_trace_snapshot_crash(struct core *c)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	size_t len = 0;
+
+	set_crash_trace(c, NULL, 0);
+	if (c->removed || c->coredump == RPROC_COREDUMP_DISABLED || !core_is_managed(c) ||
+	    c->config->settings.coredump == RPROC_COREDUMP_DISABLED)
+		return;
+	if (!core_state_is_up(c->state) || c->coredump == RPROC_COREDUMP_INLINE) {
+		path = trace_path(c);
+		if (path && read_full_file(path, TRACE_READ_MAX, &text, &len) >= 0) {
+			len = strnlen(text, len);
+			if (len > 0)
+				set_crash_trace(c, TAKE_PTR(text), len);
+			return;
+		}
+	}
+	if (c->trace.valid && c->trace.prev_len > 0) {
+		text = malloc(c->trace.prev_len);
+		if (text) {
+			memcpy(text, c->trace.prev, c->trace.prev_len);
+			set_crash_trace(c, TAKE_PTR(text), c->trace.prev_len);
+		}
+	}
+}
+
+/*
+ * Across a restart of rprocd: at a clean exit, what was given out of each
+ * running core's buffer is saved (the snapshot and the position in it) in
+ * the state directory, one file per core device, with the boot id; the next
+ * run goes on from there for a core it finds running at its first look, in
+ * the same boot. A core found down, then booted, starts afresh; the file is
+ * used once. Not covered: a kill -9 (the buffer is forwarded again, once),
+ * and a firmware restarted by someone else while rprocd was not running
+ * whose new text starts as the old one did (taken as the same boot).
+ */
+#define TRACE_STATE_DIR	  "/var/lib/rprocd/trace"
+#define TRACE_STATE_MAGIC "rprocd-trace 1\n"
+
+static char *trace_state_path(const struct manager *m, const char *sysname)
+{
+	_cleanup_free_ char *p =
+		sysname ? path_join(TRACE_STATE_DIR, sysname) : strdup(TRACE_STATE_DIR);
+	char *host = NULL;
+
+	if (!p || rproc_ctx_path(m->ctx, p, &host) < 0)
+		return NULL;
+	return host;
+}
+
+static int write_trace_state(const char *dir, const struct core *c, const char *boot_id)
+{
+	const char *sysname = rproc_device_get_sysname(c->dev);
+	_cleanup_free_ char *header = NULL, *path = NULL, *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	int r = 0;
+
+	header = strdup_printf(TRACE_STATE_MAGIC "boot %s\ncore %s\npos %zu\nlen %zu\n\n", boot_id,
+			       c->name, c->trace.pos, c->trace.prev_len);
+	path = path_join(dir, sysname);
+	tmp = strdup_printf("%s/.%s.tmp", dir, sysname);
+	if (!header || !path || !tmp)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, header, strlen(header)) != (ssize_t) strlen(header) ||
+	    write(fd, c->trace.prev, c->trace.prev_len) != (ssize_t) c->trace.prev_len)
+		r = errno > 0 ? -errno : -EIO;
+	if (r >= 0 && close(TAKE_FD(fd)) < 0 && errno != EINTR)
+		r = -errno;
+	if (r >= 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void) unlink(tmp);
+	return r;
+}
+
+void manager_trace_save(struct manager *m)
+{
+	_cleanup_free_ char *dir = trace_state_path(m, NULL);
+	_cleanup_closedir_ DIR *d = NULL;
+	char boot_id[40];
+	struct dirent *de;
+	bool any = false;
+	int r;
+
+	if (!dir)
+		return;
+	/* What an earlier run left is stale now: only this run's view counts. */
+	d = opendir(dir);
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' || strlen(de->d_name) > 2)
+			(void) unlinkat(dirfd(d), de->d_name, 0);
+	for (size_t i = 0; i < m->n_cores; i++) {
+		const struct core *c = m->cores[i];
+
+		if (!c->has_trace || !c->trace.valid || c->removed || !core_state_is_up(c->state))
+			continue;
+		if (!any) {
+			if (read_boot_id(boot_id, sizeof(boot_id)) < 0)
+				return;
+			r = mkdir_p(dir, 0700);
+			if (r < 0) {
+				log_warning_errno(
+					r, "Cannot save the trace buffers' state in %s: %m", dir);
+				return;
+			}
+			any = true;
+		}
+		r = write_trace_state(dir, c, boot_id);
+		if (r < 0)
+			log_warning_errno(r, "%s: cannot save its trace buffer's state: %m",
+					  c->name);
+	}
+}
+
+/* An earlier run's state for this core, if it is of this boot and this core: used once. */
+static void core_trace_restore(struct core *c)
+{
+	_cleanup_free_ char *path = trace_state_path(c->manager, rproc_device_get_sysname(c->dev));
+	_cleanup_free_ char *text = NULL, *expect = NULL;
+	char boot_id[40];
+	size_t len = 0, pos, prev_len;
+	const char *body;
+	int r;
+
+	if (!path)
+		return;
+	r = read_full_file(path, TRACE_READ_MAX + 4096, &text, &len);
+	(void) unlink(path);
+	if (r < 0 || read_boot_id(boot_id, sizeof(boot_id)) < 0)
+		return;
+	expect = strdup_printf(TRACE_STATE_MAGIC "boot %s\ncore %s\npos ", boot_id, c->name);
+	if (!expect || len < strlen(expect) || memcmp(text, expect, strlen(expect)) != 0)
+		return;
+	if (sscanf(text + strlen(expect), "%zu\nlen %zu\n", &pos, &prev_len) != 2)
+		return;
+	body = memmem(text, len, "\n\n", 2);
+	if (!body || (size_t) (len - (size_t) (body + 2 - text)) != prev_len || pos > prev_len)
+		return;
+	if (trace_buffer_restore(&c->trace, body + 2, prev_len, pos) >= 0)
+		log_debug("%s: going on with its trace buffer where the last run of rprocd left it",
+			  c->name);
+}
+
 void core_trace_update(struct core *c)
 {
 	bool up = core_state_is_up(c->state) && !c->removed;
+	bool first = !c->trace_seen;
+
+	c->trace_seen = true;
 
 	if (!up) {
 		/* Crashed: the firmware's last words may still be there (until a recovery). */
@@ -150,6 +320,9 @@ void core_trace_update(struct core *c)
 		trace_buffer_reset(&c->trace);
 		c->has_trace = path && access(path, R_OK) == 0 &&
 			       trace_interval(c->manager) != RPROC_USEC_INFINITY;
+		/* Up at rprocd's first look: maybe the boot an earlier run forwarded already. */
+		if (c->has_trace && first)
+			core_trace_restore(c);
 		if (c->has_trace)
 			core_trace_read(c);
 	}

@@ -121,6 +121,9 @@ struct core {
 	struct trace_buffer trace;    /* its trace buffer as last read */
 	bool has_trace;		      /* up, with a trace buffer in debugfs */
 	uint64_t trace_up_since_usec; /* the boot (up_since_usec) the buffer is from */
+	bool trace_seen;   /* core_trace_update() ran: an earlier run's state is used or not */
+	char *crash_trace; /* the buffer as the last crash left it, for its coredump */
+	size_t crash_trace_len;
 
 	struct job *jobs, *jobs_tail;
 	unsigned n_jobs;
@@ -189,6 +192,10 @@ int core_queue_internal_method(struct core *c, enum core_method method);
 
 /* core-trace.c: forward the trace buffer of a core that came up (from the run queue). */
 void core_trace_update(struct core *c);
+void core_trace_snapshot_crash(struct core *c);
+void manager_trace_save(struct manager *m);
+/* The boot id without dashes (32 hex digits) into buf; a negative errno. */
+int read_boot_id(char *buf, size_t len);
 
 /* core-ready.c: Ready and ReadyWhen=, evaluated from the run queue. */
 void core_ready_update(struct core *c);

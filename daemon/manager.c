@@ -253,6 +253,7 @@ static void manager_check_exit(struct manager *m)
 			return;
 	if (worker_pool_running(m->workers) > 0)
 		return;
+	manager_trace_save(m);
 	sd_event_exit(m->event, 0);
 }
 

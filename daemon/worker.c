@@ -58,6 +58,8 @@ struct work *work_free(struct work *w)
 	free(w->dump_core);
 	free(w->dump_file);
 	free(w->dump_path);
+	free(w->dump_trace);
+	free(w->dump_trace_path);
 	kernel_cdev_close(w->kernel, w->cdev_fd);
 	free(w);
 	return NULL;
@@ -249,6 +251,8 @@ static void execute_coredump(struct work *w)
 		.file = w->dump_file,
 		.max_files = w->dump_max_files,
 		.max_use = w->dump_max_use,
+		.trace = w->dump_trace,
+		.trace_len = w->dump_trace_len,
 	};
 	int r;
 
@@ -258,8 +262,11 @@ static void execute_coredump(struct work *w)
 	w->dump_removed = cs.removed;
 	if (r < 0)
 		fail(w, cs.failed_step ? cs.failed_step : "coredump", r);
-	else
+	else {
 		w->dump_path = TAKE_PTR(cs.path);
+		w->dump_trace_path = TAKE_PTR(cs.trace_path);
+		w->dump_trace_error = cs.trace_error;
+	}
 	coredump_save_done(&cs);
 	w->end_usec = now_usec(CLOCK_MONOTONIC);
 }

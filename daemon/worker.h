@@ -41,11 +41,15 @@ struct work {
 	char *dump_file; /* "<core>-<boot id>-<usec>.core" */
 	unsigned dump_max_files;
 	uint64_t dump_max_use;
+	char *dump_trace; /* the crashed firmware's last trace, saved beside the dump */
+	size_t dump_trace_len;
 
 	/* Output, filled in by the worker. */
 	char *dump_path; /* the file written */
 	uint64_t dump_size;
 	unsigned dump_removed;	 /* old dumps deleted for the limits */
+	char *dump_trace_path;	 /* the trace written beside it, or NULL */
+	int dump_trace_error;	 /* the dump saved, its trace not (negative errno) */
 	int error;		 /* 0, a negative errno, or a positive enum rproc_fw_error */
 	const char *failed_step; /* which write failed: "firmware", "start", … */
 	bool wedged;		 /* start returned 0 but the core stayed offline */

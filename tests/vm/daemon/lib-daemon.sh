@@ -15,6 +15,12 @@ core_conf() {
 	printf '%s\n' "$2" >"/etc/rprocd/cores/$1.core"
 }
 
+# daemon_conf LINES - /etc/rprocd/rprocd.conf with LINES in [Daemon]
+daemon_conf() {
+	mkdir -p /etc/rprocd
+	printf '[Daemon]\n%s\n' "$1" >/etc/rprocd/rprocd.conf
+}
+
 # daemon_reset - no daemon, no configuration, no module, no dumps: a clean slate.
 # Under a sanitizer or valgrind (RPROCD_RESET_SIGNAL=TERM) the daemon exits
 # cleanly, so that its leak check runs.
@@ -222,10 +228,14 @@ Firmware=fw.elf"
 	rprocd_up
 }
 
+# The suite's arguments, if any: the names of the only cases to run.
+RUN_ONLY=" $* "
+
 # run_cases CASE... - each case on a clean slate (daemon_reset), then the summary
 run_cases() {
 	local t
 	for t in "$@"; do
+		[[ $RUN_ONLY == "  " || $RUN_ONLY == *" $t "* ]] || continue
 		daemon_reset
 		test_case "$t" "$t"
 	done
