@@ -208,7 +208,7 @@ static const struct core_property {
 	{ "Recovery", "s", r_recovery, false },
 	{ "Coredump", "s", r_coredump, false },
 	{ "CrashCount", "u", r_crash_count, false },
-	{ "LastCrashUSec", "t", r_last_crash, false },
+	{ "LastCrashTimestamp", "t", r_last_crash, false },
 	{ "CrashReason", "s", r_crash_reason, false },
 	{ "LastCoredump", "s", r_last_coredump, false },
 	{ "LastError", "s", r_last_error, false },
@@ -321,43 +321,46 @@ static int get_property(sd_bus *bus, const char *path, const char *interface, co
 /*
  * Methods that change a core are authorised first (asynchronously, see
  * bus-auth.h); the core is looked up again when the decision is in, because
- * it may have gone meanwhile.
+ * it may have gone meanwhile. The Manager's by-name methods (StartCore(s)…)
+ * go the same way, with the core named by their first argument.
  */
-enum core_call_kind {
-	CALL_METHOD,
-	CALL_RESTART,
-	CALL_SET_FIRMWARE,
-};
-
 struct core_call {
 	struct manager *manager;
 	enum core_call_kind kind;
 	enum core_method method; /* CALL_METHOD */
 	bool restart;		 /* CALL_SET_FIRMWARE */
+	bool by_name;		 /* the core is the message's first argument, not its object */
 };
 
 static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_error *error)
 {
-	struct core *c = manager_find_core_by_path(call->manager, sd_bus_message_get_path(msg));
-	const char *name;
+	const char *name = NULL, *firmware = NULL;
+	struct core *c;
 	int r;
 
+	r = sd_bus_message_rewind(msg, true);
+	if (r < 0)
+		return r;
+	if (call->by_name) {
+		r = sd_bus_message_read(msg, "s", &name);
+		if (r < 0)
+			return r;
+		c = manager_find_core(call->manager, name);
+	} else
+		c = manager_find_core_by_path(call->manager, sd_bus_message_get_path(msg));
 	if (!c || c->removed)
 		return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_CORE, "core %s has disappeared",
-					 strempty(sd_bus_message_get_path(msg)));
+					 name ? name : strempty(sd_bus_message_get_path(msg)));
 	switch (call->kind) {
 	case CALL_METHOD:
 		return core_queue_method(c, call->method, msg, error);
 	case CALL_RESTART:
 		return core_queue_restart(c, msg, error);
 	case CALL_SET_FIRMWARE:
-		r = sd_bus_message_rewind(msg, true);
+		r = sd_bus_message_read(msg, "s", &firmware);
 		if (r < 0)
 			return r;
-		r = sd_bus_message_read(msg, "s", &name);
-		if (r < 0)
-			return r;
-		return core_queue_set_firmware(c, name, call->restart, msg, error);
+		return core_queue_set_firmware(c, firmware, call->restart, msg, error);
 	}
 	return -EINVAL;
 }
@@ -377,10 +380,9 @@ static void core_call_authorised(sd_bus_message *msg, void *userdata, const sd_b
 	bus_reply_failure(msg, r, &error);
 }
 
-static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kind kind,
-			   enum core_method method, bool restart)
+int bus_core_call(sd_bus_message *m, struct manager *mgr, enum core_call_kind kind,
+		  enum core_method method, bool restart, bool by_name)
 {
-	struct manager *mgr = c->manager;
 	struct core_call *call;
 	int r;
 
@@ -392,6 +394,7 @@ static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kin
 		.kind = kind,
 		.method = method,
 		.restart = restart,
+		.by_name = by_name,
 	};
 	r = bus_verify_admin_async(sd_bus_message_get_bus(m), m, mgr->admin_gid,
 				   mgr->config ? mgr->config->admin_group : NULL,
@@ -401,6 +404,12 @@ static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kin
 		return r;
 	}
 	return 1; /* the reply comes later */
+}
+
+static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kind kind,
+			   enum core_method method, bool restart)
+{
+	return bus_core_call(m, c->manager, kind, method, restart, false);
 }
 
 static int method_common(sd_bus_message *m, void *userdata, enum core_method method)
@@ -487,7 +496,7 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_PROPERTY("Recovery", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("Coredump", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("CrashCount", "u", get_property, 0, EMITS),
-	SD_BUS_PROPERTY("LastCrashUSec", "t", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("LastCrashTimestamp", "t", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("CrashReason", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("LastCoredump", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("LastError", "s", get_property, 0, EMITS),

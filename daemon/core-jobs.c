@@ -52,7 +52,7 @@ static struct job *job_free(struct job *j)
 	if (!j)
 		return NULL;
 	/* The safety net of "one reply per call": a job dropped unanswered says so. */
-	job_reply_error(j, BUS_ERROR_KERNEL, "the operation was abandoned");
+	job_reply_error(j, BUS_ERROR_ABANDONED, "the operation was abandoned");
 	sd_bus_message_unref(j->msg);
 	free(j->firmware);
 	free(j);
@@ -194,15 +194,19 @@ static char *work_error_text(const struct work *w, const char *firmware)
 	return r < 0 ? NULL : s;
 }
 
-static const char *work_error_name(const struct work *w)
+/* buf: room for BUS_ERROR_KERNEL_PREFIX and an errno name */
+static const char *work_error_name(const struct work *w, char *buf, size_t size)
 {
+	const char *e = w->error < 0 ? strerrorname_np(-w->error) : NULL;
+
 	if (w->wedged)
 		return BUS_ERROR_WEDGED;
 	if (streq_ptr(w->failed_step, "validate"))
 		return BUS_ERROR_INVALID_FIRMWARE;
 	if (streq_ptr(w->failed_step, "state"))
 		return BUS_ERROR_INVALID_STATE;
-	return BUS_ERROR_KERNEL;
+	snprintf(buf, size, BUS_ERROR_KERNEL_PREFIX "%s", e ? e : "Unknown");
+	return buf;
 }
 
 const char *firmware_to_boot(const struct core *c)
@@ -684,8 +688,12 @@ static void work_done(struct work *w, bool abandoned)
 		} else
 			core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error > 0 ? 0 : w->error,
 				 text);
-		if (j)
-			job_reply_error(j, work_error_name(w), "%s", text ? text : "failed");
+		if (j) {
+			char name[sizeof(BUS_ERROR_KERNEL_PREFIX) + 32];
+
+			job_reply_error(j, work_error_name(w, name, sizeof(name)), "%s",
+					text ? text : "failed");
+		}
 	} else if (j && j->type == JOB_SET_FIRMWARE && !j->validated) {
 		/* The image passed: apply it now, at the front of the queue. */
 		j->validated = true;

@@ -228,6 +228,15 @@ void core_emit_changes(struct core *c);
 void core_snapshot_free(struct core_snapshot *s);
 
 extern const sd_bus_vtable core_vtable[];
+
+/* bus-core.c: a method that changes a core, authorised, then queued (returns 1: answered later). */
+enum core_call_kind {
+	CALL_METHOD,
+	CALL_RESTART,
+	CALL_SET_FIRMWARE,
+};
+int bus_core_call(sd_bus_message *m, struct manager *mgr, enum core_call_kind kind,
+		  enum core_method method, bool restart, bool by_name);
 int core_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
 		     void **found, sd_bus_error *error);
 int core_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,

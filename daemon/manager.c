@@ -108,6 +108,7 @@ struct manager *manager_free(struct manager *m)
 	sd_event_unref(m->event);
 	rproc_ctx_unref(m->ctx);
 	free(m->status_text);
+	bus_manager_done(m);
 	free(m);
 	return NULL;
 }
@@ -288,6 +289,7 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 		}
 		all_settled = all_settled && core_is_settled(c);
 	}
+	bus_manager_emit_changes(m);
 	update_status(m);
 	manager_arm_poll(m);
 	if (all_settled)

@@ -25,6 +25,14 @@ struct worker_pool;
 typedef int (*manager_notify_fn)(void *userdata, const char *text, const int *fds, size_t n_fds);
 
 struct manager {
+	/* bus-manager.c: the Manager's changing properties as last announced */
+	struct {
+		bool valid;
+		uint32_t n_cores;
+		uint64_t poll_interval;
+		char *event_sources;
+	} emitted;
+
 	sd_event *event;
 	sd_bus *bus;
 	struct rproc_ctx *ctx;
