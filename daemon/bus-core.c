@@ -68,6 +68,11 @@ static char *r_configured(const struct core *c)
 {
 	return strdup(strempty(configured_firmware(c)));
 }
+static char *r_fw_digest(const struct core *c)
+{
+	return strdup(strempty(c->fw_digest));
+}
+
 static char *r_build_id(const struct core *c)
 {
 	return strdup(strempty(c->build_id));
@@ -203,6 +208,7 @@ static const struct core_property {
 	{ "Firmware", "s", r_firmware, false },
 	{ "ConfiguredFirmware", "s", r_configured, false },
 	{ "FirmwareBuildId", "s", r_build_id, false },
+	{ "FirmwareDigest", "s", r_fw_digest, false },
 	{ "FallbackReason", "s", r_fallback, false },
 	{ "Origin", "s", r_origin, false },
 	{ "Recovery", "s", r_recovery, false },
@@ -491,6 +497,7 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_PROPERTY("Firmware", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("ConfiguredFirmware", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("FirmwareBuildId", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareDigest", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("FallbackReason", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("Origin", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("Recovery", "s", get_property, 0, EMITS),

@@ -157,7 +157,11 @@ static char *work_error_text(const struct work *w, const char *firmware)
 	char *s = NULL;
 	int r;
 
-	if (w->still_crashed)
+	if (w->why && streq_ptr(w->failed_step, "staging"))
+		r = asprintf(&s, "%s", w->why);
+	else if (w->why)
+		r = asprintf(&s, "firmware %s refused: %s", strempty(firmware), w->why);
+	else if (w->still_crashed)
 		r = asprintf(&s,
 			     "%s: the kernel took it, but the core is still crashed: its recovery "
 			     "failed (the kernel log has no new crash)",
@@ -201,7 +205,8 @@ static const char *work_error_name(const struct work *w, char *buf, size_t size)
 
 	if (w->wedged)
 		return BUS_ERROR_WEDGED;
-	if (streq_ptr(w->failed_step, "validate"))
+	if (streq_ptr(w->failed_step, "validate") || streq_ptr(w->failed_step, "ownership") ||
+	    streq_ptr(w->failed_step, "digest") || streq_ptr(w->failed_step, "staging"))
 		return BUS_ERROR_INVALID_FIRMWARE;
 	if (streq_ptr(w->failed_step, "state"))
 		return BUS_ERROR_INVALID_STATE;
@@ -249,6 +254,16 @@ static struct work *core_make_work(struct core *c, enum core_action action)
 			core_unref(c);
 			return work_free(w);
 		}
+	}
+	/* How the image reaches the kernel, and what it must be (firmware-stage.h). */
+	w->strict_modes = !c->manager->config || c->manager->config->firmware_strict_modes;
+	if ((cfg && cfg->firmware_digests && !(w->digests = strv_copy(cfg->firmware_digests))) ||
+	    (c->manager->stage_dir && (!(w->stage_dir = strdup(c->manager->stage_dir)) ||
+				       !(w->stage_prefix = strdup(c->manager->stage_prefix)))) ||
+	    (c->manager->stage_missing &&
+	     !(w->stage_missing = strdup(c->manager->stage_missing)))) {
+		core_unref(c);
+		return work_free(w);
 	}
 	if (cfg) {
 		w->expect.format = cfg->settings.firmware_format;
@@ -501,6 +516,8 @@ static void core_note_success(struct core *c, const struct work *w)
 		c->watch_until_usec = 0;
 		free(c->build_id);
 		c->build_id = rproc_fw_build_id_to_hex(&w->fw_info);
+		free(c->fw_digest);
+		c->fw_digest = w->digest[0] ? strdup_printf("sha256:%s", w->digest) : NULL;
 		break;
 	case ACTION_ATTACH:
 		c->origin = ORIGIN_ATTACHED;
@@ -652,6 +669,9 @@ static void work_done(struct work *w, bool abandoned)
 	success = w->error == 0 && !(j && j->type == JOB_SET_FIRMWARE && !j->validated);
 	if (success)
 		core_note_success(c, w);
+	/* Staged copies the core no longer uses may go (the run queue looks). */
+	if (w->action == ACTION_BOOT || w->action == ACTION_STOP)
+		c->manager->stage_gc_pending = true;
 	core_observe_work(c, w, success);
 
 	if (w->cdev_fd >= 0) {

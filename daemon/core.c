@@ -107,6 +107,7 @@ struct core *core_unref(struct core *c)
 	free(c->firmware);
 	free(c->firmware_override);
 	free(c->build_id);
+	free(c->fw_digest);
 	free(c->last_error);
 	free(c->fallback_reason);
 	free(c->last_coredump);

@@ -74,6 +74,7 @@ struct core {
 	/* What rprocd knows. */
 	char *firmware_override; /* SetFirmware(), until reload */
 	char *build_id;		 /* of the image rprocd booted */
+	char *fw_digest;	 /* "sha256:HEX" of the image rprocd booted */
 	enum core_origin origin;
 	unsigned crash_count;
 	uint64_t last_crash_usec; /* CLOCK_REALTIME */

@@ -109,6 +109,7 @@ struct manager *manager_free(struct manager *m)
 	rproc_ctx_unref(m->ctx);
 	free(m->status_text);
 	bus_manager_done(m);
+	manager_stage_done(m);
 	free(m);
 	return NULL;
 }
@@ -290,6 +291,7 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 		all_settled = all_settled && core_is_settled(c);
 	}
 	bus_manager_emit_changes(m);
+	manager_stage_gc(m);
 	update_status(m);
 	manager_arm_poll(m);
 	if (all_settled)
@@ -514,6 +516,7 @@ int manager_startup(struct manager *m)
 			return r;
 	}
 
+	manager_stage_setup(m);
 	/* The kernel log is opened before enumerating, so no transition slips between the two. */
 	manager_events_setup(m);
 	/* The monitor starts before enumerating, so no device slips between the two. */

@@ -68,6 +68,12 @@ struct manager {
 	uint64_t ready_timeout_usec; /* READY=1 at the latest this long after start-up */
 	char *status_text;
 
+	/* manager-firmware.c: firmware staging, decided at start-up and reload */
+	char *stage_dir;       /* host path of the staging directory, NULL: no staging */
+	char *stage_prefix;    /* the kernel's name of a staged copy starts with this */
+	char *stage_missing;   /* FirmwareStaging=yes without a route: why boots fail */
+	bool stage_gc_pending; /* a boot or stop finished: look for unused copies */
+
 	/* kernel-events.c */
 	int kmsg_fd; /* the kernel log, or -1 */
 	sd_event_source *kmsg_source;
@@ -141,6 +147,9 @@ void manager_poll(struct manager *m);
 void manager_arm_poll(struct manager *m);
 void manager_close_stored_fds(struct manager *m);
 
+void manager_stage_setup(struct manager *m);
+void manager_stage_gc(struct manager *m);
+void manager_stage_done(struct manager *m);
 struct core *manager_find_core(struct manager *m, const char *name);
 struct core *manager_find_core_by_path(struct manager *m, const char *path);
 struct core *manager_find_core_by_sysname(struct manager *m, const char *sysname);

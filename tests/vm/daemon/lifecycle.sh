@@ -55,8 +55,9 @@ Firmware=m4.elf"
 	kill -HUP "$(cat /run/rprocd-test.pid)"
 	wait_prop m4 Coredump disabled
 	assert_contains "$(grep -c '^RELOADING=1' "$NOTIFY_LOG")" 2 "RELOADING=1 sent twice"
-	# A reload that fails (rprocd.conf unreadable: a directory) ends the
-	# reload too: READY=1 after every RELOADING=1, which carries MONOTONIC_USEC=.
+	# A reload that meets an error (rprocd.conf unreadable: a directory) ends
+	# the reload too: READY=1 after every RELOADING=1, which carries
+	# MONOTONIC_USEC=.
 	mv /etc/rprocd/rprocd.conf /etc/rprocd/rprocd.conf.away 2>/dev/null || true
 	mkdir /etc/rprocd/rprocd.conf
 	kill -HUP "$(cat /run/rprocd-test.pid)"
@@ -65,7 +66,7 @@ Firmware=m4.elf"
 		sleep 0.1
 	done
 	rmdir /etc/rprocd/rprocd.conf
-	assert_contains "$(rprocd_log)" "Failed to read rprocd.conf" "the failed reload is logged"
+	assert_contains "$(rprocd_log)" "rprocd.conf: cannot be read" "the error is logged"
 	python3 - "$NOTIFY_LOG" <<'PY'
 import sys, time
 lines = [l.rstrip("\n") for l in open(sys.argv[1])]
