@@ -116,7 +116,7 @@ struct core *core_unref(struct core *c)
 	free(c->crash_reason_next);
 	rpmsg_channels_clear(&c->channels);
 	trace_buffer_done(&c->trace);
-	free(c->crash_trace);
+	core_trace_forget_crashes(c);
 	core_forget_records(c);
 	free(c);
 	return NULL;

@@ -122,9 +122,17 @@ struct core {
 	struct trace_buffer trace;    /* its trace buffer as last read */
 	bool has_trace;		      /* up, with a trace buffer in debugfs */
 	uint64_t trace_up_since_usec; /* the boot (up_since_usec) the buffer is from */
-	bool trace_seen;   /* core_trace_update() ran: an earlier run's state is used or not */
-	char *crash_trace; /* the buffer as the last crash left it, for its coredump */
-	size_t crash_trace_len;
+	bool trace_seen; /* core_trace_update() ran: an earlier run's state is used or not */
+	/*
+	 * The buffer as each crash left it, oldest first, for the dumps to come
+	 * (one per crash counted with a dump expected; the kernel keeps the
+	 * first dump of crashes that come before it is read).
+	 */
+	struct {
+		char *text;
+		size_t len;
+	} crash_traces[4];
+	unsigned n_crash_traces;
 
 	struct job *jobs, *jobs_tail;
 	unsigned n_jobs;
@@ -194,7 +202,11 @@ int core_queue_internal_method(struct core *c, enum core_method method);
 /* core-trace.c: forward the trace buffer of a core that came up (from the run queue). */
 void core_trace_update(struct core *c);
 void core_trace_snapshot_crash(struct core *c);
+/* The oldest crash's trace for its dump (owned by the caller; NULL if none). */
+char *core_trace_take_crash(struct core *c, size_t *ret_len);
+void core_trace_forget_crashes(struct core *c);
 void manager_trace_save(struct manager *m);
+void manager_trace_state_done(struct manager *m);
 /* The boot id without dashes (32 hex digits) into buf; a negative errno. */
 int read_boot_id(char *buf, size_t len);
 

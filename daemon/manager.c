@@ -280,6 +280,7 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 		core_ready_update(m->cores[i]);
 		core_trace_update(m->cores[i]);
 	}
+	manager_trace_state_done(m);
 	manager_trace_arm(m);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		struct core *c = m->cores[i];

@@ -73,6 +73,7 @@ struct manager {
 	char *stage_prefix;    /* the kernel's name of a staged copy starts with this */
 	char *stage_missing;   /* FirmwareStaging=yes without a route: why boots fail */
 	bool stage_gc_pending; /* a boot or stop finished: look for unused copies */
+	bool trace_state_used; /* core-trace.c: an earlier run's trace state was looked at */
 
 	/* kernel-events.c */
 	int kmsg_fd; /* the kernel log, or -1 */

@@ -387,15 +387,18 @@ static void test_trace(void **state)
 	coredump_save_done(&s);
 	assert_null(s.trace_path);
 
-	/* A trace is not a dump: it does not count as a file, and a lone one is never touched. */
+	/* A trace is not a dump: it does not count as a file. A trace of this core whose
+	 * dump is gone is deleted; another core's never. */
 	make_file(f, "m4-" BOOT "-5.trace", 10, 900);
+	make_file(f, "m4-1-" BOOT "-5.trace", 10, 900);
 	s = save_of(f, "m4", "m4-" BOOT "-101.core", 2, 1000);
 	make_source(f, 300);
 	assert_int_equal(coredump_save(&s), 0);
 	assert_int_equal(s.removed, 0);
 	assert_null(s.trace_path); /* none given */
 	assert_true(exists(f, "m4-" BOOT "-100.trace"));
-	assert_true(exists(f, "m4-" BOOT "-5.trace"));
+	assert_false(exists(f, "m4-" BOOT "-5.trace"));
+	assert_true(exists(f, "m4-1-" BOOT "-5.trace"));
 	coredump_save_done(&s);
 
 	/* Its size counts: 300+18 + 300 + 400 > 1000, and the oldest dump goes with its trace. */
@@ -411,17 +414,18 @@ static void test_trace(void **state)
 	assert_true(exists(f, "m4-" BOOT "-102.trace"));
 	coredump_save_done(&s);
 
-	/* No room beside a dump that fills CoredumpMaxUse= alone: the dump is kept, not the trace. */
+	/* No room beside the new dump without deleting an older one: the trace gives way. */
 	s = save_of(f, "m4", "m4-" BOOT "-103.core", 5, 1000);
 	s.trace = trace;
 	s.trace_len = strlen(trace);
-	make_source(f, 995);
+	make_source(f, 580); /* 418 + 580 fits once 101 went; 18 more would cost 102 */
 	assert_int_equal(coredump_save(&s), 0);
 	assert_int_equal(s.trace_error, -EFBIG);
 	assert_null(s.trace_path);
-	assert_int_equal(file_size(f, "m4-" BOOT "-103.core"), 995);
+	assert_int_equal(s.removed, 1); /* room for the dump itself only: 101 went */
+	assert_int_equal(file_size(f, "m4-" BOOT "-103.core"), 580);
 	assert_false(exists(f, "m4-" BOOT "-103.trace"));
-	assert_false(exists(f, "m4-" BOOT "-102.trace"));
+	assert_true(exists(f, "m4-" BOOT "-102.trace"));
 	coredump_save_done(&s);
 }
 
