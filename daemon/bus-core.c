@@ -68,6 +68,26 @@ static char *r_configured(const struct core *c)
 {
 	return strdup(strempty(configured_firmware(c)));
 }
+static char *r_fw_source(const struct core *c)
+{
+	return strdup(core_is_managed(c) ? core_update_source(c) : "");
+}
+
+static char *r_update_trial(const struct core *c)
+{
+	return strdup(strempty(c->update.trial));
+}
+
+static char *r_update_committed(const struct core *c)
+{
+	return strdup(strempty(c->update.committed));
+}
+
+static char *r_update_result(const struct core *c)
+{
+	return strdup(strempty(c->update.last_result));
+}
+
 static char *r_fw_digest(const struct core *c)
 {
 	return strdup(strempty(c->fw_digest));
@@ -209,6 +229,10 @@ static const struct core_property {
 	{ "ConfiguredFirmware", "s", r_configured, false },
 	{ "FirmwareBuildId", "s", r_build_id, false },
 	{ "FirmwareDigest", "s", r_fw_digest, false },
+	{ "FirmwareSource", "s", r_fw_source, false },
+	{ "UpdateTrial", "s", r_update_trial, false },
+	{ "UpdateCommitted", "s", r_update_committed, false },
+	{ "LastUpdateResult", "s", r_update_result, false },
 	{ "FallbackReason", "s", r_fallback, false },
 	{ "Origin", "s", r_origin, false },
 	{ "Recovery", "s", r_recovery, false },
@@ -367,6 +391,37 @@ static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_err
 		if (r < 0)
 			return r;
 		return core_queue_set_firmware(c, firmware, call->restart, msg, error);
+	case CALL_UPDATE: {
+		int fd;
+
+		r = sd_bus_message_read(msg, "h", &fd);
+		if (r < 0)
+			return r;
+		return core_queue_update(c, fd, msg, error);
+	}
+	case CALL_CONFIRM_UPDATE:
+		r = core_check_managed(c, error);
+		if (r < 0)
+			return r;
+		r = core_update_confirm(c);
+		if (r == -ENOENT)
+			return sd_bus_error_setf(error, BUS_ERROR_NO_UPDATE,
+						 "core %s has no update on trial", c->name);
+		if (r == -EAGAIN)
+			return sd_bus_error_setf(
+				error, BUS_ERROR_INVALID_STATE,
+				"core %s is %s: an update is confirmed while it runs", c->name,
+				rproc_state_to_string(c->state));
+		return sd_bus_reply_method_return(msg, NULL);
+	case CALL_ROLLBACK_UPDATE:
+		r = core_check_managed(c, error);
+		if (r < 0)
+			return r;
+		if (!c->update.trial)
+			return sd_bus_error_setf(error, BUS_ERROR_NO_UPDATE,
+						 "core %s has no update on trial", c->name);
+		core_update_rollback(c, "rolled back by the operator", true);
+		return sd_bus_reply_method_return(msg, NULL);
 	}
 	return -EINVAL;
 }
@@ -471,6 +526,29 @@ static int set_firmware(sd_bus_message *m, struct core *c, bool restart)
 	return core_call_start(m, c, CALL_SET_FIRMWARE, METHOD_START, restart);
 }
 
+static int method_update(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	int fd, r;
+
+	(void) error;
+	r = sd_bus_message_read(m, "h", &fd);
+	if (r < 0)
+		return r;
+	return core_call_start(m, userdata, CALL_UPDATE, METHOD_START, false);
+}
+
+static int method_confirm_update(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void) error;
+	return core_call_start(m, userdata, CALL_CONFIRM_UPDATE, METHOD_START, false);
+}
+
+static int method_rollback_update(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void) error;
+	return core_call_start(m, userdata, CALL_ROLLBACK_UPDATE, METHOD_START, false);
+}
+
 static int method_set_firmware(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	(void) error;
@@ -498,6 +576,10 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_PROPERTY("ConfiguredFirmware", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("FirmwareBuildId", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("FirmwareDigest", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareSource", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("UpdateTrial", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("UpdateCommitted", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("LastUpdateResult", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("FallbackReason", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("Origin", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("Recovery", "s", get_property, 0, EMITS),
@@ -529,6 +611,10 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("SetFirmwareAndRestart", SD_BUS_ARGS("s", firmware),
 				SD_BUS_NO_RESULT, method_set_firmware_restart,
 				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Update", SD_BUS_ARGS("h", image), SD_BUS_NO_RESULT, method_update,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("ConfirmUpdate", "", "", method_confirm_update, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("RollbackUpdate", "", "", method_rollback_update, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END
 };
 

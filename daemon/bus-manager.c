@@ -168,6 +168,13 @@ static int by_name(sd_bus_message *msg, struct manager *m, sd_bus_error *error,
 		if (r < 0)
 			return r;
 	}
+	if (kind == CALL_UPDATE) {
+		int fd;
+
+		r = sd_bus_message_read(msg, "h", &fd);
+		if (r < 0)
+			return r;
+	}
 	if (!manager_find_core(m, name))
 		return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_CORE, "no core named \"%s\"",
 					 name);
@@ -215,6 +222,21 @@ static int method_set_core_firmware_restart(sd_bus_message *msg, void *userdata,
 	return by_name(msg, userdata, error, CALL_SET_FIRMWARE, METHOD_START, true);
 }
 
+static int method_update_core(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return by_name(msg, userdata, error, CALL_UPDATE, METHOD_START, false);
+}
+
+static int method_confirm_core_update(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return by_name(msg, userdata, error, CALL_CONFIRM_UPDATE, METHOD_START, false);
+}
+
+static int method_rollback_core_update(sd_bus_message *msg, void *userdata, sd_bus_error *error)
+{
+	return by_name(msg, userdata, error, CALL_ROLLBACK_UPDATE, METHOD_START, false);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -244,6 +266,12 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("SetCoreFirmware", SD_BUS_ARGS("s", name, "s", firmware),
 				SD_BUS_NO_RESULT, method_set_core_firmware,
 				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("UpdateCore", SD_BUS_ARGS("s", name, "h", image), SD_BUS_NO_RESULT,
+				method_update_core, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ConfirmCoreUpdate", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+				method_confirm_core_update, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("RollbackCoreUpdate", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+				method_rollback_core_update, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("SetCoreFirmwareAndRestart", SD_BUS_ARGS("s", name, "s", firmware),
 				SD_BUS_NO_RESULT, method_set_core_firmware_restart,
 				SD_BUS_VTABLE_UNPRIVILEGED),

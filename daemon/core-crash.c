@@ -102,6 +102,9 @@ void core_count_crash(struct core *c, const char *what)
 			    c->crash_reason ? "RPROC_CRASH_REASON" : NULL, c->crash_reason,
 			    "%s%s%s%s", what, c->crash_reason ? " (" : "",
 			    strempty(c->crash_reason), c->crash_reason ? ")" : "");
+	/* A candidate that crashes in its trial is not committed. */
+	if (c->update.trial)
+		core_update_rollback(c, "it crashed during its trial", true);
 }
 
 void core_crashed(struct core *c, const char *what, bool apply_policy)

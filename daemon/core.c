@@ -117,6 +117,7 @@ struct core *core_unref(struct core *c)
 	rpmsg_channels_clear(&c->channels);
 	trace_buffer_done(&c->trace);
 	core_trace_forget_crashes(c);
+	core_update_done(c);
 	core_forget_records(c);
 	free(c);
 	return NULL;

@@ -134,6 +134,17 @@ struct core {
 	} crash_traces[4];
 	unsigned n_crash_traces;
 
+	/* core-update.c: A/B updates */
+	struct core_update {
+		char *committed;     /* "sha256:HEX" of the committed image, or NULL */
+		char *committed_for; /* the Firmware= it was committed over */
+		char *trial;	     /* "sha256:HEX" of the candidate on trial, or NULL */
+		char *committed_image, *trial_image; /* their paths */
+		char *last_result; /* "update to … committed", "… rolled back: …" */
+		char *rolled_back; /* the candidate last rolled back, until it no longer runs */
+		sd_event_source *timer; /* the confirm window */
+	} update;
+
 	struct job *jobs, *jobs_tail;
 	unsigned n_jobs;
 	struct job *running;
@@ -192,6 +203,9 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 int core_queue_method(struct core *c, enum core_method method, sd_bus_message *msg,
 		      sd_bus_error *error);
 int core_queue_restart(struct core *c, sd_bus_message *msg, sd_bus_error *error);
+int core_queue_update(struct core *c, int fd, sd_bus_message *msg, sd_bus_error *error);
+/* NotManaged (unconfigured, masked) as a D-Bus error: 0, or the error set. */
+int core_check_managed(struct core *c, sd_bus_error *error);
 int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_bus_message *msg,
 			    sd_bus_error *error);
 /* Queue a job without a caller (crash recovery, fallback). */
@@ -202,6 +216,21 @@ int core_queue_internal_method(struct core *c, enum core_method method);
 /* core-trace.c: forward the trace buffer of a core that came up (from the run queue). */
 void core_trace_update(struct core *c);
 void core_trace_snapshot_crash(struct core *c);
+
+/* core-update.c */
+#define UPDATE_STATE_DIR "/var/lib/rprocd/update"
+#define UPDATE_IMAGE_DIR "/var/lib/rprocd/images"
+char *core_update_image_path(const struct core *c, const char *digest);
+void core_update_load(struct core *c);
+void core_update_done(struct core *c);
+void core_update_check(struct core *c);
+int core_update_begin(struct core *c, const char *digest);
+int core_update_confirm(struct core *c);
+void core_update_rollback(struct core *c, const char *why, bool restart);
+void core_update_prune(struct core *c);
+bool core_update_committed_applies(const struct core *c);
+const char *core_update_source(const struct core *c);
+void manager_update_prune(struct manager *m);
 /* The oldest crash's trace for its dump (owned by the caller; NULL if none). */
 char *core_trace_take_crash(struct core *c, size_t *ret_len);
 void core_trace_forget_crashes(struct core *c);
@@ -247,6 +276,9 @@ enum core_call_kind {
 	CALL_METHOD,
 	CALL_RESTART,
 	CALL_SET_FIRMWARE,
+	CALL_UPDATE,
+	CALL_CONFIRM_UPDATE,
+	CALL_ROLLBACK_UPDATE,
 };
 int bus_core_call(sd_bus_message *m, struct manager *mgr, enum core_call_kind kind,
 		  enum core_method method, bool restart, bool by_name);

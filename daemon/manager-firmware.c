@@ -146,3 +146,71 @@ void manager_stage_gc(struct manager *m)
 					  m->stage_dir, de->d_name);
 	}
 }
+
+/* Does a state file in UPDATE_STATE_DIR (of any core, present or not) name this image? */
+static bool manager_update_state_refers(struct manager *m, const char *image)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	const char *hex = image + strlen(FW_STAGE_PREFIX);
+	struct dirent *de;
+
+	if (rproc_ctx_path(m->ctx, UPDATE_STATE_DIR, &dir) < 0)
+		return true; /* unsure: keep */
+	d = opendir(dir);
+	if (!d)
+		return errno != ENOENT;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *path = path_join(dir, de->d_name), *text = NULL;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (!path || read_full_file(path, 64 * 1024, &text, NULL) < 0)
+			continue;
+		if (strstr(text, hex))
+			return true;
+	}
+	return false;
+}
+
+/* Update images (UPDATE_IMAGE_DIR) no core's state refers to, and copies cut short. */
+void manager_update_prune(struct manager *m)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (!m->update_prune_pending)
+		return;
+	for (size_t i = 0; i < m->n_cores; i++)
+		if (core_is_busy(m->cores[i]))
+			return; /* an Update may be copying */
+	m->update_prune_pending = false;
+	if (rproc_ctx_path(m->ctx, UPDATE_IMAGE_DIR, &dir) < 0)
+		return;
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		bool keep = false;
+
+		if (strncmp(de->d_name, ".stage-", 7) != 0) {
+			if (strncmp(de->d_name, FW_STAGE_PREFIX, strlen(FW_STAGE_PREFIX)) != 0)
+				continue;
+			for (size_t i = 0; i < m->n_cores && !keep; i++) {
+				const struct core_update *u = &m->cores[i]->update;
+				const char *hex = de->d_name + strlen(FW_STAGE_PREFIX);
+
+				keep = (u->committed && streq(u->committed + 7, hex)) ||
+				       (u->trial && streq(u->trial + 7, hex));
+			}
+			/* A core not here now (unplugged) may come back: its state decides then. */
+			if (!keep && manager_update_state_refers(m, de->d_name))
+				keep = true;
+		}
+		if (keep)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_debug("removed the update image %s: nothing refers to it", de->d_name);
+	}
+}

@@ -278,6 +278,7 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 	manager_channels_run(m);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		core_ready_update(m->cores[i]);
+		core_update_check(m->cores[i]);
 		core_trace_update(m->cores[i]);
 	}
 	manager_trace_state_done(m);
@@ -293,6 +294,7 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 	}
 	bus_manager_emit_changes(m);
 	manager_stage_gc(m);
+	manager_update_prune(m);
 	update_status(m);
 	manager_arm_poll(m);
 	if (all_settled)
@@ -518,6 +520,8 @@ int manager_startup(struct manager *m)
 	}
 
 	manager_stage_setup(m);
+	/* Update images an earlier run left behind (a copy cut short) go once nothing runs. */
+	m->update_prune_pending = true;
 	/* The kernel log is opened before enumerating, so no transition slips between the two. */
 	manager_events_setup(m);
 	/* The monitor starts before enumerating, so no device slips between the two. */

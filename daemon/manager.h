@@ -69,11 +69,12 @@ struct manager {
 	char *status_text;
 
 	/* manager-firmware.c: firmware staging, decided at start-up and reload */
-	char *stage_dir;       /* host path of the staging directory, NULL: no staging */
-	char *stage_prefix;    /* the kernel's name of a staged copy starts with this */
-	char *stage_missing;   /* FirmwareStaging=yes without a route: why boots fail */
-	bool stage_gc_pending; /* a boot or stop finished: look for unused copies */
-	bool trace_state_used; /* core-trace.c: an earlier run's trace state was looked at */
+	char *stage_dir;	   /* host path of the staging directory, NULL: no staging */
+	char *stage_prefix;	   /* the kernel's name of a staged copy starts with this */
+	char *stage_missing;	   /* FirmwareStaging=yes without a route: why boots fail */
+	bool stage_gc_pending;	   /* a boot or stop finished: look for unused copies */
+	bool update_prune_pending; /* an update committed or rolled back: unused images go */
+	bool trace_state_used;	   /* core-trace.c: an earlier run's trace state was looked at */
 
 	/* kernel-events.c */
 	int kmsg_fd; /* the kernel log, or -1 */

@@ -40,6 +40,7 @@ struct work *work_new(struct rproc_ctx *ctx, const struct kernel *kernel, struct
 	w->expect.machine = -1;
 	w->set_recovery = -1;
 	w->set_coredump = -1;
+	w->update_fd = -1;
 	w->cdev_fd = -1;
 	w->state_before = w->state_after = RPROC_STATE_INVALID;
 	return w;
@@ -60,6 +61,9 @@ struct work *work_free(struct work *w)
 	free(w->dump_file);
 	free(w->dump_path);
 	free(w->stage_dir);
+	free(w->update_dir);
+	if (w->update_fd >= 0)
+		close(w->update_fd);
 	free(w->stage_prefix);
 	free(w->stage_missing);
 	strv_free(w->digests);
@@ -373,6 +377,31 @@ void work_execute(struct work *w)
 	w->begin_usec = now_usec(CLOCK_MONOTONIC);
 	(void) read_state(w, &w->state_before);
 
+	if (w->validate_only && w->update_fd >= 0) {
+		/* Update(): the caller's file, copied where it stays, checked and pinned. */
+		struct fw_stage s = {
+			.src_fd = w->update_fd,
+			.dir = w->update_dir,
+			.copy = true,
+			.expect = &w->expect,
+			.digests = w->digests,
+		};
+
+		r = fw_stage(&s);
+		w->fw_info = s.info;
+		memcpy(w->digest, s.digest, sizeof(w->digest));
+		if (r != 0) {
+			w->why = TAKE_PTR(s.why);
+			fail(w,
+			     r > 0 || streq_ptr(s.failed_step, "firmware read") ? "validate"
+										: s.failed_step,
+			     r);
+		}
+		fw_stage_done(&s);
+		w->state_after = w->state_before;
+		w->end_usec = now_usec(CLOCK_MONOTONIC);
+		return;
+	}
 	if (w->validate_only) {
 		const char *unused;
 

@@ -40,6 +40,8 @@ struct work {
 	char *stage_missing; /* FirmwareStaging=yes without a route: why a boot must fail */
 	bool strict_modes;   /* FirmwareStrictModes= */
 	char **digests;	     /* FirmwareDigest= (NULL: any image) */
+	int update_fd;	     /* validate_only for Update(): the candidate, copied into update_dir */
+	char *update_dir;    /* host path of UPDATE_IMAGE_DIR */
 	unsigned up_records; /* the core's "is now up/attached" records when it began (loop) */
 	bool log_live;	     /* the kernel log was read, nothing lost, when it began (loop) */
 

@@ -108,6 +108,8 @@ static const struct conf_key keys[] = {
 	DMN(RPROC_KEY_FIRMWARE_STAGING, "FirmwareStaging", T_ENUM, firmware_staging, staging_words),
 	DMN(RPROC_KEY_FIRMWARE_STRICT_MODES, "FirmwareStrictModes", T_BOOL, firmware_strict_modes,
 	    NULL),
+	SET(RPROC_KEY_UPDATE_CONFIRM_SEC, "UpdateConfirmSec", T_TIMESPAN, update_confirm_usec,
+	    NULL),
 };
 
 static const struct conf_key *key_by_id(enum rproc_config_key id)
@@ -155,6 +157,7 @@ void core_settings_init(struct rproc_core_settings *s)
 		.firmware_format = RPROC_FW_FORMAT_ELF,
 		.ready_timeout_usec = RPROC_DEFAULT_READY_TIMEOUT_USEC,
 		.on_ready_timeout = RPROC_READY_TIMEOUT_RESTART,
+		.update_confirm_usec = RPROC_DEFAULT_UPDATE_CONFIRM_USEC,
 	};
 }
 

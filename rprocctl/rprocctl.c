@@ -32,6 +32,9 @@ static const struct verb verbs[] = {
 	{ "set-firmware", 3, verb_set_firmware,
 	  "set-firmware CORE FILE  boot FILE next (--restart: now)" },
 	{ "reload", 1, verb_reload, "reload                re-read the configuration" },
+	{ "update", 2, verb_update,
+	  "update CORE FILE      boot FILE on trial; committed if it runs UpdateConfirmSec= "
+	  "(--confirm, --rollback: decide now)" },
 	{ "logs", 2, verb_logs,
 	  "logs CORE             the firmware's own log (its trace buffer) from the journal" },
 	{ "wait", 2, verb_wait,
@@ -65,7 +68,9 @@ static void help(void)
 	       "     --timeout TIME     wait: give up after TIME (e.g. 30s, 2min; exit status "
 	       "3)\n"
 	       "  -f --follow           logs: go on printing new lines\n"
-	       "  -n --lines N          logs: only the last N lines\n");
+	       "  -n --lines N          logs: only the last N lines\n"
+	       "     --confirm          update: commit the update on trial now\n"
+	       "     --rollback         update: roll the update on trial back now\n");
 }
 
 static int parse_argv(int argc, char **argv)
@@ -80,6 +85,8 @@ static int parse_argv(int argc, char **argv)
 		ARG_RESTART,
 		ARG_READY,
 		ARG_TIMEOUT,
+		ARG_CONFIRM,
+		ARG_ROLLBACK,
 	};
 	unsigned n;
 	char *end;
@@ -94,6 +101,8 @@ static int parse_argv(int argc, char **argv)
 		{ "restart", no_argument, NULL, ARG_RESTART },
 		{ "ready", no_argument, NULL, ARG_READY },
 		{ "timeout", required_argument, NULL, ARG_TIMEOUT },
+		{ "confirm", no_argument, NULL, ARG_CONFIRM },
+		{ "rollback", no_argument, NULL, ARG_ROLLBACK },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "lines", required_argument, NULL, 'n' },
 		{}
@@ -113,6 +122,12 @@ static int parse_argv(int argc, char **argv)
 			break;
 		case ARG_ROOT:
 			arg.root = optarg;
+			break;
+		case ARG_CONFIRM:
+			arg.update_confirm = true;
+			break;
+		case ARG_ROLLBACK:
+			arg.update_rollback = true;
 			break;
 		case ARG_CLASS:
 			arg.fw_class = optarg;

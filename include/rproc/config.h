@@ -102,6 +102,7 @@ struct rproc_core_settings {
 	enum rproc_fw_format firmware_format;
 	rproc_usec_t ready_timeout_usec; /* ReadyTimeoutSec= */
 	enum rproc_ready_timeout_policy on_ready_timeout;
+	rproc_usec_t update_confirm_usec; /* UpdateConfirmSec= */
 };
 
 /* Keys, for origins and for listing the merged configuration. */
@@ -139,6 +140,7 @@ enum rproc_config_key {
 	RPROC_KEY_FIRMWARE_DIGEST,
 	RPROC_KEY_FIRMWARE_STAGING,
 	RPROC_KEY_FIRMWARE_STRICT_MODES,
+	RPROC_KEY_UPDATE_CONFIRM_SEC,
 	_RPROC_KEY_MAX,
 };
 /** rproc_config_key_name() - "Section.Key", e.g. "Core.Firmware" */
@@ -220,6 +222,7 @@ struct rproc_daemon_config {
 #define RPROC_DEFAULT_SETTLE_USEC		(1 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_READY_TIMEOUT_USEC	(30 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_TRACE_INTERVAL_USEC	(1 * RPROC_USEC_PER_SEC)
+#define RPROC_DEFAULT_UPDATE_CONFIRM_USEC	(30 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_COREDUMP_DIRECTORY	"/var/lib/rprocd/coredump"
 #define RPROC_DEFAULT_COREDUMP_MAX_FILES	8
 #define RPROC_DEFAULT_COREDUMP_MAX_USE		(64ULL * 1024 * 1024)
