@@ -42,14 +42,14 @@ $1"
 SIM_ARGS=()
 
 test_update_commits() {
-	m4_up "UpdateConfirmSec=2s"
+	m4_up "UpdateConfirmSec=6s"
 	assert_eq "$(prop m4 FirmwareSource)" config "FirmwareSource before"
 	assert_success rprocctl update m4 /root/new.elf
 	assert_eq "$(loaded_crc)" "$NEW_CRC" "the candidate runs"
 	assert_eq "$(prop m4 FirmwareSource)" update-trial "on trial"
 	assert_eq "$(prop m4 UpdateTrial)" "$NEW" "UpdateTrial"
 	assert_contains "$(cat "$STATE")" "trial $NEW" "the trial is on disk"
-	wait_prop m4 UpdateCommitted "$NEW" 10
+	wait_prop m4 UpdateCommitted "$NEW" 20
 	assert_eq "$(prop m4 UpdateTrial)" "" "no trial after the commit"
 	assert_eq "$(prop m4 FirmwareSource)" update-committed "FirmwareSource"
 	assert_contains "$(prop m4 LastUpdateResult)" "committed" "LastUpdateResult"
