@@ -554,6 +554,8 @@ static void core_note_success(struct core *c, const struct work *w)
 		c->build_id = rproc_fw_build_id_to_hex(&w->fw_info);
 		free(c->fw_digest);
 		c->fw_digest = w->digest[0] ? strdup_printf("sha256:%s", w->digest) : NULL;
+		free(c->booted_name);
+		c->booted_name = w->firmware ? strdup(w->firmware) : NULL;
 		break;
 	case ACTION_ATTACH:
 		c->origin = ORIGIN_ATTACHED;
@@ -782,7 +784,7 @@ static void work_done(struct work *w, bool abandoned)
 			job_reply_error(j, BUS_ERROR_UPDATE_FAILED, "%s", strempty(text));
 		} else {
 			log_core_event(LOG_INFO, MESSAGE_CORE_UPDATE_TRIAL, c->name,
-				       rproc_state_to_string(c->state), c->firmware, 0,
+				       rproc_state_to_string(c->state), core_firmware_display(c), 0,
 				       "update %s staged and checked; booting it on trial", digest);
 			/* Checked and recorded: boot it now, at the front of the queue. */
 			j->validated = true;

@@ -259,7 +259,7 @@ static void check_rolled_back(struct core *c)
 	if (runs_image(c, c->update.rolled_back) &&
 	    !streq_ptr(c->update.committed, c->update.rolled_back)) {
 		log_core_event(LOG_NOTICE, MESSAGE_CORE_UPDATE_ROLLED_BACK, c->name,
-			       rproc_state_to_string(c->state), c->firmware, 0,
+			       rproc_state_to_string(c->state), core_firmware_display(c), 0,
 			       "the rolled-back update %s came up again (the kernel's recovery); "
 			       "restarting with %s",
 			       c->update.rolled_back,
@@ -300,7 +300,7 @@ void core_update_check(struct core *c)
 	if (window == 0)
 		return;
 	log_core_event(LOG_INFO, MESSAGE_CORE_UPDATE_TRIAL, c->name,
-		       rproc_state_to_string(c->state), c->firmware, 0,
+		       rproc_state_to_string(c->state), core_firmware_display(c), 0,
 		       "running update %s; committed after %s without a crash", c->update.trial,
 		       rproc_format_timespan((char[32]){ 0 }, 32, window));
 }
@@ -387,7 +387,7 @@ void core_update_load(struct core *c)
 	 */
 	if (core_state_is_up(c->state) && runs_image(c, c->update.trial)) {
 		log_core_event(LOG_NOTICE, MESSAGE_CORE_UPDATE_TRIAL, c->name,
-			       rproc_state_to_string(c->state), c->firmware, 0,
+			       rproc_state_to_string(c->state), core_firmware_display(c), 0,
 			       "the trial of update %s goes on after a restart of rprocd",
 			       c->update.trial);
 		return;

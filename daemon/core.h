@@ -75,6 +75,7 @@ struct core {
 	char *firmware_override; /* SetFirmware(), until reload */
 	char *build_id;		 /* of the image rprocd booted */
 	char *fw_digest;	 /* "sha256:HEX" of the image rprocd booted */
+	char *booted_name;	 /* the name (or path) of the image rprocd booted */
 	enum core_origin origin;
 	unsigned crash_count;
 	uint64_t last_crash_usec; /* CLOCK_REALTIME */
@@ -171,6 +172,8 @@ bool core_is_settled(const struct core *c);
 void core_set_error(struct core *c, const char *text);
 /* An error of the configuration (file:line, a conflict, a dependency): a reload clears it. */
 void core_set_config_error(struct core *c, const char *text);
+/* The firmware for a reader: the image rprocd booted rather than its staged copy's name. */
+const char *core_firmware_display(const struct core *c);
 void core_log(struct core *c, int priority, const char *message_id, int error, const char *what);
 
 /* core-state.c: the one owner of c->state */
