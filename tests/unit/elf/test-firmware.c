@@ -1223,6 +1223,30 @@ static void test_path_valid(void **state)
 	elf_image_free(&img);
 }
 
+static void test_path_after_2038(void **state)
+{
+	/* 2040-01-01T00:00:00Z, and a second past the 32-bit time_t's end */
+	static const int64_t when[] = { INT64_C(2208988800), INT64_C(2147483648) };
+	struct files *f = *state;
+	struct rproc_fw_info info;
+	struct elf_image img;
+	struct elf_spec spec;
+
+	/* On a 32-bit time_t host fstat() fails with EOVERFLOW: the firmware would not load. */
+	spec_full(&spec, 32);
+	assert_int_equal(elf_build(&spec, &img), 0);
+	assert_int_equal(test_write(f->root, "late.elf", img.data, img.size), 0);
+	elf_image_free(&img);
+	for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		struct timespec ts[2] = { { .tv_sec = (time_t) when[i], .tv_nsec = 5 },
+					  { .tv_sec = (time_t) when[i], .tv_nsec = 5 } };
+
+		assert_int_equal(utimensat(AT_FDCWD, files_path(f, "late.elf"), ts, 0), 0);
+		assert_int_equal(rproc_firmware_validate_path(f->path, &expect_any, &info), 0);
+		assert_int_equal(info.mtime_nsec, when[i] * 1000000000 + 5);
+	}
+}
+
 static void test_path_malformed(void **state)
 {
 	struct files *f = *state;
@@ -1440,6 +1464,7 @@ int main(void)
 		cmocka_unit_test(test_bad_resource_table),
 		cmocka_unit_test(test_truncated_everywhere),
 		cmocka_unit_test(test_path_valid),
+		cmocka_unit_test(test_path_after_2038),
 		cmocka_unit_test(test_path_malformed),
 		cmocka_unit_test(test_path_opaque),
 		cmocka_unit_test(test_path_directory),
