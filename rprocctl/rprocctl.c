@@ -89,7 +89,6 @@ static int parse_argv(int argc, char **argv)
 		ARG_ROLLBACK,
 	};
 	unsigned n;
-	char *end;
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -148,9 +147,11 @@ static int parse_argv(int argc, char **argv)
 			arg.follow = true;
 			break;
 		case 'n':
-			errno = 0;
-			n = (unsigned) strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-') {
+			/*
+			 * Not (unsigned) strtoul(): on 64-bit hosts that made
+			 * 4294967296 lines 0, on 32-bit ones an error.
+			 */
+			if (rproc_parse_unsigned(optarg, &n) < 0) {
 				fprintf(stderr, "rprocctl: invalid --lines \"%s\"\n", optarg);
 				return -1;
 			}

@@ -248,6 +248,30 @@ static void test_limit_files(void **state)
 	coredump_save_done(&s);
 }
 
+/* Dumps dated after January 2038 are counted and sorted like any other. */
+static void test_limit_files_after_2038(void **state)
+{
+	struct fixture *f = *state;
+	struct coredump_save s = save_of(f, "m4", "m4-" BOOT "-100.core", 2, UINT64_MAX);
+	struct stat st;
+
+	/* 2033, 2039, 2040: a 32-bit time_t wraps the last two to 1901 and 1902, or fails */
+	make_file(f, "m4-" BOOT "-1.core", 10, (time_t) INT64_C(2000000000));
+	make_file(f, "m4-" BOOT "-2.core", 10, (time_t) INT64_C(2200000000));
+	make_file(f, "m4-" BOOT "-3.core", 10, (time_t) INT64_C(2208988800));
+	/* Needs a 64-bit time_t (test-abi) and a /tmp that keeps dates past 2038. */
+	assert_int_equal(lstat(dir_file(f, "m4-" BOOT "-3.core"), &st), 0);
+	assert_int_equal(st.st_mtim.tv_sec, INT64_C(2208988800));
+	make_source(f, 10);
+	assert_int_equal(coredump_save(&s), 0);
+	assert_int_equal(s.removed, 2);
+	assert_false(exists(f, "m4-" BOOT "-1.core"));
+	assert_false(exists(f, "m4-" BOOT "-2.core"));
+	assert_true(exists(f, "m4-" BOOT "-3.core"));
+	assert_true(exists(f, "m4-" BOOT "-100.core"));
+	coredump_save_done(&s);
+}
+
 static void test_limit_size(void **state)
 {
 	struct fixture *f = *state;
@@ -438,6 +462,7 @@ int main(void)
 		T(test_save),
 		T(test_prefix_collision),
 		T(test_limit_files),
+		T(test_limit_files_after_2038),
 		T(test_limit_size),
 		T(test_oversize),
 		T(test_foreign_files),
