@@ -400,6 +400,9 @@ static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_err
 		return core_queue_update(c, fd, msg, error);
 	}
 	case CALL_CONFIRM_UPDATE:
+		if (c->manager->exiting)
+			return sd_bus_error_set(error, BUS_ERROR_SHUTTING_DOWN,
+						"rprocd is shutting down");
 		r = core_check_managed(c, error);
 		if (r < 0)
 			return r;
@@ -414,6 +417,9 @@ static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_err
 				rproc_state_to_string(c->state));
 		return sd_bus_reply_method_return(msg, NULL);
 	case CALL_ROLLBACK_UPDATE:
+		if (c->manager->exiting)
+			return sd_bus_error_set(error, BUS_ERROR_SHUTTING_DOWN,
+						"rprocd is shutting down");
 		r = core_check_managed(c, error);
 		if (r < 0)
 			return r;

@@ -281,7 +281,7 @@ static const sd_bus_vtable manager_vtable[] = {
 void bus_manager_emit_changes(struct manager *m)
 {
 	_cleanup_strv_free_ char **l = manager_event_sources(m);
-	_cleanup_free_ char *sources = l ? strv_join(l, " ") : NULL;
+	_cleanup_free_ char *sources = strv_join(l, " ");
 	uint64_t poll = manager_poll_interval(m);
 	const char *changed[4];
 	size_t n = 0;

@@ -210,11 +210,16 @@ static const char *work_error_name(const struct work *w, char *buf, size_t size)
 
 	if (w->wedged)
 		return BUS_ERROR_WEDGED;
+	if (w->update_fd >= 0)
+		return w->error > 0 || streq_ptr(w->failed_step, "validate") ||
+				       streq_ptr(w->failed_step, "digest")
+			       ? BUS_ERROR_INVALID_FIRMWARE
+			       : BUS_ERROR_UPDATE_FAILED; /* the copy: no space, an I/O error */
 	if (streq_ptr(w->failed_step, "validate") || streq_ptr(w->failed_step, "ownership") ||
 	    streq_ptr(w->failed_step, "digest") || streq_ptr(w->failed_step, "staging"))
 		return BUS_ERROR_INVALID_FIRMWARE;
-	if (w->update_fd >= 0)
-		return BUS_ERROR_UPDATE_FAILED; /* the copy: no space, an I/O error */
+	if (w->failed_step && startswith(w->failed_step, "staging"))
+		return BUS_ERROR_UPDATE_FAILED; /* rprocd's own copy failed: the kernel was not asked */
 	if (streq_ptr(w->failed_step, "state"))
 		return BUS_ERROR_INVALID_STATE;
 	snprintf(buf, size, BUS_ERROR_KERNEL_PREFIX "%s", e ? e : "Unknown");
@@ -276,6 +281,23 @@ static struct work *core_make_work(struct core *c, enum core_action action)
 	     !(w->stage_missing = strdup(c->manager->stage_missing)))) {
 		core_unref(c);
 		return work_free(w);
+	}
+	/* An update's image is booted only with the digest it was checked with. */
+	if (action == ACTION_BOOT && w->firmware) {
+		const char *pin = streq_ptr(w->firmware, c->update.trial_image) ? c->update.trial
+				  : streq_ptr(w->firmware, c->update.committed_image)
+					  ? c->update.committed
+					  : NULL;
+
+		/* It passed FirmwareDigest= when it was copied: now it must be those bytes. */
+		if (pin) {
+			strv_free(w->digests);
+			w->digests = NULL;
+			if (strv_extend(&w->digests, pin) < 0) {
+				core_unref(c);
+				return work_free(w);
+			}
+		}
 	}
 	if (cfg) {
 		w->expect.format = cfg->settings.firmware_format;
@@ -392,8 +414,9 @@ static int job_begin(struct core *c, struct job *j)
 			a = ACTION_NONE;
 			break;
 		}
-		/* On trial now (core_update_begin()): boot it. */
+		/* On trial now (core_update_begin()): boot it; the caller hears how that went. */
 		j->type = JOB_RESTART_STOP;
+		j->update = true;
 		return job_begin(c, j);
 	case JOB_SET_FIRMWARE:
 		if (!j->validated) {
@@ -726,16 +749,22 @@ static void work_done(struct work *w, bool abandoned)
 	    streq_ptr(w->firmware, c->update.trial_image)) {
 		_cleanup_free_ char *text = work_error_text(w, fw);
 
-		/* The candidate did not boot: back to the committed image, now. */
+		/* The candidate did not boot: back to the committed image, now (not a wedged core). */
 		core_set_error(c, text);
-		core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error > 0 ? 0 : w->error, text);
+		if (w->wedged)
+			c->wedged = true;
+		core_log(c, LOG_ERR, w->wedged ? MESSAGE_CORE_WEDGED : MESSAGE_CORE_FAILED,
+			 w->error > 0 ? 0 : w->error, text);
 		core_update_rollback(c, text ? text : "the candidate failed to boot", false);
-		if (j) {
-			j->type = JOB_RESTART_START;
-			core_enqueue(c, j, true);
-			j = NULL;
-		} else
+		if (j)
+			job_reply_error(j, BUS_ERROR_UPDATE_FAILED,
+					"the candidate failed to boot: %s; "
+					"rolled back",
+					strempty(text));
+		if (!w->wedged)
 			(void) core_queue_internal(c, JOB_RESTART_START);
+		else
+			core_watch_down(c);
 	} else if (w->error != 0 && j && w->action == ACTION_BOOT && !w->wedged &&
 		   core_can_fall_back(c, w->firmware)) {
 		_cleanup_free_ char *text = work_error_text(w, fw);
@@ -804,6 +833,18 @@ static void work_done(struct work *w, bool abandoned)
 			j->type = JOB_RESTART_START;
 			core_enqueue(c, j, true);
 			j = NULL;
+		} else if (j && j->update &&
+			   !(w->action == ACTION_BOOT && !w->came_up && c->update.trial &&
+			     streq_ptr(w->firmware, c->update.trial_image))) {
+			/* Attached, adopted, or someone else's boot: the candidate did not run. */
+			core_update_rollback(c,
+					     "the candidate was not booted (the core was attached "
+					     "or came up by itself)",
+					     false);
+			job_reply_error(
+				j, BUS_ERROR_UPDATE_FAILED,
+				"core %s was not booted with the candidate (%s); rolled back",
+				c->name, core_action_to_string(w->action));
 		} else if (j)
 			job_reply_ok(j);
 	}

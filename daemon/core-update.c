@@ -11,6 +11,7 @@
  * lives in /var/lib/rprocd/update/NAME, written atomically (write, fsync,
  * rename, fsync the directory), and the committed image is what boots next.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -81,11 +82,13 @@ static int save_state(struct core *c)
 	text = strdup_printf("rprocd-update 1\n%s%s%s%s%s%s%s%s%s",
 			     c->update.committed ? "committed " : "", strempty(c->update.committed),
 			     c->update.committed ? "\n" : "",
-			     c->update.committed ? "committed-for " : "",
+			     c->update.committed && c->update.committed_for ? "committed-for " : "",
 			     c->update.committed ? strempty(c->update.committed_for) : "",
-			     c->update.committed ? "\n" : "", c->update.trial ? "trial " : "",
-			     strempty(c->update.trial), c->update.trial ? "\n" : "");
-	tmp = strdup_printf("%s.tmp", path);
+			     c->update.committed && c->update.committed_for ? "\n" : "",
+			     c->update.trial ? "trial " : "", strempty(c->update.trial),
+			     c->update.trial ? "\n" : "");
+	/* ".NAME.tmp": a core name never starts with '.', so no core's state is hit. */
+	tmp = strdup_printf("%s/.%s.tmp", dir, c->name);
 	if (!text || !tmp)
 		return -ENOMEM;
 	r = mkdir_p(dir, 0700);
@@ -111,6 +114,8 @@ static int save_state(struct core *c)
 	return 0;
 }
 
+static bool runs_image(const struct core *c, const char *digest);
+
 static void set_str(char **p, const char *v)
 {
 	free(*p);
@@ -129,6 +134,7 @@ static void refresh_paths(struct core *c)
 static void disarm(struct core *c)
 {
 	c->update.timer = sd_event_source_disable_unref(c->update.timer);
+	c->update.window_manual = false;
 }
 
 void core_update_done(struct core *c)
@@ -160,7 +166,8 @@ const char *core_update_source(const struct core *c)
 bool core_update_committed_applies(const struct core *c)
 {
 	/* Firmware= changed since the commit (a new release installed): the configuration wins. */
-	return c->update.committed && c->config &&
+	/* Its image is an absolute path: without staging it cannot boot, Firmware= does. */
+	return c->update.committed && c->config && c->manager->stage_dir &&
 	       streq_ptr(c->update.committed_for, c->config->firmware);
 }
 
@@ -186,7 +193,8 @@ void core_update_rollback(struct core *c, const char *why, bool restart)
 	_cleanup_free_ char *trial = NULL;
 	int r;
 
-	if (!c->update.trial)
+	/* Shutting down: nothing can be booted instead; the next run decides (the trial stays). */
+	if (!c->update.trial || c->manager->exiting)
 		return;
 	trial = TAKE_PTR(c->update.trial);
 	set_str(&c->update.rolled_back, trial);
@@ -204,24 +212,39 @@ void core_update_rollback(struct core *c, const char *why, bool restart)
 		(void) core_queue_internal(c, JOB_RESTART_STOP);
 }
 
-static void commit(struct core *c, const char *how)
+static int commit(struct core *c, const char *how)
 {
-	_cleanup_free_ char *old = TAKE_PTR(c->update.committed);
+	_cleanup_free_ char *old = TAKE_PTR(c->update.committed), *old_for = NULL;
 	int r;
 
+	old_for = TAKE_PTR(c->update.committed_for);
 	c->update.committed = TAKE_PTR(c->update.trial);
 	set_str(&c->update.committed_for, c->config ? c->config->firmware : NULL);
-	refresh_paths(c);
-	disarm(c);
 	r = save_state(c);
 	if (r < 0) {
-		/* Not on disk: the next boot would not run it. Say so; the core runs on. */
-		log_error_errno(r, "%s: cannot record the commit of %s: %m", c->name,
-				c->update.committed);
+		/* Not on disk, the next boot would not run it: still on trial, and said so. */
+		c->update.trial = TAKE_PTR(c->update.committed);
+		c->update.committed = TAKE_PTR(old);
+		free(c->update.committed_for);
+		c->update.committed_for = TAKE_PTR(old_for);
+		result(c, LOG_ERR, MESSAGE_CORE_FAILED,
+		       "update to %s not committed: cannot record it: %s; still on trial",
+		       c->update.trial, strerror(-r));
+		return r;
 	}
+	refresh_paths(c);
+	disarm(c);
 	result(c, LOG_INFO, MESSAGE_CORE_UPDATE_COMMITTED, "update to %s committed (%s)%s",
 	       c->update.committed, how, old ? "" : "; the first committed image");
 	core_update_prune(c);
+	return 0;
+}
+
+/* The candidate runs, booted by rprocd (not a core attached or adopted with something else). */
+static bool trial_runs(const struct core *c)
+{
+	return c->update.trial && core_state_is_up(c->state) &&
+	       streq_ptr(c->fw_digest, c->update.trial) && runs_image(c, c->update.trial);
 }
 
 static int on_confirm_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -229,9 +252,11 @@ static int on_confirm_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	struct core *c = userdata;
 
 	(void) s, (void) usec;
-	if (!c->update.trial || !core_state_is_up(c->state) || c->removed)
+	disarm(c);
+	/* Not running it now (a Stop, a job under way): the window starts again later. */
+	if (c->removed || core_is_busy(c) || !trial_runs(c))
 		return 0;
-	commit(c, "it ran UpdateConfirmSec= without a crash");
+	(void) commit(c, "it ran UpdateConfirmSec= without a crash");
 	return 0;
 }
 
@@ -265,8 +290,8 @@ static void check_rolled_back(struct core *c)
 			       c->update.rolled_back,
 			       c->update.committed ? c->update.committed : "Firmware=");
 		(void) core_queue_internal(c, JOB_RESTART_STOP);
-		return;
 	}
+	/* Once per rollback: never a loop (the same bytes may be what boots now). */
 	set_str(&c->update.rolled_back, NULL);
 }
 
@@ -282,19 +307,39 @@ void core_update_check(struct core *c)
 		check_rolled_back(c);
 		return;
 	}
-	if (!core_state_is_up(c->state) || core_is_busy(c) ||
-	    (c->config->ready_when && c->config->ready_when[0] && !c->ready)) {
-		/* Down (a Stop), busy, or not ready yet: the window starts again later. */
+	/* Settled, and the candidate is not what runs: the trial is over (a Stop, a refusal). */
+	if (!core_is_busy(c) && !trial_runs(c)) {
+		core_update_rollback(
+			c,
+			core_state_is_up(c->state)
+				? "the core runs another image"
+				: "the candidate stopped running before its window ended",
+			false);
+		return;
+	}
+	if (core_is_busy(c) || (c->config->ready_when && c->config->ready_when[0] && !c->ready)) {
+		/* Down (a Stop), busy, not the candidate, or not ready yet: the window waits. */
 		disarm(c);
 		return;
 	}
-	if (c->update.timer)
+	if (c->update.timer || c->update.window_manual)
 		return;
 	window = c->config->settings.update_confirm_usec;
+	if (window == RPROC_USEC_INFINITY) {
+		/* UpdateConfirmSec=infinity: only the operator commits. */
+		c->update.window_manual = true;
+		log_core_event(
+			LOG_INFO, MESSAGE_CORE_UPDATE_TRIAL, c->name,
+			rproc_state_to_string(c->state), core_firmware_display(c), 0,
+			"running update %s; committed when confirmed (UpdateConfirmSec=infinity)",
+			c->update.trial);
+		return;
+	}
 	r = sd_event_add_time_relative(c->manager->event, &c->update.timer, CLOCK_MONOTONIC, window,
 				       0, on_confirm_timer, c);
 	if (r < 0) {
 		log_error_errno(r, "%s: cannot arm the update's confirm window: %m", c->name);
+		c->update.window_manual = true; /* said once; the operator decides */
 		return;
 	}
 	if (window == 0)
@@ -331,10 +376,9 @@ int core_update_confirm(struct core *c)
 {
 	if (!c->update.trial)
 		return -ENOENT;
-	if (!core_state_is_up(c->state))
+	if (core_is_busy(c) || !trial_runs(c))
 		return -EAGAIN;
-	commit(c, "confirmed by the operator");
-	return 0;
+	return commit(c, "confirmed by the operator");
 }
 
 /* Images no state refers to any more (an older committed one, rolled-back candidates). */
@@ -377,6 +421,10 @@ void core_update_load(struct core *c)
 		core_update_done(c);
 		return;
 	}
+	for (char *p = c->update.committed; p && *p; p++)
+		*p = (char) tolower((unsigned char) *p);
+	for (char *p = c->update.trial; p && *p; p++)
+		*p = (char) tolower((unsigned char) *p);
 	refresh_paths(c);
 	if (!c->update.trial)
 		return;
@@ -386,6 +434,8 @@ void core_update_load(struct core *c)
 	 * anything else (a reboot, a crash while nobody watched) rolls back.
 	 */
 	if (core_state_is_up(c->state) && runs_image(c, c->update.trial)) {
+		free(c->fw_digest);
+		c->fw_digest = strdup(c->update.trial);
 		log_core_event(LOG_NOTICE, MESSAGE_CORE_UPDATE_TRIAL, c->name,
 			       rproc_state_to_string(c->state), core_firmware_display(c), 0,
 			       "the trial of update %s goes on after a restart of rprocd",

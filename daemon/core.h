@@ -144,6 +144,7 @@ struct core {
 		char *last_result; /* "update to … committed", "… rolled back: …" */
 		char *rolled_back; /* the candidate last rolled back, until it no longer runs */
 		sd_event_source *timer; /* the confirm window */
+		bool window_manual; /* no timer (UpdateConfirmSec=infinity): the operator commits */
 	} update;
 
 	struct job *jobs, *jobs_tail;

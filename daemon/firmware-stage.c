@@ -8,9 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "firmware-stage.h"
+
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC 0x65735546
+#endif
+#ifndef NFS_SUPER_MAGIC
+#define NFS_SUPER_MAGIC 0x6969
+#endif
+#ifndef CIFS_SUPER_MAGIC
+#define CIFS_SUPER_MAGIC 0xff534d42
+#endif
+#ifndef SMB2_SUPER_MAGIC
+#define SMB2_SUPER_MAGIC 0xfe534d42
+#endif
 #include "util.h"
 
 int fw_sha256_hex(const void *buf, size_t len, char hex[FW_DIGEST_HEX_LEN + 1])
@@ -104,12 +118,18 @@ static int read_image(int fd, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, size = 0;
+	struct statfs sfs;
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EBADFD;
+	/* A file whose reads someone else answers (FUSE, NFS, CIFS) could hold the worker forever. */
+	if (fstatfs(fd, &sfs) >= 0 &&
+	    (sfs.f_type == FUSE_SUPER_MAGIC || sfs.f_type == NFS_SUPER_MAGIC ||
+	     sfs.f_type == CIFS_SUPER_MAGIC || sfs.f_type == SMB2_SUPER_MAGIC))
+		return -EREMOTE;
 	if ((uint64_t) st.st_size > RPROC_FIRMWARE_SIZE_MAX)
 		return -EFBIG;
 	size = (size_t) st.st_size + 1;
@@ -120,17 +140,21 @@ static int read_image(int fd, char **ret, size_t *ret_len)
 		ssize_t n;
 
 		if (len == size) {
+			size_t grown = size * 2 > RPROC_FIRMWARE_SIZE_MAX + 1
+					       ? RPROC_FIRMWARE_SIZE_MAX + 1
+					       : size * 2;
 			char *nb;
 
 			if (size > RPROC_FIRMWARE_SIZE_MAX)
 				return -EFBIG;
-			nb = realloc(buf, size * 2);
+			nb = realloc(buf, grown);
 			if (!nb)
 				return -ENOMEM;
 			buf = nb;
-			size *= 2;
+			size = grown;
 		}
-		n = read(fd, buf + len, size - len);
+		/* pread: the caller's file offset (an Update's fd is shared) stays where it was. */
+		n = pread(fd, buf + len, size - len, (off_t) len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -161,6 +185,16 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
+static bool same_content(int dfd, const char *name, const char *buf, size_t len)
+{
+	_cleanup_free_ char *have = NULL;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t have_len = 0;
+
+	return fd >= 0 && read_image(fd, &have, &have_len) >= 0 && have_len == len &&
+	       memcmp(have, buf, len) == 0;
+}
+
 /* The valid image's bytes into dir as "sha256-HEX": a temporary file, renamed when whole. */
 static int write_copy(struct fw_stage *s, const char *buf, size_t len)
 {
@@ -178,9 +212,9 @@ static int write_copy(struct fw_stage *s, const char *buf, size_t len)
 	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return fail(s, "staging directory", -errno);
-	/* Staged before (the same bytes): it stays as it is. */
+	/* Staged before: kept only if it holds these very bytes (else it is replaced). */
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t) st.st_size == len) {
+	    (uint64_t) st.st_size == len && same_content(dfd, name, buf, len)) {
 		s->name = TAKE_PTR(name);
 		return 0;
 	}
@@ -235,17 +269,38 @@ int fw_stage(struct fw_stage *s)
 	if (fd < 0) {
 		if (!s->src)
 			return fail(s, "firmware", -EINVAL);
+		_cleanup_free_ char *real = realpath(s->src, NULL);
+		struct stat checked, opened;
+
+		if (!real)
+			return fail(s, "firmware read", -errno);
 		if (s->strict) {
-			r = fw_check_owner(s->root, s->src, &s->why);
+			/* The directories of the name as given (its links live there), then the real one. */
+			_cleanup_free_ char *given_dir = strdup(s->src);
+			char *slash = given_dir ? strrchr(given_dir, '/') : NULL;
+
+			if (slash && slash != given_dir) {
+				*slash = '\0';
+				r = fw_check_owner(s->root, given_dir, &s->why);
+				if (r < 0)
+					return fail(s, "ownership", r);
+			}
+			r = fw_check_owner(s->root, real, &s->why);
 			if (r < 0)
 				return fail(s, "ownership", r);
 		}
-		own_fd = open(s->src, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		/* What was checked is what is read: no link followed at the last step, same inode. */
+		if (lstat(real, &checked) < 0)
+			return fail(s, "firmware read", -errno);
+		own_fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 		if (own_fd < 0)
 			return fail(s, "firmware read", -errno);
+		if (fstat(own_fd, &opened) < 0)
+			return fail(s, "firmware read", -errno);
+		if (opened.st_dev != checked.st_dev || opened.st_ino != checked.st_ino)
+			return fail(s, "firmware read", -ESTALE);
 		fd = own_fd;
-	} else if (lseek(fd, 0, SEEK_SET) < 0 && errno != ESPIPE)
-		return fail(s, "firmware read", -errno);
+	}
 	r = read_image(fd, &buf, &len);
 	if (r < 0)
 		return fail(s, "firmware read", r);

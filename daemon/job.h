@@ -28,6 +28,7 @@ struct job {
 	bool restart;	     /* JOB_SET_FIRMWARE: restart a running core */
 	bool validated;	     /* JOB_SET_FIRMWARE, JOB_UPDATE: the image passed */
 	int update_fd;	     /* JOB_UPDATE: the candidate, from the caller (-1 otherwise) */
+	bool update;	     /* the restart that boots an update's candidate */
 	sd_bus_message *msg; /* the call to answer, or NULL */
 	bool replied;
 };

@@ -109,10 +109,9 @@ static bool stage_in_use(const struct manager *m, const char *name)
 {
 	for (size_t i = 0; i < m->n_cores; i++) {
 		const char *fw = m->cores[i]->firmware;
-		size_t n = strlen(m->stage_prefix);
 
-		/* The kernel keeps the name, and loads it again for a recovery. */
-		if (fw && strncmp(fw, m->stage_prefix, n) == 0 && streq(fw + n, name))
+		/* By either route: the kernel keeps the name, and loads it again for a recovery. */
+		if (fw && (streq(fw, name) || (startswith(fw, "rprocd/") && streq(fw + 7, name))))
 			return true;
 	}
 	return false;

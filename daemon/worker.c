@@ -133,7 +133,8 @@ static int request_start(struct work *w)
 static bool really_wedged(struct work *w)
 {
 	_cleanup_free_ char *read = NULL;
-	const char *name = w->firmware;
+	/* A staged boot wrote the copy's name: the same name again, never the source's. */
+	const char *name = w->staged_name ? w->staged_name : w->firmware;
 	enum rproc_state now;
 	int r;
 

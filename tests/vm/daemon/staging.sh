@@ -32,6 +32,15 @@ file_crc() {
 	python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' "$1"
 }
 
+wait_for_file() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -e "$1" ]] && return 0
+		sleep 0.05
+	done
+	_assert_fail "$1 did not appear"
+}
+
 m4_core() {
 	sim_load names=m4
 	fw_install fw64 m4.elf
@@ -80,7 +89,8 @@ test_swap_during_boot() {
 	RPROCD_TEST_BOOT_DELAY_MS=1500 rprocd_up
 	core_call m4 Start >/run/start.out 2>&1 &
 	local caller=$!
-	sleep 0.7
+	# The copy is made, then the hook holds the boot: swap now.
+	wait_for_file "$STAGE/sha256-$(sha256 /lib/firmware/m4.elf)"
 	cp "$(fw_image fw32)" /lib/firmware/m4.elf.new
 	mv /lib/firmware/m4.elf.new /lib/firmware/m4.elf
 	wait "$caller" || _assert_fail "Start failed: $(cat /run/start.out)"
@@ -92,10 +102,10 @@ test_swap_during_boot() {
 	echo stop >"/sys/class/remoteproc/$(rproc_core 0)/state"
 	fw_install fw64 m4.elf
 	daemon_conf "FirmwareStaging=no"
-	RPROCD_TEST_BOOT_DELAY_MS=1500 rprocd_up
+	RPROCD_TEST_BOOT_DELAY_MS=4000 rprocd_up
 	core_call m4 Start >/run/start.out 2>&1 &
 	caller=$!
-	sleep 0.7
+	sleep 1.5
 	cp "$(fw_image fw32)" /lib/firmware/m4.elf.new
 	mv /lib/firmware/m4.elf.new /lib/firmware/m4.elf
 	wait "$caller" || true

@@ -119,6 +119,38 @@ test_update_kill9_during_trial() {
 	assert_eq "$(prop m4 UpdateCommitted)" "$NEW" "still committed"
 }
 
+# A candidate the validator takes and the kernel refuses: Update fails, rolled back.
+test_update_failed_boot() {
+	local out
+	m4_up "UpdateConfirmSec=30s"
+	cp "$(fw_image fw64-outside)" /root/new.elf
+	out=$(rprocctl update m4 /root/new.elf 2>&1) && _assert_fail "a candidate that cannot boot was taken: $out"
+	assert_contains "$out" "failed to boot" "the caller hears it"
+	wait_prop m4 Busy false 10
+	wait_state 0 running
+	assert_eq "$(loaded_crc)" "$OLD_CRC" "the old image runs again"
+	assert_eq "$(prop m4 UpdateTrial)" "" "no trial"
+	assert_contains "$(prop m4 LastUpdateResult)" "rolled back" "LastUpdateResult"
+	sleep 1
+	local starts
+	starts=$(sim_counter 0 start)
+	sleep 1.5
+	assert_eq "$(sim_counter 0 start)" "$starts" "no restart loop"
+}
+
+# A Stop during the trial ends it: rolled back, not committed later.
+test_update_stopped_during_trial() {
+	m4_up "UpdateConfirmSec=3s"
+	assert_success rprocctl update m4 /root/new.elf
+	assert_eq "$(dbus_error m4 Stop)" ok "Stop"
+	wait_prop m4 UpdateTrial "" 10
+	assert_contains "$(prop m4 LastUpdateResult)" "stopped running" "why"
+	sleep 3.5
+	assert_eq "$(prop m4 UpdateCommitted)" "" "not committed"
+	assert_eq "$(dbus_error m4 Start)" ok "Start"
+	assert_eq "$(loaded_crc)" "$OLD_CRC" "Start boots Firmware="
+}
+
 test_update_manual_decisions() {
 	m4_up "UpdateConfirmSec=1h"
 	assert_success rprocctl update m4 /root/new.elf
@@ -207,4 +239,4 @@ cleanup() {
 trap cleanup EXIT
 
 run_cases test_update_commits test_update_rolls_back_on_crash test_update_kill9_during_trial \
-	test_update_manual_decisions test_update_refusals test_update_unmanaged_and_wedged
+	test_update_failed_boot test_update_stopped_during_trial test_update_manual_decisions test_update_refusals test_update_unmanaged_and_wedged

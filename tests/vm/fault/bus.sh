@@ -103,6 +103,10 @@ test_unprivileged_everywhere() {
 		"/org/rprocd1 org.rprocd1.Manager.RecoverCore string:a"
 		"/org/rprocd1 org.rprocd1.Manager.SetCoreFirmware string:a string:fw.elf"
 		"/org/rprocd1 org.rprocd1.Manager.SetCoreFirmwareAndRestart string:a string:fw.elf"
+		"/org/rprocd1/core/a org.rprocd1.Core.ConfirmUpdate"
+		"/org/rprocd1/core/a org.rprocd1.Core.RollbackUpdate"
+		"/org/rprocd1 org.rprocd1.Manager.ConfirmCoreUpdate string:a"
+		"/org/rprocd1 org.rprocd1.Manager.RollbackCoreUpdate string:a"
 	)
 	# The shipped bus policy lets every call through (as systemd's do): the
 	# daemon refuses them itself.
