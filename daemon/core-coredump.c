@@ -15,7 +15,7 @@
 #include "util.h"
 #include "worker.h"
 
-static int read_boot_id(char *buf, size_t len)
+int read_boot_id(char *buf, size_t len)
 {
 	_cleanup_free_ char *s = NULL;
 	size_t k = 0;
@@ -49,10 +49,16 @@ static void dump_done(struct work *w, bool abandoned)
 		core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error, text);
 	} else {
 		_cleanup_free_ char *text = strdup_printf(
-			"coredump saved to %s (%llu bytes%s)", w->dump_path,
+			"coredump saved to %s (%llu bytes%s%s%s)", w->dump_path,
 			(unsigned long long) w->dump_size,
-			w->dump_removed ? ", older dumps removed for the limits" : "");
+			w->dump_removed ? ", older dumps removed for the limits" : "",
+			w->dump_trace_path ? ", the firmware's last trace beside it" : "",
+			w->dump_trace_error == -EFBIG ? ", no room for its trace" : "");
 
+		if (w->dump_trace_error < 0 && w->dump_trace_error != -EFBIG)
+			log_warning_errno(w->dump_trace_error,
+					  "%s: cannot save the firmware's last trace beside %s: %m",
+					  c->name, w->dump_path);
 		free(c->last_coredump);
 		c->last_coredump = TAKE_PTR(w->dump_path);
 		core_log(c, LOG_INFO, MESSAGE_CORE_COREDUMP, 0, text);
@@ -83,6 +89,8 @@ void core_coredump_added(struct core *c, const char *dir)
 	if (c->awaiting_dumps > 0)
 		c->awaiting_dumps--;
 	else {
+		/* The dumps of the crashes counted before never came: their traces are no one's. */
+		core_trace_forget_crashes(c);
 		/*
 		 * Its "handling crash" record is in the kernel log already (printed
 		 * before the dump is made) unless the crash came before rprocd read
@@ -113,6 +121,8 @@ void core_coredump_added(struct core *c, const char *dir)
 				     (unsigned long long) now_usec(CLOCK_REALTIME));
 	w->dump_max_files = s->coredump_max_files;
 	w->dump_max_use = s->coredump_max_use;
+	/* The crashed firmware's last trace: kept when the crash was counted (core-trace.c). */
+	w->dump_trace = core_trace_take_crash(c, &w->dump_trace_len);
 	r = rproc_ctx_path(c->manager->ctx, s->coredump_directory, &w->dump_dir);
 	if (r >= 0 && (!w->dump_src || !w->dump_core || !w->dump_file))
 		r = -ENOMEM;

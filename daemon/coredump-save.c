@@ -50,8 +50,37 @@ bool coredump_name_is_of_core(const char *filename, const char *core)
 struct dump_entry {
 	char *name;
 	int64_t mtime_nsec;
-	uint64_t size;
+	uint64_t size; /* with its trace */
 };
+
+/* "NAME-BOOTID-USEC.trace" for the dump "NAME-BOOTID-USEC.core" */
+static char *trace_name(const char *dump)
+{
+	size_t n = strlen(dump) - strlen(".core");
+
+	return strdup_printf("%.*s.trace", (int) n, dump);
+}
+
+/* The trace beside a dump, if it is a regular file: its size, else 0. */
+static uint64_t trace_size(int dfd, const char *dump)
+{
+	_cleanup_free_ char *t = trace_name(dump);
+	struct stat st;
+
+	if (!t || fstatat(dfd, t, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return (uint64_t) st.st_size;
+}
+
+/* Delete the trace beside a dump (only a regular file). */
+static void remove_trace(int dfd, const char *dump)
+{
+	_cleanup_free_ char *t = trace_name(dump);
+	struct stat st;
+
+	if (t && fstatat(dfd, t, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		(void) unlinkat(dfd, t, 0);
+}
 
 /* This core's dumps, oldest first; v[first..n) still exist, their sizes add up to total. */
 struct dump_list {
@@ -110,7 +139,7 @@ static int list_dumps(int dfd, const char *core, const char *skip, struct dump_l
 			return -ENOMEM;
 		l->v[l->n].mtime_nsec =
 			(int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-		l->v[l->n].size = (uint64_t) st.st_size;
+		l->v[l->n].size = (uint64_t) st.st_size + trace_size(dfd, de->d_name);
 		l->total += l->v[l->n++].size;
 	}
 	if (errno != 0)
@@ -143,6 +172,7 @@ static int make_room(int dfd, struct dump_list *l, unsigned max_files, uint64_t 
 			else if (errno != ENOENT)
 				return -errno;
 		}
+		remove_trace(dfd, e->name);
 		/* Gone (or replaced by something that is not a dump): it no longer counts. */
 		l->total -= e->size;
 		l->first++;
@@ -218,6 +248,69 @@ static int copy_dump(struct coredump_save *s, int in, int dfd, const char *tmp, 
 	return 0;
 }
 
+/* The trace beside the dump just saved, if the limits leave room for it. */
+static int save_trace(struct coredump_save *s, int dfd, struct dump_list *l, unsigned max_files)
+{
+	_cleanup_free_ char *name = trace_name(s->file), *tmp = NULL;
+	_cleanup_close_ int out = -1;
+	int r;
+
+	if (!name || !(tmp = strdup_printf(".%s.tmp", name)))
+		return -ENOMEM;
+	/* A trace never costs an older dump: with no room left beside the new dump, it gives way. */
+	if (s->trace_len > s->max_use || s->size > s->max_use - s->trace_len ||
+	    l->total > s->max_use - s->size - s->trace_len)
+		return -EFBIG;
+	(void) max_files;
+	out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out < 0)
+		return -errno;
+	r = write_all(out, s->trace, s->trace_len);
+	if (r >= 0 && fsync(out) < 0)
+		r = -errno;
+	if (r >= 0 && close(TAKE_FD(out)) < 0 && errno != EINTR)
+		r = -errno;
+	if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		(void) unlinkat(dfd, tmp, 0);
+		return r;
+	}
+	s->trace_path = path_join(s->dir, name);
+	return s->trace_path ? 0 : -ENOMEM;
+}
+
+/* Traces of this core whose dump is gone (deleted by hand, or a crash between two renames). */
+static void remove_orphan_traces(int dfd, const char *core)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *dump = NULL;
+		struct stat st;
+
+		if (!endswith(de->d_name, ".trace"))
+			continue;
+		dump = strdup_printf("%.*s.core", (int) (strlen(de->d_name) - strlen(".trace")),
+				     de->d_name);
+		if (!dump || !coredump_name_is_of_core(dump, core) ||
+		    fstatat(dfd, dump, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			(void) unlinkat(dfd, de->d_name, 0);
+	}
+}
+
 static int save_from(struct coredump_save *s, int in)
 {
 	_cleanup_(dump_list_free) struct dump_list l = { 0 };
@@ -240,6 +333,7 @@ static int save_from(struct coredump_save *s, int in)
 	if (!tmp || !path)
 		return fail(s, "coredump", -ENOMEM);
 
+	remove_orphan_traces(dfd, s->core);
 	r = list_dumps(dfd, s->core, s->file, &l);
 	if (r < 0)
 		return fail(s, "coredump directory", r);
@@ -255,8 +349,10 @@ static int save_from(struct coredump_save *s, int in)
 		(void) unlinkat(dfd, tmp, 0);
 		return r;
 	}
-	(void) fsync(dfd);
 	s->path = TAKE_PTR(path);
+	if (s->trace)
+		s->trace_error = save_trace(s, dfd, &l, max_files);
+	(void) fsync(dfd);
 	return 0;
 }
 
@@ -285,4 +381,6 @@ void coredump_save_done(struct coredump_save *s)
 {
 	free(s->path);
 	s->path = NULL;
+	free(s->trace_path);
+	s->trace_path = NULL;
 }

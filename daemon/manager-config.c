@@ -260,6 +260,7 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	manager_configs_free(old_l, old_n);
 	rproc_daemon_config_free(old_d);
 	(void) manager_resolve_admin_group(m);
+	manager_stage_setup(m);
 	manager_schedule(m);
 	if (r >= 0)
 		log_info("configuration reloaded");

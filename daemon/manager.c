@@ -108,6 +108,8 @@ struct manager *manager_free(struct manager *m)
 	sd_event_unref(m->event);
 	rproc_ctx_unref(m->ctx);
 	free(m->status_text);
+	bus_manager_done(m);
+	manager_stage_done(m);
 	free(m);
 	return NULL;
 }
@@ -253,6 +255,7 @@ static void manager_check_exit(struct manager *m)
 			return;
 	if (worker_pool_running(m->workers) > 0)
 		return;
+	manager_trace_save(m);
 	sd_event_exit(m->event, 0);
 }
 
@@ -275,8 +278,10 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 	manager_channels_run(m);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		core_ready_update(m->cores[i]);
+		core_update_check(m->cores[i]);
 		core_trace_update(m->cores[i]);
 	}
+	manager_trace_state_done(m);
 	manager_trace_arm(m);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		struct core *c = m->cores[i];
@@ -287,6 +292,9 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 		}
 		all_settled = all_settled && core_is_settled(c);
 	}
+	bus_manager_emit_changes(m);
+	manager_stage_gc(m);
+	manager_update_prune(m);
 	update_status(m);
 	manager_arm_poll(m);
 	if (all_settled)
@@ -511,6 +519,9 @@ int manager_startup(struct manager *m)
 			return r;
 	}
 
+	manager_stage_setup(m);
+	/* Update images an earlier run left behind (a copy cut short) go once nothing runs. */
+	m->update_prune_pending = true;
 	/* The kernel log is opened before enumerating, so no transition slips between the two. */
 	manager_events_setup(m);
 	/* The monitor starts before enumerating, so no device slips between the two. */

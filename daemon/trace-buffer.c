@@ -14,6 +14,22 @@ void trace_buffer_reset(struct trace_buffer *t)
 	t->pos = 0;
 }
 
+int trace_buffer_restore(struct trace_buffer *t, const char *prev, size_t len, size_t pos)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, prev, len);
+	copy[len] = '\0';
+	free(t->prev);
+	t->prev = copy;
+	t->prev_len = len;
+	t->pos = pos < len ? pos : len;
+	t->valid = true;
+	return 0;
+}
+
 void trace_buffer_done(struct trace_buffer *t)
 {
 	free(t->prev);

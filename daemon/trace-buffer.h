@@ -36,6 +36,12 @@ typedef void (*trace_line_fn)(void *userdata, const char *line);
 int trace_buffer_feed(struct trace_buffer *t, const char *buf, size_t len, trace_line_fn fn,
 		      void *userdata);
 
+/*
+ * What an earlier run of rprocd had given out, to go on from there: the
+ * snapshot it had and its position in it (clamped to len). -ENOMEM.
+ */
+int trace_buffer_restore(struct trace_buffer *t, const char *prev, size_t len, size_t pos);
+
 /* The firmware booted again: the next snapshot is all new. */
 void trace_buffer_reset(struct trace_buffer *t);
 void trace_buffer_done(struct trace_buffer *t);

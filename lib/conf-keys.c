@@ -24,6 +24,7 @@ enum conf_type {
 	T_CORE_LIST,
 	T_CHANNEL_LIST, /* rpmsg channel names */
 	T_GROUP,
+	T_DIGEST_LIST, /* "sha256:HEX" */
 };
 
 enum conf_scope {
@@ -38,6 +39,7 @@ static const char *const crash_words[] = { "kernel", "restart", "leave", NULL };
 static const char *const exit_words[] = { "leave", "stop", "detach", NULL };
 static const char *const events_words[] = { "auto", "kmsg", "sysfs", "no", NULL };
 static const char *const ready_timeout_words[] = { "restart", "leave", "stop", NULL };
+static const char *const staging_words[] = { "auto", "yes", "no", NULL };
 
 struct conf_key {
 	enum rproc_config_key id;
@@ -102,6 +104,12 @@ static const struct conf_key keys[] = {
 	DMN(RPROC_KEY_ADMIN_GROUP, "AdminGroup", T_GROUP, admin_group, NULL),
 	DMN(RPROC_KEY_KERNEL_EVENTS, "KernelEvents", T_ENUM, kernel_events, events_words),
 	DMN(RPROC_KEY_TRACE_INTERVAL_SEC, "TraceIntervalSec", T_POLL, trace_interval_usec, NULL),
+	CORE(RPROC_KEY_FIRMWARE_DIGEST, "Core", "FirmwareDigest", T_DIGEST_LIST, firmware_digests),
+	DMN(RPROC_KEY_FIRMWARE_STAGING, "FirmwareStaging", T_ENUM, firmware_staging, staging_words),
+	DMN(RPROC_KEY_FIRMWARE_STRICT_MODES, "FirmwareStrictModes", T_BOOL, firmware_strict_modes,
+	    NULL),
+	SET(RPROC_KEY_UPDATE_CONFIRM_SEC, "UpdateConfirmSec", T_TIMESPAN, update_confirm_usec,
+	    NULL),
 };
 
 static const struct conf_key *key_by_id(enum rproc_config_key id)
@@ -149,6 +157,7 @@ void core_settings_init(struct rproc_core_settings *s)
 		.firmware_format = RPROC_FW_FORMAT_ELF,
 		.ready_timeout_usec = RPROC_DEFAULT_READY_TIMEOUT_USEC,
 		.on_ready_timeout = RPROC_READY_TIMEOUT_RESTART,
+		.update_confirm_usec = RPROC_DEFAULT_UPDATE_CONFIRM_USEC,
 	};
 }
 
@@ -227,6 +236,7 @@ static int reset_field(struct conf_target *t, const struct conf_key *k, void *f)
 	switch (k->type) {
 	case T_CORE_LIST:
 	case T_CHANNEL_LIST:
+	case T_DIGEST_LIST:
 		strv_free(*(char ***) f);
 		*(char ***) f = NULL;
 		return 0;
@@ -241,6 +251,9 @@ static int reset_field(struct conf_target *t, const struct conf_key *k, void *f)
 		return 0;
 	case T_ENUM:
 		*(int *) f = 0;
+		return 0;
+	case T_BOOL:
+		*(bool *) f = k->id == RPROC_KEY_FIRMWARE_STRICT_MODES;
 		return 0;
 	default:
 		return free_and_strdup(f, NULL);
@@ -277,6 +290,16 @@ static bool channel_name_is_valid(const char *s)
 	return true;
 }
 
+static bool digest_is_valid(const char *s)
+{
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s + 7) != 64)
+		return false;
+	for (s += 7; *s; s++)
+		if (!isxdigit((unsigned char) *s))
+			return false;
+	return true;
+}
+
 /* A space-separated list of core names (Requires=, After=) or channel names (ReadyWhen=). */
 static int assign_list(struct conf_target *t, const char *file, unsigned line,
 		       const struct conf_key *k, const char *value, char ***l)
@@ -295,6 +318,13 @@ static int assign_list(struct conf_target *t, const char *file, unsigned line,
 			return invalid(t, file, line, k, w, "not a core name");
 		if (k->type == T_CORE_LIST && t->core && streq(w, t->core->name))
 			return invalid(t, file, line, k, w, "a core cannot depend on itself");
+		if (k->type == T_DIGEST_LIST) {
+			if (!digest_is_valid(w))
+				return invalid(t, file, line, k, w,
+					       "expected sha256: and 64 hexadecimal digits");
+			for (char *c = w; *c; c++)
+				*c = (char) tolower((unsigned char) *c);
+		}
 		if (!strv_contains(*l, w) && strv_extend(l, w) < 0)
 			return -ENOMEM;
 	}
@@ -316,11 +346,12 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 			return invalid(t, file, line, k, value, "a kernel name has no '/'");
 		return free_and_strdup(f, value);
 	case T_FIRMWARE:
-		if (!rproc_firmware_name_is_valid(value))
-			return invalid(
-				t, file, line, k, value,
-				"a firmware name is relative to the firmware search path, at "
-				"most 255 bytes, without \"..\" or control characters");
+		/* An absolute path is read by rprocd itself, so it needs firmware staging. */
+		if (!rproc_firmware_name_is_valid(value[0] == '/' ? value + 1 : value))
+			return invalid(t, file, line, k, value,
+				       "a firmware name is relative to the firmware search path "
+				       "(or an absolute path, with firmware staging), at most 255 "
+				       "bytes, without \"..\" or control characters");
 		return free_and_strdup(f, value);
 	case T_ABS_GLOB:
 	case T_ABS_PATH:
@@ -400,6 +431,7 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 	case T_CORE_LIST:
 		return assign_list(t, file, line, k, value, f);
 	case T_CHANNEL_LIST:
+	case T_DIGEST_LIST:
 		return assign_list(t, file, line, k, value, f);
 	case T_GROUP:
 		if (!group_name_is_valid(value))
@@ -538,6 +570,7 @@ char *conf_format_value(const struct rproc_core_config *core,
 	}
 	case T_CORE_LIST:
 	case T_CHANNEL_LIST:
+	case T_DIGEST_LIST:
 		return *(char **const *) f ? strv_join(*(char **const *) f, " ") : NULL;
 	}
 	return NULL;

@@ -73,6 +73,7 @@ struct rproc_core_config *rproc_core_config_free(struct rproc_core_config *cfg)
 	strv_free(cfg->requires);
 	strv_free(cfg->after);
 	strv_free(cfg->ready_when);
+	strv_free(cfg->firmware_digests);
 	core_settings_done(&cfg->settings);
 	free(cfg->path);
 	strv_free(cfg->dropins);

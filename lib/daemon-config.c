@@ -35,6 +35,8 @@ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon_config *
 	cfg->poll_interval_usec = RPROC_POLL_INTERVAL_AUTO;
 	cfg->trace_interval_usec = RPROC_POLL_INTERVAL_AUTO;
 	cfg->kernel_events = RPROC_KERNEL_EVENTS_AUTO;
+	cfg->firmware_staging = RPROC_FIRMWARE_STAGING_AUTO;
+	cfg->firmware_strict_modes = true;
 	core_settings_init(&cfg->defaults);
 	cfg->defaults.coredump_directory = strdup(RPROC_DEFAULT_COREDUMP_DIRECTORY);
 	if (!cfg->defaults.coredump_directory)

@@ -414,7 +414,7 @@ static void print_status(const struct props *p)
 	printf("    Recovery: %s by the kernel; coredump %s\n", prop_str(p, "Recovery"),
 	       prop_str(p, "Coredump"));
 	printf("     Crashes: %" PRIu64 ", last ", prop_num(p, "CrashCount"));
-	print_time(prop_num(p, "LastCrashUSec"));
+	print_time(prop_num(p, "LastCrashTimestamp"));
 	if (*prop_str(p, "CrashReason"))
 		printf(" (%s)", prop_str(p, "CrashReason"));
 	printf("%s\n", prop_num(p, "StartLimitHit") ? "; START LIMIT HIT" : "");

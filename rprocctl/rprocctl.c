@@ -32,6 +32,9 @@ static const struct verb verbs[] = {
 	{ "set-firmware", 3, verb_set_firmware,
 	  "set-firmware CORE FILE  boot FILE next (--restart: now)" },
 	{ "reload", 1, verb_reload, "reload                re-read the configuration" },
+	{ "update", 2, verb_update,
+	  "update CORE FILE      boot FILE on trial; committed if it runs UpdateConfirmSec= "
+	  "(--confirm, --rollback: decide now)" },
 	{ "logs", 2, verb_logs,
 	  "logs CORE             the firmware's own log (its trace buffer) from the journal" },
 	{ "wait", 2, verb_wait,
@@ -65,7 +68,9 @@ static void help(void)
 	       "     --timeout TIME     wait: give up after TIME (e.g. 30s, 2min; exit status "
 	       "3)\n"
 	       "  -f --follow           logs: go on printing new lines\n"
-	       "  -n --lines N          logs: only the last N lines\n");
+	       "  -n --lines N          logs: only the last N lines\n"
+	       "     --confirm          update: commit the update on trial now\n"
+	       "     --rollback         update: roll the update on trial back now\n");
 }
 
 static int parse_argv(int argc, char **argv)
@@ -80,9 +85,10 @@ static int parse_argv(int argc, char **argv)
 		ARG_RESTART,
 		ARG_READY,
 		ARG_TIMEOUT,
+		ARG_CONFIRM,
+		ARG_ROLLBACK,
 	};
 	unsigned n;
-	char *end;
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
@@ -94,6 +100,8 @@ static int parse_argv(int argc, char **argv)
 		{ "restart", no_argument, NULL, ARG_RESTART },
 		{ "ready", no_argument, NULL, ARG_READY },
 		{ "timeout", required_argument, NULL, ARG_TIMEOUT },
+		{ "confirm", no_argument, NULL, ARG_CONFIRM },
+		{ "rollback", no_argument, NULL, ARG_ROLLBACK },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "lines", required_argument, NULL, 'n' },
 		{}
@@ -114,6 +122,12 @@ static int parse_argv(int argc, char **argv)
 		case ARG_ROOT:
 			arg.root = optarg;
 			break;
+		case ARG_CONFIRM:
+			arg.update_confirm = true;
+			break;
+		case ARG_ROLLBACK:
+			arg.update_rollback = true;
+			break;
 		case ARG_CLASS:
 			arg.fw_class = optarg;
 			break;
@@ -133,9 +147,11 @@ static int parse_argv(int argc, char **argv)
 			arg.follow = true;
 			break;
 		case 'n':
-			errno = 0;
-			n = (unsigned) strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-') {
+			/*
+			 * Not (unsigned) strtoul(): on 64-bit hosts that made
+			 * 4294967296 lines 0, on 32-bit ones an error.
+			 */
+			if (rproc_parse_unsigned(optarg, &n) < 0) {
 				fprintf(stderr, "rprocctl: invalid --lines \"%s\"\n", optarg);
 				return -1;
 			}

@@ -29,6 +29,8 @@ struct rprocctl_options {
 	uint64_t timeout_usec;	/* wait --timeout (UINT64_MAX: none) */
 	bool follow;		/* logs -f */
 	unsigned lines;		/* logs -n (0: all) */
+	bool update_confirm;	/* update --confirm */
+	bool update_rollback;	/* update --rollback */
 };
 
 extern struct rprocctl_options arg;
@@ -47,6 +49,7 @@ int verb_reload(int argc, char **argv);
 int verb_monitor(int argc, char **argv);
 int verb_wait(int argc, char **argv);
 int verb_logs(int argc, char **argv);
+int verb_update(int argc, char **argv);
 
 /* The object path of a core (GetCore); on failure prints why and sets *exit_code. */
 int core_object_path(sd_bus *bus, const char *name, char **ret, int *exit_code);

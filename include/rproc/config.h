@@ -102,6 +102,7 @@ struct rproc_core_settings {
 	enum rproc_fw_format firmware_format;
 	rproc_usec_t ready_timeout_usec; /* ReadyTimeoutSec= */
 	enum rproc_ready_timeout_policy on_ready_timeout;
+	rproc_usec_t update_confirm_usec; /* UpdateConfirmSec= */
 };
 
 /* Keys, for origins and for listing the merged configuration. */
@@ -136,6 +137,10 @@ enum rproc_config_key {
 	RPROC_KEY_READY_TIMEOUT_SEC,
 	RPROC_KEY_ON_READY_TIMEOUT,
 	RPROC_KEY_TRACE_INTERVAL_SEC,
+	RPROC_KEY_FIRMWARE_DIGEST,
+	RPROC_KEY_FIRMWARE_STAGING,
+	RPROC_KEY_FIRMWARE_STRICT_MODES,
+	RPROC_KEY_UPDATE_CONFIRM_SEC,
 	_RPROC_KEY_MAX,
 };
 /** rproc_config_key_name() - "Section.Key", e.g. "Core.Firmware" */
@@ -152,7 +157,8 @@ struct rproc_core_config {
 	int firmware_machine; /* -1: any */
 	char **requires;      /* NULL-terminated, may be NULL */
 	char **after;
-	char **ready_when; /* rpmsg channel names that make the core ready; may be NULL */
+	char **ready_when;	 /* rpmsg channel names that make the core ready; may be NULL */
+	char **firmware_digests; /* FirmwareDigest=: "sha256:HEX" the image must have; may be NULL */
 	struct rproc_core_settings settings;
 
 	char *path;	       /* the NAME.core in effect (the mask when masked) */
@@ -175,14 +181,24 @@ enum rproc_kernel_events {
 };
 const char *rproc_kernel_events_to_string(enum rproc_kernel_events e);
 
+/* [Daemon] FirmwareStaging=: whether images are copied before the kernel loads them. */
+enum rproc_firmware_staging {
+	RPROC_FIRMWARE_STAGING_AUTO, /* where the kernel can reach the staging directory */
+	RPROC_FIRMWARE_STAGING_YES,  /* always: a boot fails without the route */
+	RPROC_FIRMWARE_STAGING_NO,   /* never: the kernel loads the file by its name */
+	_RPROC_FIRMWARE_STAGING_MAX,
+};
+
 struct rproc_daemon_config {
 	/* [Daemon] PollIntervalSec=: RPROC_POLL_INTERVAL_AUTO, RPROC_USEC_INFINITY (never), or > 0 */
 	rproc_usec_t poll_interval_usec;
 	enum rproc_kernel_events kernel_events; /* [Daemon] KernelEvents= */
 	/* [Daemon] TraceIntervalSec=: RPROC_POLL_INTERVAL_AUTO (1 s), RPROC_USEC_INFINITY (off) */
 	rproc_usec_t trace_interval_usec;
-	char *admin_group;		     /* [Daemon] AdminGroup= */
-	struct rproc_core_settings defaults; /* [Defaults] */
+	char *admin_group;			      /* [Daemon] AdminGroup= */
+	enum rproc_firmware_staging firmware_staging; /* [Daemon] FirmwareStaging= */
+	bool firmware_strict_modes;		      /* [Daemon] FirmwareStrictModes= */
+	struct rproc_core_settings defaults;	      /* [Defaults] */
 
 	char *path;
 	char **dropins;
@@ -206,6 +222,7 @@ struct rproc_daemon_config {
 #define RPROC_DEFAULT_SETTLE_USEC		(1 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_READY_TIMEOUT_USEC	(30 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_TRACE_INTERVAL_USEC	(1 * RPROC_USEC_PER_SEC)
+#define RPROC_DEFAULT_UPDATE_CONFIRM_USEC	(30 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_COREDUMP_DIRECTORY	"/var/lib/rprocd/coredump"
 #define RPROC_DEFAULT_COREDUMP_MAX_FILES	8
 #define RPROC_DEFAULT_COREDUMP_MAX_USE		(64ULL * 1024 * 1024)

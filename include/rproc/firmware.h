@@ -119,9 +119,14 @@ struct rproc_fw_info {
 	bool has_resource_table; /* a ".resource_table" section */
 	size_t build_id_len;	 /* 0 when there is no GNU build-id */
 	uint8_t build_id[RPROC_FW_BUILD_ID_MAX];
-	/* identity of the file that was validated, to notice a later swap */
-	dev_t dev;
-	ino_t ino;
+	/*
+	 * Identity of the file that was validated, to notice a later swap.
+	 * Fixed-width, not dev_t/ino_t: ino_t is 32 bits on 32-bit hosts unless
+	 * the caller builds with _FILE_OFFSET_BITS=64, and this struct must not
+	 * change with the caller's flags (tests/unit/test-abi.c).
+	 */
+	uint64_t dev;
+	uint64_t ino;
 	int64_t mtime_nsec;
 };
 

@@ -56,6 +56,22 @@ static void test_append_and_partial(void **state)
 	trace_buffer_done(&t);
 }
 
+/* A later run of rprocd goes on from the snapshot and position an earlier one saved. */
+static void test_restore(void **state)
+{
+	struct trace_buffer t = {}, u = {};
+
+	(void) state;
+	FEED(&t, "boot\none\npart", "boot|one");
+	assert_int_equal(trace_buffer_restore(&u, t.prev, t.prev_len, t.pos), 0);
+	FEED(&u, "boot\none\npartial\ntwo\n", "partial|two");
+	/* A position past the snapshot is clamped: nothing is given out twice. */
+	assert_int_equal(trace_buffer_restore(&u, "a\nb\n", 4, 99), 0);
+	FEED(&u, "a\nb\nc\n", "c");
+	trace_buffer_done(&t);
+	trace_buffer_done(&u);
+}
+
 static void test_restart(void **state)
 {
 	struct trace_buffer t = {};
@@ -118,6 +134,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_and_partial),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_junk),
 	};

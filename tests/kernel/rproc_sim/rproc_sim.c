@@ -20,6 +20,7 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/crc32.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/elf.h>
@@ -117,6 +118,12 @@ module_param_array(channels, charp, &n_channels, 0444);
 MODULE_PARM_DESC(channels,
 		 "per instance (or one for all): rpmsg channels NAME[@ADDR] joined by '+', announced when Linux's rpmsg bus is up (default none)");
 
+static unsigned int trace_wrap[SIM_MAX];
+static int n_trace_wrap;
+module_param_array(trace_wrap, uint, &n_trace_wrap, 0444);
+MODULE_PARM_DESC(trace_wrap,
+		 "per instance (or one for all): 1 = the trace buffer is a ring: text wraps to the start, with no NUL and no index (default 0: it stops when full)");
+
 /* struct rpmsg_hdr of drivers/rpmsg/virtio_rpmsg_bus.c: the wire format */
 struct sim_rpmsg_hdr {
 	__rpmsg32 src;
@@ -174,6 +181,9 @@ struct rproc_sim {
 
 	atomic_t n_prepare;
 	atomic_t n_load;
+	/* What the core's loader was handed at the last load: its size and CRC-32. */
+	size_t loaded_size;
+	u32 loaded_crc;
 	atomic_t n_start;
 	atomic_t n_stop;
 	atomic_t n_attach;
@@ -191,6 +201,8 @@ struct rproc_sim {
 	struct mutex rpmsg_lock;
 	char *trace;
 	size_t trace_len;
+	size_t trace_pos; /* where the next byte goes (trace_wrap) */
+	bool trace_wrap;
 	struct fw_rsc_vdev *vdev_rsc;
 	struct rproc_subdev rpmsg_subdev;
 	bool rpmsg_subdev_added;
@@ -257,25 +269,47 @@ static void *sim_da_to_va(struct rproc *rproc, u64 da, size_t len, bool *is_iome
 	return sim->mem + offset;
 }
 
-/* The trace buffer: text appended, NUL-terminated; a line that does not fit is dropped. */
-
-static __printf(2, 3) void sim_trace_locked(struct rproc_sim *sim, const char *fmt, ...)
+/*
+ * The trace buffer: text appended, NUL-terminated; a line that does not fit
+ * is dropped. With trace_wrap=1 it is a ring as many firmwares keep it: the
+ * bytes go on at the start once the end is reached, with no NUL after them
+ * and no index, so the old text stays behind the newest.
+ */
+static void sim_trace_put_locked(struct rproc_sim *sim, const char *line, size_t len)
 {
-	char line[SIM_TRACE_LINE_MAX];
-	size_t pos, len;
-	va_list args;
+	size_t pos, n;
 
 	lockdep_assert_held(&sim->rpmsg_lock);
-	if (!sim->trace)
+	if (!sim->trace || !len)
 		return;
-	va_start(args, fmt);
-	len = vscnprintf(line, sizeof(line), fmt, args);
-	va_end(args);
+	if (sim->trace_wrap) {
+		while (len) {
+			n = min(len, sim->trace_len - sim->trace_pos);
+			memcpy(sim->trace + sim->trace_pos, line, n);
+			sim->trace_pos = (sim->trace_pos + n) % sim->trace_len;
+			line += n;
+			len -= n;
+		}
+		return;
+	}
 	pos = strnlen(sim->trace, sim->trace_len);
 	/* Stop when full: what is there stays, with its NUL. */
 	if (pos + len + 1 > sim->trace_len)
 		return;
-	memcpy(sim->trace + pos, line, len + 1);
+	memcpy(sim->trace + pos, line, len);
+	sim->trace[pos + len] = '\0';
+}
+
+static __printf(2, 3) void sim_trace_locked(struct rproc_sim *sim, const char *fmt, ...)
+{
+	char line[SIM_TRACE_LINE_MAX];
+	size_t len;
+	va_list args;
+
+	va_start(args, fmt);
+	len = vscnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	sim_trace_put_locked(sim, line, len);
 }
 
 /* A line for each write to a control file: "control FILE: TEXT" */
@@ -687,6 +721,7 @@ static void sim_rsc_scan(struct rproc_sim *sim)
 				memset(va, 0, trace->len);
 				sim->trace = va;
 				sim->trace_len = trace->len;
+				sim->trace_pos = 0;
 			}
 		} else if (hdr->type == RSC_VDEV && !sim->vdev_rsc && avail >= sizeof(*vdev)) {
 			vdev = (void *)hdr->data;
@@ -780,8 +815,12 @@ static int sim_load(struct rproc *rproc, const struct firmware *fw)
 	int ret;
 
 	ret = rproc_elf_load_segments(rproc, fw);
-	if (!ret)
+	if (!ret) {
+		/* The bytes the kernel read: tests compare them with the file they checked. */
+		WRITE_ONCE(sim->loaded_size, fw->size);
+		WRITE_ONCE(sim->loaded_crc, ~crc32_le(~0, fw->data, fw->size));
 		atomic_inc(&sim->n_load);
+	}
 	return ret;
 }
 
@@ -934,6 +973,15 @@ static ssize_t counters_show(struct device *dev, struct device_attribute *attr, 
 }
 static DEVICE_ATTR_RO(counters);
 
+static ssize_t loaded_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct rproc_sim *sim = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "size=%zu crc32=%08x\n", READ_ONCE(sim->loaded_size),
+			  READ_ONCE(sim->loaded_crc));
+}
+static DEVICE_ATTR_RO(loaded);
+
 static ssize_t rpmsg_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
 	struct rproc_sim *sim = dev_get_drvdata(dev);
@@ -1010,6 +1058,32 @@ out_free:
 }
 static DEVICE_ATTR_RW(rpmsg);
 
+/* What the firmware prints: the text written, as one line (a newline added if missing) */
+static ssize_t trace_store(struct device *dev, struct device_attribute *attr, const char *buf,
+			   size_t count)
+{
+	struct rproc_sim *sim = dev_get_drvdata(dev);
+	char line[SIM_TRACE_LINE_MAX + 1];
+	size_t len = count;
+	ssize_t ret = count;
+
+	while (len && buf[len - 1] == '\n')
+		len--;
+	if (!len || len >= SIM_TRACE_LINE_MAX || memchr(buf, '\0', len) || memchr(buf, '\n', len))
+		return -EINVAL;
+	/* One line with its newline, written (or, when full, dropped) whole. */
+	memcpy(line, buf, len);
+	line[len++] = '\n';
+	mutex_lock(&sim->rpmsg_lock);
+	if (!sim->trace || !READ_ONCE(sim->hw_running))
+		ret = -ENODEV; /* no firmware runs to print it */
+	else
+		sim_trace_put_locked(sim, line, len);
+	mutex_unlock(&sim->rpmsg_lock);
+	return ret;
+}
+static DEVICE_ATTR_WO(trace);
+
 static struct attribute *sim_attrs[] = {
 	&dev_attr_crash.attr,
 	&dev_attr_fail_start.attr,
@@ -1018,7 +1092,9 @@ static struct attribute *sim_attrs[] = {
 	&dev_attr_fail_detach.attr,
 	&dev_attr_hw_running.attr,
 	&dev_attr_counters.attr,
+	&dev_attr_loaded.attr,
 	&dev_attr_rpmsg.attr,
+	&dev_attr_trace.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(sim);
@@ -1107,6 +1183,7 @@ static int sim_probe(struct platform_device *pdev)
 	sim->boot_ms = SIM_PARAM(boot_ms, i, 0);
 	sim->attach_ms = SIM_PARAM(attach_ms, i, 0);
 	sim->rsc_required = SIM_PARAM(rsc_required, i, 0);
+	sim->trace_wrap = SIM_PARAM(trace_wrap, i, 0);
 
 	if (!sim->mem_size || sim->mem_da + sim->mem_size < sim->mem_da)
 		return -EINVAL;

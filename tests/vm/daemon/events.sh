@@ -35,12 +35,6 @@ now_us() {
 	echo "${EPOCHREALTIME/[.,]/}"
 }
 
-# daemon_conf LINES - /etc/rprocd/rprocd.conf with LINES in [Daemon]
-daemon_conf() {
-	mkdir -p /etc/rprocd
-	printf '[Daemon]\n%s\n' "$1" >/etc/rprocd/rprocd.conf
-}
-
 # m4_up ONCRASH DAEMON_LINES - one core "m4" booted by rprocd from m4.elf
 m4_up() {
 	sim_load names=m4
