@@ -433,7 +433,8 @@ int manager_enumerate(struct manager *m)
 
 		for (size_t k = 0; k < m->n_cores && !used; k++)
 			used = m->cores[k]->config == cfg;
-		if (cfg && !cfg->masked && !used && !strv_contains(m->conflicted, cfg->name))
+		if (cfg && !cfg->masked && !cfg->other_board && !used &&
+		    !strv_contains(m->conflicted, cfg->name))
 			log_info("%s: configured, no matching kernel core yet", cfg->name);
 	}
 	r = sd_event_add_time_relative(m->event, &m->ready_timer, CLOCK_MONOTONIC, ready_bound(m),

@@ -353,22 +353,42 @@ static void test_daemon_config_errors(void **state)
 	assert_int_equal(d->kernel_events, RPROC_KERNEL_EVENTS_SYSFS);
 	rproc_daemon_config_free(d);
 
+	/* Invalid values are warnings, ignored: the keys keep their earlier values. */
 	put(f, "/etc/rprocd/rprocd.conf",
 	    "[Daemon]\nPollIntervalSec=soon\nAdminGroup=bad group\nKernelEvents=journal\n"
 	    "[Defaults]\nFirmware=x.elf\n");
-	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), -EBADMSG);
-	assert_false(d->valid);
-	assert_int_equal(d->n_diags, 4);
+	put(f, "/etc/rprocd/rprocd.conf.d/10-first.conf", "[Daemon]\nKernelEvents=kmsg\n");
+	put(f, "/etc/rprocd/rprocd.conf.d/20-then.conf", "[Daemon]\nKernelEvents=dmesg\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	assert_true(d->valid);
+	assert_int_equal(d->n_diags, 5);
+	for (size_t i = 0; i < d->n_diags; i++)
+		assert_int_equal(d->diags[i].priority, LOG_WARNING);
 	assert_int_equal(d->diags[0].line, 2);
 	assert_non_null(strstr(d->diags[0].message, "PollIntervalSec"));
+	assert_non_null(strstr(d->diags[0].message, "; ignored"));
 	assert_int_equal(d->diags[1].line, 3);
 	assert_int_equal(d->diags[2].line, 4);
 	assert_non_null(strstr(d->diags[2].message, "auto, kmsg, sysfs, no"));
 	/* Firmware= is per core: in [Defaults] it is unknown, a warning. */
-	assert_int_equal(d->diags[3].priority, LOG_WARNING);
 	assert_int_equal(d->diags[3].line, 6);
-	/* The invalid value did not replace the default. */
+	assert_non_null(strstr(d->diags[3].message, "unknown key Firmware="));
+	assert_string_equal(d->diags[4].file, "/etc/rprocd/rprocd.conf.d/20-then.conf");
+	/* The invalid value did not replace the default, nor the earlier drop-in's value. */
 	assert_true(d->poll_interval_usec == RPROC_POLL_INTERVAL_AUTO);
+	assert_null(d->admin_group);
+	assert_int_equal(d->kernel_events, RPROC_KERNEL_EVENTS_KMSG);
+	assert_string_equal(d->origin[RPROC_KEY_KERNEL_EVENTS].file,
+			    "/etc/rprocd/rprocd.conf.d/10-first.conf");
+	rproc_daemon_config_free(d);
+
+	/* A syntax error is an error (the line is ignored, the rest applies). */
+	put(f, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec 2s\nAdminGroup=rproc\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), -EBADMSG);
+	assert_false(d->valid);
+	assert_int_equal(d->diags[0].priority, LOG_ERR);
+	assert_int_equal(d->diags[0].line, 2);
+	assert_string_equal(d->admin_group, "rproc");
 	rproc_daemon_config_free(d);
 }
 
@@ -429,35 +449,23 @@ static void test_warnings_keep_core_managed(void **state)
 	rproc_core_config_free(c);
 }
 
-static void test_value_errors(void **state)
+/* Strict keys: an invalid value leaves the core unmanaged (which core, which image, whether to boot). */
+static void test_value_errors_strict(void **state)
 {
 	static const struct {
 		const char *line;
 		const char *phrase;
 	} cases[] = {
 		{ "Start=sometimes", "auto, boot, attach, no" },
-		{ "Stop=halt", "shutdown, detach" },
-		{ "OnCrash=panic", "kernel, restart, leave" },
-		{ "OnExit=explode", "leave, stop, detach" },
-		{ "Coredump=yes", "disabled, enabled, inline" },
 		{ "FirmwareFormat=bin", "elf, opaque" },
-		{ "BindLifetime=perhaps", "yes or no" },
-		{ "RestartSec=soon", "time span" },
-		{ "StartLimitIntervalSec=-5s", "time span" },
-		{ "SettleSec=1fortnight", "time span" },
-		{ "StartLimitBurst=0", "at least 1" },
-		{ "StartLimitBurst=many", "non-negative integer" },
-		{ "CoredumpMaxFiles=-1", "non-negative integer" },
-		{ "CoredumpMaxUse=lots", "size" },
-		{ "CoredumpDirectory=relative/dir", "absolute" },
-		{ "CoredumpDirectory=/var/../etc", "\"..\"" },
 		{ "Firmware=../../etc/shadow", "firmware name" },
 		{ "Firmware=/lib/firmware/abs.elf", "firmware name" },
 		{ "FallbackFirmware=a//b", "firmware name" },
 		{ "FirmwareClass=16", "32 or 64" },
 		{ "FirmwareMachine=Z80-ish", "ELF machine" },
 		{ "Requires=m4", "itself" },
-		{ "After=bad/name", "not a core name" },
+		{ "Requires=good bad/name", "not a core name" },
+		{ "Firmware=fw-%q.elf", "unknown specifier %q" },
 	};
 	struct fixture *f = *state;
 
@@ -474,6 +482,152 @@ static void test_value_errors(void **state)
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "no '/'");
 	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nDevicePath=platform/*\n");
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "absolute");
+	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nCompatible=\"ti,am62\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "Compatible=");
+	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nModel=!\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "Model=");
+	/* A later valid assignment does not make up for it: what was meant is unknown. */
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nStart=noo\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/fix.conf", "[Core]\nStart=no\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "Start=");
+}
+
+/*
+ * Every other key: systemd's rule. The invalid assignment is a warning at
+ * file:line, ignored; the key keeps the value it had before that line.
+ */
+static void test_value_errors_ignored(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *phrase;
+	} cases[] = {
+		{ "Stop=halt", "shutdown, detach" },
+		{ "OnCrash=panic", "kernel, restart, leave" },
+		{ "OnExit=explode", "leave, stop, detach" },
+		{ "Coredump=yes", "disabled, enabled, inline" },
+		{ "BindLifetime=perhaps", "yes or no" },
+		{ "RestartSec=soon", "time span" },
+		{ "StartLimitIntervalSec=-5s", "time span" },
+		{ "SettleSec=1fortnight", "time span" },
+		{ "StartLimitBurst=0", "at least 1" },
+		{ "StartLimitBurst=many", "non-negative integer" },
+		{ "CoredumpMaxFiles=-1", "non-negative integer" },
+		{ "CoredumpMaxUse=lots", "size" },
+		{ "CoredumpDirectory=relative/dir", "absolute" },
+		{ "CoredumpDirectory=/var/../etc", "\"..\"" },
+		{ "CoredumpDirectory=/var/%z", "unknown specifier %z" },
+		{ "Description=100%", "a lone '%'" },
+		{ "After=bad/name", "not a core name" },
+		{ "After=m4", "itself" },
+		{ "ReadyWhen=a/b", "rpmsg channel name" },
+		{ "ReadyTimeoutSec=never", "time span" },
+		{ "OnReadyTimeout=panic", "restart, leave, stop" },
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rproc_core_config *c;
+		char text[512];
+
+		snprintf(text, sizeof(text), "# case %zu\n[Core]\nDescription=ok\n%s\n", i,
+			 cases[i].line);
+		put(f, "/etc/rprocd/cores/m4.core", text);
+		c = load_ok(f, "m4", NULL);
+		assert_int_equal(c->n_diags, 1);
+		if (!has_warning(c, "/etc/rprocd/cores/m4.core", 4, cases[i].phrase) ||
+		    !strstr(c->diags[0].message, "; ignored"))
+			fail_msg("case %zu: %s:%u: %s", i, c->diags[0].file, c->diags[0].line,
+				 c->diags[0].message);
+		rproc_core_config_free(c);
+	}
+}
+
+/* The value before the ignored line stands: an earlier line, a drop-in, rprocd.conf, built-in. */
+static void test_ignored_value_keeps_earlier(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_daemon_config *d = NULL;
+	struct rproc_core_config *c;
+
+	put(f, "/etc/rprocd/rprocd.conf", "[Defaults]\nRestartSec=2s\nOnExit=stop\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	put(f, "/usr/lib/rprocd/cores/m4.core",
+	    "[Core]\nOnCrash=restart\nOnCrash=sometimes\nRestartSec=later\nAfter=a\n"
+	    "After=b c/d\nDescription=before\n");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf",
+	    "[Core]\nOnExit=explode\nDescription=%\nStartLimitBurst=0\n");
+	c = load_ok(f, "m4", d);
+	assert_int_equal(c->settings.on_crash, RPROC_CRASH_RESTART);
+	assert_int_equal(c->origin[RPROC_KEY_ON_CRASH].line, 2);
+	/* rprocd.conf's values, with their origin. */
+	assert_true(c->settings.restart_usec == 2 * RPROC_USEC_PER_SEC);
+	assert_string_equal(c->origin[RPROC_KEY_RESTART_SEC].file, "/etc/rprocd/rprocd.conf");
+	assert_int_equal(c->settings.on_exit, RPROC_EXIT_STOP);
+	/* A list keeps what it had: no part of the invalid assignment is added. */
+	assert_string_equal(c->after[0], "a");
+	assert_null(c->after[1]);
+	assert_string_equal(c->description, "before");
+	assert_int_equal(c->settings.start_limit_burst, RPROC_DEFAULT_START_LIMIT_BURST);
+	assert_null(c->origin[RPROC_KEY_START_LIMIT_BURST].file);
+	assert_int_equal(c->n_diags, 6);
+	assert_true(has_warning(c, "/usr/lib/rprocd/cores/m4.core", 3, "OnCrash="));
+	assert_true(has_warning(c, "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", 4,
+				"StartLimitBurst="));
+	rproc_core_config_free(c);
+	rproc_daemon_config_free(d);
+}
+
+/*
+ * rprocd.conf [Defaults] with an invalid value of a strict key: an error
+ * there, and the cores that take the key from it are not managed (what the
+ * file meant, Start=no perhaps, is unknown); a core that sets it is fine.
+ */
+static void test_defaults_strict_invalid(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_daemon_config *d = NULL;
+	struct rproc_core_config *c = NULL;
+	const struct rproc_config_diag *e;
+
+	put(f, "/etc/rprocd/rprocd.conf",
+	    "[Defaults]\nStart=manual\nOnCrash=sometimes\nFirmwareFormat=signed\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), -EBADMSG);
+	assert_false(d->valid);
+	assert_int_equal(d->n_diags, 3);
+	assert_int_equal(d->diags[0].priority, LOG_ERR);
+	assert_non_null(strstr(d->diags[0].message, "cores that do not set Start= themselves"));
+	assert_int_equal(d->diags[1].priority, LOG_WARNING);
+	assert_int_equal(d->diags[2].priority, LOG_ERR);
+	assert_int_equal(d->invalid[RPROC_KEY_START].line, 2);
+	assert_null(d->invalid[RPROC_KEY_ON_CRASH].file);
+	assert_int_equal(d->defaults.start, RPROC_START_AUTO);
+
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=m4.elf\n");
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", d, &c), -EBADMSG);
+	assert_false(c->valid);
+	e = rproc_core_config_first_error(c);
+	assert_string_equal(e->file, "/etc/rprocd/cores/m4.core");
+	assert_int_equal(e->line, 0);
+	assert_string_equal(e->message, "FirmwareFormat= is invalid in [Defaults] at "
+					"/etc/rprocd/rprocd.conf:4 and this core does not set it "
+					"itself");
+	assert_int_equal(c->n_diags, 2);
+	assert_string_equal(c->diags[1].message, "Start= is invalid in [Defaults] at "
+						 "/etc/rprocd/rprocd.conf:2 and this core does not "
+						 "set it itself");
+	rproc_core_config_free(c);
+
+	/* Both set in the core (one in a drop-in): managed. An empty Start= sets nothing. */
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nStart=no\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/f.conf", "[Core]\nFirmwareFormat=opaque\n");
+	c = load_ok(f, "m4", d);
+	assert_int_equal(c->settings.start, RPROC_START_NO);
+	rproc_core_config_free(c);
+	put(f, "/etc/rprocd/cores/m4.core.d/g.conf", "[Core]\nStart=\n");
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", d, &c), -EBADMSG);
+	rproc_core_config_free(c);
+	rproc_daemon_config_free(d);
 }
 
 static void test_syntax_errors(void **state)
@@ -509,8 +663,8 @@ static void test_syntax_errors(void **state)
 
 	/* Errors in drop-ins name the drop-in. */
 	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=a.elf\n");
-	put(f, "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", "\n\n[Core]\nOnCrash=sometimes\n");
-	expect_error(f, "m4", "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", 4, "OnCrash=");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", "\n\n[Core]\nStart=sometimes\n");
+	expect_error(f, "m4", "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", 4, "Start=");
 }
 
 /* A FIFO at root/path (parent directories created). */
@@ -703,7 +857,10 @@ int main(void)
 		T(test_daemon_config_errors),
 		T(test_syntax),
 		T(test_warnings_keep_core_managed),
-		T(test_value_errors),
+		T(test_value_errors_strict),
+		T(test_value_errors_ignored),
+		T(test_ignored_value_keeps_earlier),
+		T(test_defaults_strict_invalid),
 		T(test_syntax_errors),
 		T(test_unusable_files),
 		T(test_cross_key_checks),
