@@ -15,7 +15,8 @@ static const struct {
 	[CONF_SPEC_MACHINE_ID] = { 'm', "the machine ID", "/etc/machine-id", sysinfo_machine_id },
 	[CONF_SPEC_BOOT_ID] = { 'b', "the boot ID", "/proc/sys/kernel/random/boot_id",
 				sysinfo_boot_id },
-	[CONF_SPEC_RELEASE] = { 'v', "the kernel release", "/proc/sys/kernel/osrelease",
+	[CONF_SPEC_RELEASE] = { 'v', "the kernel release",
+				"/proc/sys/kernel/osrelease (or an image's one /lib/modules/*)",
 				sysinfo_kernel_release },
 };
 
@@ -59,23 +60,40 @@ static int spec_value(struct conf_env *env, enum conf_specifier s, const char **
 	return env->spec[s].error;
 }
 
+static const char *reason(int error)
+{
+	return error == -ENOMEDIUM ? "it is not set yet (the first boot sets it)"
+	       : error == -ENOENT  ? "it is not there"
+	       : error == -EINVAL  ? "it holds no valid value"
+				   : strerror(-error);
+}
+
 static char *why_unknown(enum conf_specifier s, int error)
 {
-	const char *reason = error == -ENOMEDIUM ? "it is not set yet (it is set on the first boot)"
-			     : error == -ENOENT	 ? "it is not there"
-			     : error == -EINVAL	 ? "it holds no valid value"
-						 : strerror(-error);
-
 	return strdup_printf("%%%c: %s cannot be read from %s: %s", specifiers[s].letter,
-			     specifiers[s].what, specifiers[s].where, reason);
+			     specifiers[s].what, specifiers[s].where, reason(error));
+}
+
+/* Append "%X (<where>: <why>)" for a specifier an image cannot tell. */
+static int note_unresolved(char **notes, enum conf_specifier s, int error)
+{
+	char *n = strdup_printf("%s%s%%%c (%s: %s)", strempty(*notes), *notes ? ", " : "",
+				specifiers[s].letter, specifiers[s].where, reason(error));
+
+	if (!n)
+		return -ENOMEM;
+	free(*notes);
+	*notes = n;
+	return 0;
 }
 
 int conf_env_expand(struct conf_env *env, const char *value, char **ret, char **ret_why,
 		    bool *ret_unresolved)
 {
-	_cleanup_free_ char *out = NULL;
+	_cleanup_free_ char *out = NULL, *notes = NULL;
 	size_t len = 0, cap = strlen(value) + 1;
 	bool unresolved = false;
+	char seen[_CONF_SPEC_MAX + 1] = "";
 
 	*ret_why = NULL;
 	*ret_unresolved = false;
@@ -112,6 +130,12 @@ int conf_env_expand(struct conf_env *env, const char *value, char **ret, char **
 					return r;
 				if (r < 0 && env->ctx->image) {
 					/* Known only on the running system: checked there. */
+					if (!strchr(seen, *p)) {
+						seen[strlen(seen)] = *p;
+						if (note_unresolved(&notes, (enum conf_specifier) s,
+								    r) < 0)
+							return -ENOMEM;
+					}
 					unresolved = true;
 					continue;
 				}
@@ -141,6 +165,7 @@ int conf_env_expand(struct conf_env *env, const char *value, char **ret, char **
 		*ret = strdup(value);
 		if (!*ret)
 			return -ENOMEM;
+		*ret_why = TAKE_PTR(notes);
 		*ret_unresolved = true;
 		return 0;
 	}

@@ -38,7 +38,8 @@ void conf_env_done(struct conf_env *env);
  * conf_env_expand() - replace the specifiers of a value
  * @ret: the value with specifiers replaced; under an image root, when a
  *       specifier's value cannot be known there, the value as written
- * @ret_why: on -EINVAL, why (caller frees)
+ * @ret_why: on -EINVAL, why; when unresolved, which specifiers and why
+ *	      ("%b (/proc/sys/kernel/random/boot_id: it is not there)"); caller frees
  * @ret_unresolved: set when *ret still holds a specifier (image roots only)
  *
  * Returns 0; -EINVAL for an unknown specifier, a lone '%' at the end, or a

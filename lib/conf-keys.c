@@ -561,9 +561,9 @@ static int assign_expanded(struct conf_target *t, const char *file, unsigned lin
 		return r;
 	if (unresolved) {
 		r = conf_diag(&t->diags, LOG_NOTICE, file, line,
-			      "%s=%s: only the running system can resolve its specifiers; "
-			      "checks of the value are left to it",
-			      k->name, value);
+			      "%s=%s: this root cannot tell %s; the running system resolves the "
+			      "value, and the checks that need it are left to it",
+			      k->name, value, strempty(why));
 		if (r < 0)
 			return r;
 		*t->unresolved |= CONF_KEY_BIT(k->id);
