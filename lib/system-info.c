@@ -129,10 +129,13 @@ int sysinfo_hostname(const struct rproc_ctx *ctx, char **ret)
 		if (gethostname(buf, sizeof(buf)) < 0)
 			return negative_errno();
 		buf[sizeof(buf) - 1] = 0;
-		if (!hostname_is_valid(buf))
-			return -EINVAL;
-		*ret = strdup(buf);
-		return *ret ? 0 : -ENOMEM;
+		/* The kernel's "(none)": not set yet, /etc/hostname says what it will be. */
+		if (*buf && !streq(buf, "(none)")) {
+			if (!hostname_is_valid(buf))
+				return -EINVAL;
+			*ret = strdup(buf);
+			return *ret ? 0 : -ENOMEM;
+		}
 	}
 	/* hostname(5): the first line that is not a comment. */
 	r = rproc_ctx_path(ctx, "/etc/hostname", &host);

@@ -18,7 +18,7 @@
 
 /* The kernel's release: /proc/sys/kernel/osrelease; uname() on the host; an image's only /lib/modules/X. */
 int sysinfo_kernel_release(const struct rproc_ctx *ctx, char **ret);
-/* The host name: gethostname() on the host, else the root's /etc/hostname. */
+/* The host name: gethostname() on the host (unless unset: "(none)"), else the root's /etc/hostname. */
 int sysinfo_hostname(const struct rproc_ctx *ctx, char **ret);
 /* /etc/machine-id as 32 lowercase hex digits. */
 int sysinfo_machine_id(const struct rproc_ctx *ctx, char **ret);
