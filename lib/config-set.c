@@ -195,8 +195,10 @@ static int check_claims(struct rproc_config_set *set)
 		for (size_t k = i + 1; k < set->n_cores; k++) {
 			struct rproc_core_config *a = set->cores[i], *b = set->cores[k];
 			struct rproc_core_config *pair[2] = { a, b };
+			/* A file that could not be read claims its NAME, as in matching. */
+			const char *name = a->match_name ?: a->name;
 
-			if (!applies(a) || !applies(b) || !streq(a->match_name, b->match_name) ||
+			if (!applies(a) || !applies(b) || !streq(name, b->match_name ?: b->name) ||
 			    !streq_ptr(a->match_device_path, b->match_device_path))
 				continue;
 			/* With the board unknown, other [Match] Compatible=/Model= mean other boards. */
@@ -213,7 +215,7 @@ static int check_claims(struct rproc_config_set *set)
 					"%s also claims the kernel core \"%s\"%s%s (the same "
 					"[Match] Name= and DevicePath=): neither file is used; "
 					"tell them apart with DevicePath= or Compatible=",
-					on->file ? on->file : o->path, a->match_name,
+					on->file ? on->file : o->path, name,
 					a->match_device_path ? " at " : "",
 					strempty(a->match_device_path));
 				if (r < 0)

@@ -208,6 +208,15 @@ static void test_duplicate_claim(void **state)
 	expect_diag(core(f, "r5f-1"), LOG_ERR, "/etc/rprocd/cores/r5f-1.core", 2,
 		    "claims the kernel core \"r5f\" at /sys/devices/*78000000*");
 	assert_true(core(f, "m4")->valid);
+
+	/* Files that could not be read (no [Match] known) claim their NAME. */
+	assert_int_equal(test_mkdir(f->root, "/etc/rprocd/cores/dir.core"), 0);
+	put_core(f, "dir-twin", "[Match]\nName=dir\n");
+	put(f, "/etc/rprocd/cores/odd name.core", "[Match]\nName=dir\n");
+	load(f, 0);
+	assert_false(core(f, "dir")->valid);
+	expect_diag(core(f, "dir-twin"), LOG_ERR, "/etc/rprocd/cores/dir-twin.core", 2,
+		    "/etc/rprocd/cores/dir.core also claims the kernel core \"dir\"");
 }
 
 /* Two files for different boards: only the one for this board takes part. */
