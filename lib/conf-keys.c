@@ -144,13 +144,6 @@ _public_ const char *rproc_config_key_name(enum rproc_config_key id)
 	return k ? k->full : NULL;
 }
 
-bool conf_key_is_strict(enum rproc_config_key id)
-{
-	const struct conf_key *k = key_by_id(id);
-
-	return k && (k->flags & KEY_STRICT);
-}
-
 static const char *const *enum_words(const struct conf_key *k)
 {
 	static const char *const coredump_words[] = { "disabled", "enabled", "inline", NULL };

@@ -20,13 +20,7 @@ struct conf_target {
 };
 
 #define CONF_KEY_BIT(k) (UINT64_C(1) << (k))
-
-/*
- * conf_key_is_strict() - an invalid value of this key makes its core unmanaged
- * (in [Defaults]: the cores that inherit it), rather than being ignored. See
- * INVALID VALUES in rprocd.core(5).
- */
-bool conf_key_is_strict(enum rproc_config_key key);
+_Static_assert(_RPROC_KEY_MAX <= 64, "a key's bit must fit in 64 bits");
 
 /* conf_assignment_fn for conf_parse_file(), userdata a struct conf_target. */
 int conf_assign(void *userdata, const char *file, unsigned line, const char *section,
