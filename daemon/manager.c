@@ -204,7 +204,8 @@ static uint64_t ready_bound(const struct manager *m)
 		const struct rproc_core_config *cfg = m->core_configs[i];
 		uint64_t t;
 
-		if (!cfg || !cfg->valid || cfg->masked || !cfg->ready_when || !cfg->ready_when[0])
+		if (!cfg || !cfg->valid || cfg->masked || cfg->other_board || !cfg->ready_when ||
+		    !cfg->ready_when[0])
 			continue;
 		t = cfg->settings.ready_timeout_usec;
 		if (t != RPROC_USEC_INFINITY && t > extra)
