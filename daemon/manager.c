@@ -206,7 +206,8 @@ static uint64_t ready_bound(const struct manager *m)
 		const struct rproc_core_config *cfg = m->core_configs[i];
 		uint64_t t;
 
-		if (!cfg || !cfg->valid || cfg->masked || !cfg->ready_when || !cfg->ready_when[0])
+		if (!cfg || !cfg->valid || cfg->masked || cfg->other_board || !cfg->ready_when ||
+		    !cfg->ready_when[0])
 			continue;
 		t = cfg->settings.ready_timeout_usec;
 		if (t != RPROC_USEC_INFINITY && t > extra)
@@ -440,7 +441,8 @@ int manager_enumerate(struct manager *m)
 
 		for (size_t k = 0; k < m->n_cores && !used; k++)
 			used = m->cores[k]->config == cfg;
-		if (cfg && !cfg->masked && !used && !strv_contains(m->conflicted, cfg->name))
+		if (cfg && !cfg->masked && !cfg->other_board && !used &&
+		    !strv_contains(m->conflicted, cfg->name))
 			log_info("%s: configured, no matching kernel core yet", cfg->name);
 	}
 	r = sd_event_add_time_relative(m->event, &m->ready_timer, CLOCK_MONOTONIC, ready_bound(m),

@@ -52,6 +52,11 @@ const char *rproc_ctx_get_root(const struct rproc_ctx *ctx)
 	return ctx->root;
 }
 
+void rproc_ctx_set_image(struct rproc_ctx *ctx, int image)
+{
+	ctx->image = image;
+}
+
 void rproc_ctx_set_log_fn(struct rproc_ctx *ctx, rproc_log_fn fn, void *userdata)
 {
 	ctx->log_fn = fn;

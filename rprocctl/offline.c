@@ -113,26 +113,50 @@ int verb_validate(int argc, char **argv)
 	return ret;
 }
 
+/* Under --root the configuration is an image's: what only a running system knows is left open. */
 static int open_ctx(struct rproc_ctx **ctx)
 {
 	int r = rproc_ctx_new(arg.root, ctx);
 
-	if (r < 0)
+	if (r < 0) {
 		fprintf(stderr, "cannot use root %s: %s\n", arg.root ? arg.root : "/",
 			strerror(-r));
+		return r;
+	}
+	if (arg.root)
+		rproc_ctx_set_image(*ctx, true);
+	return 0;
+}
+
+/* The configuration set, as rprocd loads it; prints why when it cannot be had. */
+static int load_set(struct rproc_ctx *ctx, unsigned flags, struct rproc_config_set **ret)
+{
+	int r = rproc_config_set_load(ctx, flags, ret);
+
+	if (r < 0 && arg.root && (r == -ENOENT || r == -ENOTDIR))
+		fprintf(stderr, "cannot use root %s: %s\n", arg.root,
+			r == -ENOENT ? "no such directory" : "not a directory");
+	else if (r < 0)
+		fprintf(stderr, "cannot read the configuration: %s\n", strerror(-r));
 	return r;
+}
+
+static const char *diag_level(int priority)
+{
+	return priority <= LOG_ERR ? "error" : priority <= LOG_WARNING ? "warning" : "note";
 }
 
 static void print_diags(const struct rproc_config_diag *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *level = d[i].priority <= LOG_ERR ? "error" : "warning";
+		const char *level = diag_level(d[i].priority);
 
-		if (d[i].line)
-			printf("%s:%u: %s: %s\n", d[i].file ? d[i].file : "?", d[i].line, level,
-			       d[i].message);
+		if (!d[i].file)
+			printf("%s: %s\n", level, d[i].message);
+		else if (d[i].line)
+			printf("%s:%u: %s: %s\n", d[i].file, d[i].line, level, d[i].message);
 		else
-			printf("%s: %s: %s\n", d[i].file ? d[i].file : "?", level, d[i].message);
+			printf("%s: %s: %s\n", d[i].file, level, d[i].message);
 	}
 }
 
@@ -163,12 +187,13 @@ static void print_merged(const struct rproc_core_config *c)
 	}
 }
 
-static void json_core_config(struct json *j, const struct rproc_core_config *c, int r)
+static void json_core_config(struct json *j, const struct rproc_core_config *c)
 {
 	json_begin_object(j, NULL);
 	json_string(j, "name", c->name);
 	json_bool(j, "masked", c->masked);
-	json_bool(j, "valid", r == 0);
+	json_bool(j, "valid", c->valid);
+	json_bool(j, "other_board", c->other_board);
 	json_string(j, "path", c->path);
 	json_begin_array(j, "dropins");
 	for (char **d = c->dropins; d && *d; d++)
@@ -191,7 +216,7 @@ static void json_core_config(struct json *j, const struct rproc_core_config *c, 
 	json_begin_array(j, "diagnostics");
 	for (size_t i = 0; i < c->n_diags; i++) {
 		json_begin_object(j, NULL);
-		json_string(j, "level", c->diags[i].priority <= LOG_ERR ? "error" : "warning");
+		json_string(j, "level", diag_level(c->diags[i].priority));
 		json_string(j, "file", c->diags[i].file);
 		json_uint(j, "line", c->diags[i].line);
 		json_string(j, "message", c->diags[i].message);
@@ -201,28 +226,19 @@ static void json_core_config(struct json *j, const struct rproc_core_config *c, 
 	json_end_object(j);
 }
 
-/* Load the daemon config, print its diagnostics; returns it (NULL on hard errors). */
-static struct rproc_daemon_config *load_daemon_config(struct rproc_ctx *ctx, bool quiet, int *ret)
+static const struct rproc_core_config *set_find(const struct rproc_config_set *set,
+						const char *name)
 {
-	struct rproc_daemon_config *d = NULL;
-	int r = rproc_daemon_config_load(ctx, &d);
-
-	if (r < 0 && r != -EBADMSG) {
-		fprintf(stderr, "rprocd.conf: %s\n", strerror(-r));
-		*ret = EXIT_FAILED;
-		return NULL;
-	}
-	if (r == -EBADMSG)
-		*ret = EXIT_FAILED;
-	if (!quiet)
-		print_diags(d->diags, d->n_diags);
-	return d;
+	for (size_t i = 0; i < set->n_cores; i++)
+		if (strcmp(set->cores[i]->name, name) == 0)
+			return set->cores[i];
+	return NULL;
 }
 
 int verb_cat(int argc, char **argv)
 {
 	struct rproc_ctx *ctx = NULL;
-	struct rproc_daemon_config *d;
+	struct rproc_config_set *set = NULL;
 	struct json j = { .f = stdout };
 	int ret = EXIT_OK;
 
@@ -232,26 +248,33 @@ int verb_cat(int argc, char **argv)
 	}
 	if (open_ctx(&ctx) < 0)
 		return EXIT_FAILED;
-	d = load_daemon_config(ctx, arg.json, &ret);
+	if (load_set(ctx, 0, &set) < 0) {
+		rproc_ctx_unref(ctx);
+		return EXIT_FAILED;
+	}
+	if (!set->daemon->valid)
+		ret = EXIT_FAILED;
+	if (!arg.json)
+		print_diags(set->daemon->diags, set->daemon->n_diags);
 	if (arg.json)
 		json_begin_array(&j, NULL);
 	for (int i = 1; i < argc; i++) {
-		struct rproc_core_config *c = NULL;
-		int r = rproc_core_config_load(ctx, argv[i], d, &c);
+		const struct rproc_core_config *c = set_find(set, argv[i]);
 
-		if (r < 0 && r != -EBADMSG) {
-			fprintf(stderr, "%s: %s\n", argv[i],
-				r == -ENOENT ? "no such core configuration" : strerror(-r));
-			ret = r == -ENOENT || r == -EINVAL ? EXIT_NO_SUCH_CORE : EXIT_FAILED;
+		if (!c) {
+			fprintf(stderr, "%s: no such core configuration\n", argv[i]);
+			ret = EXIT_NO_SUCH_CORE;
 			continue;
 		}
-		if (r < 0)
+		if (!c->valid && ret == EXIT_OK)
 			ret = EXIT_FAILED;
 		if (arg.json)
-			json_core_config(&j, c, r);
+			json_core_config(&j, c);
 		else {
 			printf("%s# %s: %s%s\n", i > 1 ? "\n" : "", c->name, c->path,
-			       c->masked ? " (masked)" : "");
+			       c->masked	? " (masked)"
+			       : c->other_board ? " (not for this board)"
+						: "");
 			for (char **dp = c->dropins; dp && *dp; dp++)
 				printf("#     drop-in %s\n", *dp);
 			for (char **dp = c->defaults_files; dp && *dp; dp++)
@@ -260,59 +283,104 @@ int verb_cat(int argc, char **argv)
 			if (!c->masked)
 				print_merged(c);
 		}
-		rproc_core_config_free(c);
 	}
 	if (arg.json) {
 		json_end_array(&j);
 		json_finish(&j);
 	}
-	rproc_daemon_config_free(d);
+	rproc_config_set_free(set);
 	rproc_ctx_unref(ctx);
 	return ret;
 }
 
+static void print_board(const struct rproc_config_set *set)
+{
+	if (!set->board_known) {
+		printf("board: unknown (no device tree under %s): files with [Match] Compatible= "
+		       "or Model= are checked as if they applied\n",
+		       arg.root ? arg.root : "/");
+		return;
+	}
+	if (!set->board_compatible && !set->board_model) {
+		printf("board: no device tree: files with [Match] Compatible= or Model= do not "
+		       "apply\n");
+		return;
+	}
+	printf("board:");
+	for (char **c = set->board_compatible; c && *c; c++)
+		printf(" \"%s\"", *c);
+	printf("%s%s%s\n", set->board_model ? ", model \"" : "", set->board_model ?: "",
+	       set->board_model ? "\"" : "");
+}
+
+/* Count the diagnostics of priority at most LOG_ERR and LOG_WARNING. */
+static void count_diags(const struct rproc_config_diag *d, size_t n, unsigned *errors,
+			unsigned *warnings)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].priority <= LOG_ERR)
+			(*errors)++;
+		else if (d[i].priority <= LOG_WARNING)
+			(*warnings)++;
+	}
+}
+
+/*
+ * The image-build QA check: the daemon's own loading and checks of the
+ * whole set, plus every firmware image. Fails on errors and on warnings:
+ * each warning is input rprocd ignores, and an image should not ship any.
+ */
 int verb_verify(int argc, char **argv)
 {
 	struct rproc_ctx *ctx = NULL;
-	struct rproc_daemon_config *d;
-	char **names = NULL;
-	int ret = EXIT_OK, r;
-	unsigned n_ok = 0, n_bad = 0, n_masked = 0;
+	struct rproc_config_set *set = NULL;
+	unsigned n_ok = 0, n_bad = 0, n_masked = 0, n_other = 0, errors = 0, warnings = 0;
 
-	(void) argc;
 	(void) argv;
+	if (argc > 1) {
+		fprintf(stderr, "verify: takes no arguments (it checks every file; see --root)\n");
+		return EXIT_USAGE;
+	}
 	if (open_ctx(&ctx) < 0)
 		return EXIT_FAILED;
-	d = load_daemon_config(ctx, false, &ret);
-	r = rproc_core_config_list(ctx, &names);
-	if (r < 0) {
-		fprintf(stderr, "cannot list cores: %s\n", strerror(-r));
-		ret = EXIT_FAILED;
+	if (load_set(ctx, RPROC_CONFIG_SET_CHECK_FIRMWARE, &set) < 0) {
+		rproc_ctx_unref(ctx);
+		return EXIT_FAILED;
 	}
-	for (char **n = names; n && *n; n++) {
-		struct rproc_core_config *c = NULL;
 
-		r = rproc_core_config_load(ctx, *n, d, &c);
-		if (r < 0 && r != -EBADMSG) {
-			printf("%s: %s\n", *n, strerror(-r));
-			n_bad++;
-			ret = EXIT_FAILED;
-			continue;
-		}
+	print_diags(set->daemon->diags, set->daemon->n_diags);
+	count_diags(set->daemon->diags, set->daemon->n_diags, &errors, &warnings);
+	print_diags(set->diags, set->n_diags);
+	count_diags(set->diags, set->n_diags, &errors, &warnings);
+	for (size_t i = 0; i < set->n_cores; i++) {
+		const struct rproc_core_config *c = set->cores[i];
+
 		print_diags(c->diags, c->n_diags);
+		count_diags(c->diags, c->n_diags, &errors, &warnings);
+	}
+
+	print_board(set);
+	for (size_t i = 0; i < set->n_cores; i++) {
+		const struct rproc_core_config *c = set->cores[i];
+		const char *what = c->masked	    ? "masked"
+				   : c->other_board ? "not for this board"
+				   : c->valid	    ? "managed"
+						    : "not managed";
+
+		printf("%s: %s: %s\n", c->name, c->path, what);
 		if (c->masked)
 			n_masked++;
-		else if (r < 0) {
-			n_bad++;
-			ret = EXIT_FAILED;
-		} else
+		else if (c->other_board)
+			n_other++;
+		else if (c->valid)
 			n_ok++;
-		rproc_core_config_free(c);
+		else
+			n_bad++;
 	}
-	printf("%u cores configured: %u valid, %u invalid (not managed), %u masked\n",
-	       n_ok + n_bad + n_masked, n_ok, n_bad, n_masked);
-	rproc_strv_free(names);
-	rproc_daemon_config_free(d);
+	printf("%zu core files: %u managed, %u not managed, %u masked, %u not for this board; "
+	       "%u errors, %u warnings\n",
+	       set->n_cores, n_ok, n_bad, n_masked, n_other, errors, warnings);
+	rproc_config_set_free(set);
 	rproc_ctx_unref(ctx);
-	return ret;
+	return errors || warnings ? EXIT_FAILED : EXIT_OK;
 }

@@ -34,7 +34,10 @@ bool rproc_firmware_name_is_valid(const char *name);
  * system sees them: firmware_class.path (when set), then
  * /lib/firmware/updates/$(release), /lib/firmware/updates,
  * /lib/firmware/$(release), /lib/firmware. The release is read from
- * <root>/proc/sys/kernel/osrelease, or uname() when that is missing.
+ * <root>/proc/sys/kernel/osrelease; when that is missing, uname() gives it
+ * for the host's own root ("/"), and under another root (an image) the only
+ * directory of <root>/lib/modules does; when there is none or several, the
+ * two directories with the release are left out (never the host's release).
  */
 int rproc_firmware_search_path(struct rproc_ctx *ctx, char ***ret_dirs);
 
