@@ -292,6 +292,12 @@ int fw_stage(struct fw_stage *s)
 		fd = own_fd;
 	}
 	r = read_image(fd, &buf, &len);
+	if (r == -EFBIG) {
+		/* Over RPROC_FIRMWARE_SIZE_MAX: the validator's verdict, as without staging. */
+		s->fw_error = RPROC_FW_E_TOO_LARGE;
+		s->failed_step = "validate";
+		return RPROC_FW_E_TOO_LARGE;
+	}
 	if (r < 0)
 		return fail(s, "firmware read", r);
 	/* The identity of what was read (a file loaded by name is checked again after the boot). */

@@ -235,7 +235,7 @@ write_files() {
 	put "$E/bad39.core" '[Match]\nDevicePath=platform/*\n[Core]\nFirmware=good.elf\n'
 	# Firmware names.
 	put "$E/bad12.core" '[Core]\nFirmware=../../etc/shadow\n'
-	put "$E/bad13.core" '[Core]\nFirmware=/lib/firmware/good.elf\n'
+	put "$E/bad13.core" '[Core]\nFirmware=/lib/firmware/../good.elf\n'
 	long300=$(printf 'f%.0s' {1..300})
 	put "$E/bad14.core" '[Core]\nFirmware=%s.elf\n' "$long300"
 	put "$E/bad15.core" '[Core]\nFirmware=good.elf\nFallbackFirmware=good.elf\n'
@@ -647,7 +647,7 @@ test_case "bad44 Coredump=maybe (ignored, a warning)" expect_warning bad44 "$E/b
 test_case "bad38 [Match] Name= with a slash" expect_error bad38 "$E/bad38.core:2" "$L \"bad/38\" for Name="
 test_case "bad39 relative [Match] DevicePath=" expect_error bad39 "$E/bad39.core:2" "$L \"platform/*\" for DevicePath="
 test_case "bad12 Firmware= with .." expect_error bad12 "$E/bad12.core:2" "$L \"../../etc/shadow\" for Firmware="
-test_case "bad13 absolute Firmware=" expect_error bad13 "$E/bad13.core:2" "$L \"/lib/firmware/good.elf\" for Firmware="
+test_case "bad13 absolute Firmware= with .." expect_error bad13 "$E/bad13.core:2" "$L \"/lib/firmware/../good.elf\" for Firmware="
 test_case "bad14 Firmware= over 255 bytes" expect_error bad14 "$E/bad14.core:2" "$L \"ffffffff"
 test_case "bad15 FallbackFirmware= = Firmware=" expect_error bad15 "$E/bad15.core:3" "FallbackFirmware= names the same image as Firmware="
 test_case "bad16 FallbackFirmware= without Firmware=" expect_error bad16 "$E/bad16.core:2" "FallbackFirmware= needs Firmware="
