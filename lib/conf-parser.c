@@ -23,15 +23,22 @@ const char *conf_read_error(int error)
 int conf_diag(struct conf_diags *d, int priority, const char *file, unsigned line, const char *fmt,
 	      ...)
 {
-	struct rproc_config_diag *nv, *e;
 	va_list ap;
-	char *msg;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	r = conf_diagv(d, priority, file, line, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	return r;
+}
+
+int conf_diagv(struct conf_diags *d, int priority, const char *file, unsigned line, const char *fmt,
+	       va_list ap)
+{
+	struct rproc_config_diag *nv, *e;
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
 		return -ENOMEM;
 
 	nv = realloc(*d->v, sizeof(**d->v) * (*d->n + 1));

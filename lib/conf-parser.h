@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdarg.h>
+
 #include "context-internal.h"
 #include "rproc/config.h"
 
@@ -14,6 +16,8 @@ struct conf_diags {
 /* Record (and log through the context) a diagnostic. Returns -ENOMEM or 0. */
 int conf_diag(struct conf_diags *d, int priority, const char *file, unsigned line, const char *fmt,
 	      ...) _printf_(5, 6);
+int conf_diagv(struct conf_diags *d, int priority, const char *file, unsigned line, const char *fmt,
+	       va_list ap) _printf_(5, 0);
 void conf_diags_free(struct rproc_config_diag *v, size_t n);
 /* Why a configuration file cannot be read, for "cannot be read: %s" (error > 0). */
 const char *conf_read_error(int error);

@@ -44,17 +44,14 @@ static int core_diag(struct rproc_core_config *c, int priority, enum rproc_confi
 {
 	struct conf_diags diags = { &c->diags, &c->n_diags, NULL };
 	const struct rproc_config_origin *o = &c->origin[key];
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	r = conf_diagv(&diags, priority, o->file ? o->file : c->path, o->file ? o->line : 0, fmt,
+		       ap);
 	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	return conf_diag(&diags, priority, o->file ? o->file : c->path, o->file ? o->line : 0, "%s",
-			 msg);
+	return r;
 }
 
 static ssize_t config_index(struct rproc_core_config **cfgs, size_t n, const char *name)
@@ -300,16 +297,13 @@ static int set_diag(struct rproc_config_set *set, int priority, const char *fmt,
 static int set_diag(struct rproc_config_set *set, int priority, const char *fmt, ...)
 {
 	struct conf_diags diags = { &set->diags, &set->n_diags, NULL };
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	r = conf_diagv(&diags, priority, NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	return conf_diag(&diags, priority, NULL, 0, "%s", msg);
+	return r;
 }
 
 int rproc_config_set_load(struct rproc_ctx *ctx, unsigned flags, struct rproc_config_set **ret)
