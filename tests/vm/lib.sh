@@ -387,13 +387,17 @@ fw_image() {
 }
 
 # fw_install SRC [NAME] - copy a firmware file (a path, or a test image name)
-# into /lib/firmware/NAME (default: its basename)
+# into /lib/firmware/NAME (default: its basename). The copy is written beside
+# and renamed into place: a kernel load that runs meanwhile (rprocd booting a
+# hotplugged core) sees the old file or the new one, never a file still open
+# for writing, which the kernel refuses with ETXTBSY.
 fw_install() {
 	local src=$1
 	[[ -f "$src" ]] || src=$(fw_image "$1") || exit 1
 	local name=${2:-${src##*/}}
-	mkdir -p "$(dirname "/lib/firmware/$name")"
-	cp "$src" "/lib/firmware/$name" || die "cannot install /lib/firmware/$name"
+	local dst="/lib/firmware/$name"
+	mkdir -p "$(dirname "$dst")"
+	cp "$src" "$dst.tmp$$" && mv -f "$dst.tmp$$" "$dst" || die "cannot install $dst"
 }
 
 # ---- coredumps -----------------------------------------------------------------

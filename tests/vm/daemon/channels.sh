@@ -50,8 +50,8 @@ sim_rpmsg_ctl() {
 }
 
 rpmsg_core() {
+	fw_install fw64-rpmsg # first: a running rprocd boots the core at once
 	sim_load names=m4 channels=rpmsg-tty+rpmsg-raw "$@"
-	fw_install fw64-rpmsg
 }
 
 test_channels_and_ready() {
