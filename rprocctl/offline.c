@@ -9,7 +9,9 @@
 
 #include "json.h"
 #include "librproc.h"
+#include "output.h"
 #include "rprocctl.h"
+#include "util.h"
 
 static void print_fw_info(const char *file, const struct rproc_fw_info *i)
 {
@@ -37,24 +39,26 @@ static void json_fw_info(struct json *j, const char *file, int r, const struct r
 	char *bid = rproc_fw_build_id_to_hex(i);
 
 	json_begin_object(j, NULL);
-	json_string(j, "file", file);
-	json_bool(j, "valid", r == 0);
+	json_string(j, "File", file);
+	json_bool(j, "Valid", r == 0);
 	if (r != 0) {
-		json_string(j, "error", r > 0 ? rproc_fw_error_to_string(r) : "io-error");
-		json_string(j, "message", r > 0 ? rproc_fw_error_describe(r) : strerror(-r));
+		json_string(j, "Error", r > 0 ? rproc_fw_error_to_string(r) : "io-error");
+		json_string(j, "Message", r > 0 ? rproc_fw_error_describe(r) : strerror(-r));
 	} else {
-		json_string(j, "format", rproc_fw_format_to_string(i->format));
-		json_uint(j, "size", i->size);
+		json_string(j, "Format", rproc_fw_format_to_string(i->format));
+		json_uint(j, "Size", i->size);
 		if (i->format == RPROC_FW_FORMAT_ELF) {
-			json_uint(j, "class", (uint64_t) i->elf_class);
-			json_uint(j, "machine", i->machine);
-			json_string(j, "machine_name", rproc_elf_machine_to_string(i->machine));
-			json_uint(j, "entry", i->entry);
-			json_uint(j, "segments", i->n_segments);
-			json_uint(j, "loadable_segments", i->n_load);
-			json_uint(j, "load_size", i->load_memsz);
-			json_bool(j, "resource_table", i->has_resource_table);
-			json_string(j, "build_id", bid && *bid ? bid : NULL);
+			json_uint(j, "Class", (uint64_t) i->elf_class);
+			json_uint(j, "Machine", i->machine);
+			json_string(j, "MachineName", rproc_elf_machine_to_string(i->machine));
+			json_uint(j, "Entry", i->entry);
+			json_uint(j, "Segments", i->n_segments);
+			json_uint(j, "LoadableSegments", i->n_load);
+			json_uint(j, "LoadSize", i->load_memsz);
+			json_uint(j, "LoadMinAddress", i->load_min_addr);
+			json_uint(j, "LoadMaxAddress", i->load_max_addr);
+			json_bool(j, "ResourceTable", i->has_resource_table);
+			json_string(j, "BuildId", bid && *bid ? bid : NULL);
 		}
 	}
 	json_end_object(j);
@@ -64,18 +68,19 @@ static void json_fw_info(struct json *j, const char *file, int r, const struct r
 int verb_validate(int argc, char **argv)
 {
 	struct rproc_fw_expect expect = { .format = RPROC_FW_FORMAT_ELF, .machine = -1 };
-	struct json j = { .f = stdout };
+	struct json j;
 	int ret = EXIT_OK;
 
+	json_init(&j, stdout, arg.json);
 	if (argc < 2) {
-		fprintf(stderr, "validate: name at least one firmware file\n");
+		log_error("validate: name at least one firmware file");
 		return EXIT_USAGE;
 	}
 	if (arg.opaque)
 		expect.format = RPROC_FW_FORMAT_OPAQUE;
 	if (arg.fw_class) {
 		if (strcmp(arg.fw_class, "32") && strcmp(arg.fw_class, "64")) {
-			fprintf(stderr, "validate: --class takes 32 or 64\n");
+			log_error("--class takes 32 or 64, not \"%s\"", arg.fw_class);
 			return EXIT_USAGE;
 		}
 		expect.elf_class = atoi(arg.fw_class);
@@ -83,11 +88,12 @@ int verb_validate(int argc, char **argv)
 	if (arg.fw_machine) {
 		expect.machine = rproc_elf_machine_from_string(arg.fw_machine);
 		if (expect.machine < 0) {
-			fprintf(stderr, "validate: unknown ELF machine \"%s\"\n", arg.fw_machine);
+			log_error("Unknown ELF machine \"%s\"", arg.fw_machine);
 			return EXIT_USAGE;
 		}
 	}
 
+	pager_open();
 	if (arg.json)
 		json_begin_array(&j, NULL);
 	for (int i = 1; i < argc; i++) {
@@ -98,13 +104,16 @@ int verb_validate(int argc, char **argv)
 			ret = EXIT_FAILED;
 		if (arg.json)
 			json_fw_info(&j, argv[i], r, &info);
-		else if (r == 0)
-			print_fw_info(argv[i], &info);
-		else if (r > 0)
-			printf("%s: invalid: %s (%s)\n", argv[i], rproc_fw_error_describe(r),
+		else if (r == 0) {
+			if (!arg.quiet)
+				print_fw_info(argv[i], &info);
+		} else if (r > 0)
+			printf("%s: %sinvalid%s: %s (%s)\n", argv[i], color_on(COLOR_RED),
+			       color_off(), rproc_fw_error_describe(r),
 			       rproc_fw_error_to_string(r));
 		else
-			printf("%s: cannot be read: %s\n", argv[i], strerror(-r));
+			/* no verdict: a diagnostic */
+			log_error("%s: cannot be read: %s", argv[i], strerror(-r));
 	}
 	if (arg.json) {
 		json_end_array(&j);
@@ -118,8 +127,7 @@ static int open_ctx(struct rproc_ctx **ctx)
 	int r = rproc_ctx_new(arg.root, ctx);
 
 	if (r < 0)
-		fprintf(stderr, "cannot use root %s: %s\n", arg.root ? arg.root : "/",
-			strerror(-r));
+		log_error("Cannot use root %s: %s", arg.root ? arg.root : "/", strerror(-r));
 	return r;
 }
 
@@ -128,11 +136,12 @@ static void print_diags(const struct rproc_config_diag *d, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *level = d[i].priority <= LOG_ERR ? "error" : "warning";
 
+		/* On standard error, with the prefix: what was found is not the output. */
 		if (d[i].line)
-			printf("%s:%u: %s: %s\n", d[i].file ? d[i].file : "?", d[i].line, level,
-			       d[i].message);
+			log_error("%s:%u: %s: %s", d[i].file ? d[i].file : "?", d[i].line, level,
+				  d[i].message);
 		else
-			printf("%s: %s: %s\n", d[i].file ? d[i].file : "?", level, d[i].message);
+			log_error("%s: %s: %s", d[i].file ? d[i].file : "?", level, d[i].message);
 	}
 }
 
@@ -163,41 +172,118 @@ static void print_merged(const struct rproc_core_config *c)
 	}
 }
 
+static void json_diags(struct json *j, const char *key, const struct rproc_config_diag *d, size_t n)
+{
+	json_begin_array(j, key);
+	for (size_t i = 0; i < n; i++) {
+		json_begin_object(j, NULL);
+		json_string(j, "Level", d[i].priority <= LOG_ERR ? "error" : "warning");
+		json_string(j, "File", d[i].file);
+		json_uint(j, "Line", d[i].line);
+		json_string(j, "Message", d[i].message);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+static void json_strv(struct json *j, const char *key, char **l)
+{
+	json_begin_array(j, key);
+	for (char **i = l; i && *i; i++)
+		json_string(j, NULL, *i);
+	json_end_array(j);
+}
+
+/*
+ * A key's value typed as rprocctl(1) says: numbers (sizes in bytes, time
+ * spans in µs) as numbers, yes/no as booleans, lists as arrays; the text
+ * as a file would have it when it does not read back (never, but safe).
+ */
+static void json_setting_value(struct json *j, enum rproc_config_key k, const char *text)
+{
+	uint64_t u;
+	rproc_usec_t t;
+	char *end;
+	int b;
+
+	switch (rproc_config_key_kind(k)) {
+	case RPROC_CONFIG_KIND_BOOLEAN:
+		b = rproc_parse_boolean(text);
+		if (b >= 0) {
+			json_bool(j, "Value", b);
+			return;
+		}
+		break;
+	case RPROC_CONFIG_KIND_UNSIGNED:
+		errno = 0;
+		u = strtoull(text, &end, 10);
+		if (!errno && end != text && !*end) {
+			json_uint(j, "Value", u);
+			return;
+		}
+		break;
+	case RPROC_CONFIG_KIND_SIZE:
+		if (rproc_parse_size(text, &u) >= 0) {
+			json_uint(j, "Value", u);
+			return;
+		}
+		break;
+	case RPROC_CONFIG_KIND_POLL:
+		if (streq(text, "auto"))
+			break;
+		/* fall through */
+	case RPROC_CONFIG_KIND_TIMESPAN:
+		if (rproc_parse_timespan(text, &t) >= 0) {
+			json_uint(j, "Value", t);
+			return;
+		}
+		break;
+	case RPROC_CONFIG_KIND_LIST: {
+		char *copy = strdup(text), *save = NULL;
+
+		json_begin_array(j, "Value");
+		for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w;
+		     w = strtok_r(NULL, " ", &save))
+			json_string(j, NULL, w);
+		json_end_array(j);
+		free(copy);
+		return;
+	}
+	case RPROC_CONFIG_KIND_STRING:
+		break;
+	}
+	json_string(j, "Value", text);
+}
+
 static void json_core_config(struct json *j, const struct rproc_core_config *c, int r)
 {
 	json_begin_object(j, NULL);
-	json_string(j, "name", c->name);
-	json_bool(j, "masked", c->masked);
-	json_bool(j, "valid", r == 0);
-	json_string(j, "path", c->path);
-	json_begin_array(j, "dropins");
-	for (char **d = c->dropins; d && *d; d++)
-		json_string(j, NULL, *d);
-	json_end_array(j);
-	json_begin_object(j, "settings");
+	json_string(j, "Name", c->name);
+	json_string(j, "Path", c->path);
+	json_strv(j, "DropIns", c->dropins);
+	json_strv(j, "DefaultsFiles", c->defaults_files);
+	json_bool(j, "Masked", c->masked);
+	json_bool(j, "Valid", r == 0);
+	json_begin_object(j, "Settings");
 	for (int k = 0; k < _RPROC_KEY_MAX && !c->masked; k++) {
 		char *v = rproc_core_config_format_value(c, (enum rproc_config_key) k);
 
 		if (!v)
 			continue;
 		json_begin_object(j, rproc_config_key_name((enum rproc_config_key) k));
-		json_string(j, "value", v);
-		json_string(j, "file", c->origin[k].file);
-		json_uint(j, "line", c->origin[k].line);
+		json_setting_value(j, (enum rproc_config_key) k, v);
+		json_string(j, "Text", v);
+		/* null, null: the built-in default */
+		json_string(j, "File", c->origin[k].file);
+		if (c->origin[k].file)
+			json_uint(j, "Line", c->origin[k].line);
+		else
+			json_null(j, "Line");
 		json_end_object(j);
 		free(v);
 	}
 	json_end_object(j);
-	json_begin_array(j, "diagnostics");
-	for (size_t i = 0; i < c->n_diags; i++) {
-		json_begin_object(j, NULL);
-		json_string(j, "level", c->diags[i].priority <= LOG_ERR ? "error" : "warning");
-		json_string(j, "file", c->diags[i].file);
-		json_uint(j, "line", c->diags[i].line);
-		json_string(j, "message", c->diags[i].message);
-		json_end_object(j);
-	}
-	json_end_array(j);
+	json_diags(j, "Diagnostics", c->diags, c->n_diags);
 	json_end_object(j);
 }
 
@@ -208,7 +294,7 @@ static struct rproc_daemon_config *load_daemon_config(struct rproc_ctx *ctx, boo
 	int r = rproc_daemon_config_load(ctx, &d);
 
 	if (r < 0 && r != -EBADMSG) {
-		fprintf(stderr, "rprocd.conf: %s\n", strerror(-r));
+		log_error("rprocd.conf: %s", strerror(-r));
 		*ret = EXIT_FAILED;
 		return NULL;
 	}
@@ -223,16 +309,18 @@ int verb_cat(int argc, char **argv)
 {
 	struct rproc_ctx *ctx = NULL;
 	struct rproc_daemon_config *d;
-	struct json j = { .f = stdout };
+	struct json j;
 	int ret = EXIT_OK;
 
+	json_init(&j, stdout, arg.json);
 	if (argc < 2) {
-		fprintf(stderr, "cat: name at least one core\n");
+		log_error("cat: name at least one core");
 		return EXIT_USAGE;
 	}
 	if (open_ctx(&ctx) < 0)
 		return EXIT_FAILED;
 	d = load_daemon_config(ctx, arg.json, &ret);
+	pager_open();
 	if (arg.json)
 		json_begin_array(&j, NULL);
 	for (int i = 1; i < argc; i++) {
@@ -240,8 +328,8 @@ int verb_cat(int argc, char **argv)
 		int r = rproc_core_config_load(ctx, argv[i], d, &c);
 
 		if (r < 0 && r != -EBADMSG) {
-			fprintf(stderr, "%s: %s\n", argv[i],
-				r == -ENOENT ? "no such core configuration" : strerror(-r));
+			log_error("%s: %s", argv[i],
+				  r == -ENOENT ? "no such core configuration" : strerror(-r));
 			ret = r == -ENOENT || r == -EINVAL ? EXIT_NO_SUCH_CORE : EXIT_FAILED;
 			continue;
 		}
@@ -278,28 +366,61 @@ int verb_verify(int argc, char **argv)
 	char **names = NULL;
 	int ret = EXIT_OK, r;
 	unsigned n_ok = 0, n_bad = 0, n_masked = 0;
+	struct json j;
 
 	(void) argc;
 	(void) argv;
+	json_init(&j, stdout, arg.json);
 	if (open_ctx(&ctx) < 0)
 		return EXIT_FAILED;
-	d = load_daemon_config(ctx, false, &ret);
+	d = load_daemon_config(ctx, arg.json, &ret);
 	r = rproc_core_config_list(ctx, &names);
 	if (r < 0) {
-		fprintf(stderr, "cannot list cores: %s\n", strerror(-r));
+		log_error("Cannot list cores: %s", strerror(-r));
 		ret = EXIT_FAILED;
+	}
+	pager_open();
+	/* {"Diagnostics":[…rprocd.conf…],"Cores":[{"Name":…,"Valid":…,…}],"NCores":…,…} */
+	if (arg.json) {
+		json_begin_object(&j, NULL);
+		if (d)
+			json_diags(&j, "Diagnostics", d->diags, d->n_diags);
+		else
+			json_diags(&j, "Diagnostics", NULL, 0);
+		json_begin_array(&j, "Cores");
 	}
 	for (char **n = names; n && *n; n++) {
 		struct rproc_core_config *c = NULL;
 
 		r = rproc_core_config_load(ctx, *n, d, &c);
 		if (r < 0 && r != -EBADMSG) {
-			printf("%s: %s\n", *n, strerror(-r));
+			if (arg.json) {
+				struct rproc_config_diag diag = { .priority = LOG_ERR,
+								  .message = strerror(-r) };
+
+				json_begin_object(&j, NULL);
+				json_string(&j, "Name", *n);
+				json_null(&j, "Path");
+				json_bool(&j, "Masked", false);
+				json_bool(&j, "Valid", false);
+				json_diags(&j, "Diagnostics", &diag, 1);
+				json_end_object(&j);
+			} else
+				log_error("%s: %s", *n, strerror(-r));
 			n_bad++;
 			ret = EXIT_FAILED;
 			continue;
 		}
-		print_diags(c->diags, c->n_diags);
+		if (arg.json) {
+			json_begin_object(&j, NULL);
+			json_string(&j, "Name", c->name);
+			json_string(&j, "Path", c->path);
+			json_bool(&j, "Masked", c->masked);
+			json_bool(&j, "Valid", r == 0);
+			json_diags(&j, "Diagnostics", c->diags, c->n_diags);
+			json_end_object(&j);
+		} else
+			print_diags(c->diags, c->n_diags);
 		if (c->masked)
 			n_masked++;
 		else if (r < 0) {
@@ -309,8 +430,17 @@ int verb_verify(int argc, char **argv)
 			n_ok++;
 		rproc_core_config_free(c);
 	}
-	printf("%u cores configured: %u valid, %u invalid (not managed), %u masked\n",
-	       n_ok + n_bad + n_masked, n_ok, n_bad, n_masked);
+	if (arg.json) {
+		json_end_array(&j);
+		json_uint(&j, "NCores", n_ok + n_bad + n_masked);
+		json_uint(&j, "NValid", n_ok);
+		json_uint(&j, "NInvalid", n_bad);
+		json_uint(&j, "NMasked", n_masked);
+		json_end_object(&j);
+		json_finish(&j);
+	} else if (!arg.quiet)
+		printf("%u cores configured: %u valid, %u invalid (not managed), %u masked\n",
+		       n_ok + n_bad + n_masked, n_ok, n_bad, n_masked);
 	rproc_strv_free(names);
 	rproc_daemon_config_free(d);
 	rproc_ctx_unref(ctx);
