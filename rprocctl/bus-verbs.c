@@ -198,6 +198,7 @@ static bool is_up(const char *state)
 	return streq(state, "running") || streq(state, "attached");
 }
 
+/* Each string of an "as" property on a line of its own, every line labelled. */
 static void print_strv_lines(const char *label, const struct props *p, const char *name,
 			     enum color c)
 {
@@ -205,7 +206,7 @@ static void print_strv_lines(const char *label, const struct props *p, const cha
 	const struct value *v = props_strv(p, name, &n);
 
 	for (size_t i = 0; i < n; i++)
-		printf("%12s %s%s%s\n", i == 0 ? label : "", color_on(c), v[i].str, color_end(c));
+		printf("%13s %s%s%s\n", label, color_on(c), v[i].str, color_end(c));
 }
 
 static void print_status(const struct props *p)

@@ -446,7 +446,7 @@ int main(int argc, char **argv)
 	if (want_help) {
 		/* `rprocctl VERB --help`: the verb's help; otherwise the whole list. */
 		v = n > 0 ? verb_find(argv[optind]) : NULL;
-		if (v && v->fn != verb_help)
+		if (v)
 			verb_usage(v);
 		else
 			help();
