@@ -85,9 +85,11 @@ int bus_exit_code(const sd_bus_error *e, int r)
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_NO_SERVER) ||
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_DISCONNECTED))
 		return EXIT_NO_DAEMON;
-	if (sd_bus_error_is_set(e))
+	/* sd-bus names a local failure "System.Error.<ERRNO>": the connection itself failed. */
+	if (sd_bus_error_is_set(e) && strncmp(e->name, "System.Error.", strlen("System.Error.")) != 0)
 		return EXIT_FAILED;
-	/* No error from the other side: the connection itself failed. */
+	if (sd_bus_error_is_set(e))
+		r = -sd_bus_error_get_errno(e);
 	if (r == -EACCES || r == -EPERM)
 		return EXIT_DENIED;
 	if (r == -ECONNREFUSED || r == -ECONNRESET || r == -ENOTCONN || r == -ENOENT ||
@@ -113,6 +115,12 @@ const char *bus_error_text(const sd_bus_error *e, int r, char *buf, size_t len)
 		snprintf(buf, len, "%s", e->name);
 	else
 		snprintf(buf, len, "%s", strerror(r < 0 ? -r : EIO));
+	/* -H: say where the connection went, ssh's own words are above */
+	if (arg.host && bus_exit_code(e, r) == EXIT_NO_DAEMON) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, len - n, " (rprocd on %s, through ssh)", arg.host);
+	}
 	return buf;
 }
 

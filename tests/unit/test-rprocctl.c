@@ -501,6 +501,14 @@ static void test_bus_errors(void **state)
 	sd_bus_error_set(&e, "org.rprocd1.Error.InvalidState", "running");
 	assert_int_equal(bus_exit_code(&e, -EIO), EXIT_FAILED);
 	sd_bus_error_free(&e);
+	/* sd-bus's own names for a connection that failed (ssh to -H's host, say) */
+	sd_bus_error_set_errno(&e, ENOTCONN);
+	assert_string_equal(e.name, "System.Error.ENOTCONN");
+	assert_int_equal(bus_exit_code(&e, -ENOTCONN), EXIT_NO_DAEMON);
+	sd_bus_error_free(&e);
+	sd_bus_error_set_errno(&e, EINVAL);
+	assert_int_equal(bus_exit_code(&e, -EINVAL), EXIT_FAILED);
+	sd_bus_error_free(&e);
 	assert_int_equal(bus_exit_code(&e, -ECONNREFUSED), EXIT_NO_DAEMON);
 	assert_int_equal(bus_exit_code(&e, -EPERM), EXIT_DENIED);
 	assert_string_equal(bus_error_text(&e, -ENOENT, buf, sizeof(buf)),
