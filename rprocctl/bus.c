@@ -86,7 +86,8 @@ int bus_exit_code(const sd_bus_error *e, int r)
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_DISCONNECTED))
 		return EXIT_NO_DAEMON;
 	/* sd-bus names a local failure "System.Error.<ERRNO>": the connection itself failed. */
-	if (sd_bus_error_is_set(e) && strncmp(e->name, "System.Error.", strlen("System.Error.")) != 0)
+	if (sd_bus_error_is_set(e) &&
+	    strncmp(e->name, "System.Error.", strlen("System.Error.")) != 0)
 		return EXIT_FAILED;
 	if (sd_bus_error_is_set(e))
 		r = -sd_bus_error_get_errno(e);
