@@ -415,6 +415,16 @@ const char *format_timestamp(char *buf, size_t len, uint64_t usec)
 	return buf;
 }
 
+/*
+ * A point in time (µs since the epoch), shown as a date: *Timestamp, as
+ * systemd has it, and LastCrashUSec, the name an older rprocd gives
+ * LastCrashTimestamp.
+ */
+static bool is_timestamp(const char *name)
+{
+	return name && (endswith(name, "Timestamp") || streq(name, "LastCrashUSec"));
+}
+
 /* Append text to a growing string (NULL stays NULL: out of memory). */
 static void append(char **s, const char *text)
 {
@@ -476,7 +486,7 @@ static void append_value(char **s, const struct value *v, const char *name,
 		append(s, v->boolean ? "yes" : "no");
 		return;
 	case 't':
-		if (name && endswith(name, "Timestamp")) {
+		if (is_timestamp(name)) {
 			format_timestamp(buf, sizeof(buf), v->u);
 			if (in_list)
 				append_word(s, buf);
@@ -553,7 +563,7 @@ bool prop_is_empty(const struct prop *p)
 	case 'a':
 		return p->v.items.n == 0;
 	case 't':
-		return endswith(p->name, "Timestamp") && p->v.u == 0;
+		return is_timestamp(p->name) && p->v.u == 0;
 	default:
 		return false;
 	}

@@ -64,7 +64,8 @@ void props_json(struct json *j, const char *key, const struct props *p, char **f
 
 /*
  * show's text for a value: strings as they are, booleans yes/no, numbers in
- * decimal, a *Timestamp (t, µs since the epoch) as a local date ("" for 0),
+ * decimal, a *Timestamp (t, µs since the epoch; also LastCrashUSec, its
+ * name in an older rprocd) as a local date ("" for 0),
  * a *USec (t) as a time span ("infinity" for UINT64_MAX), arrays as their
  * elements separated by spaces (an element with a space, a quote or a
  * backslash in double quotes, C-escaped), structs as "{ Field=value … }".

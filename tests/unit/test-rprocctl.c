@@ -210,6 +210,8 @@ static sd_bus_message *sample_properties(void)
 	assert_true(sd_bus_message_append(m, "{sv}", "LastCrashTimestamp", "t",
 					  (uint64_t) 1764756000123456ULL) >= 0);
 	assert_true(sd_bus_message_append(m, "{sv}", "NeverTimestamp", "t", (uint64_t) 0) >= 0);
+	assert_true(sd_bus_message_append(m, "{sv}", "LastCrashUSec", "t",
+					  (uint64_t) 1764756000123456ULL) >= 0);
 	assert_true(sd_bus_message_append(m, "{sv}", "PollIntervalUSec", "t",
 					  (uint64_t) 30000000) >= 0);
 	assert_true(sd_bus_message_append(m, "{sv}", "NoPollUSec", "t", UINT64_MAX) >= 0);
@@ -239,7 +241,7 @@ static void test_props_json(void **state)
 
 	(void) state;
 	assert_int_equal(props_read(m, &p), 0);
-	assert_int_equal(p.n, 14);
+	assert_int_equal(p.n, 15);
 	assert_string_equal(props_str(&p, "Name"), "m4");
 	assert_string_equal(props_str(&p, "Missing"), "");
 	assert_int_equal(props_uint(&p, "CrashCount"), 2);
@@ -251,7 +253,8 @@ static void test_props_json(void **state)
 	s = mem_close(&mm);
 	assert_string_equal(s, "{\"Name\":\"m4\",\"Description\":\"\",\"Managed\":true,"
 			       "\"CrashCount\":2,\"LastCrashTimestamp\":1764756000123456,"
-			       "\"NeverTimestamp\":0,\"PollIntervalUSec\":30000000,"
+			       "\"NeverTimestamp\":0,\"LastCrashUSec\":1764756000123456,"
+			       "\"PollIntervalUSec\":30000000,"
 			       "\"NoPollUSec\":18446744073709551615,\"Offset\":-5,"
 			       "\"ConfigFiles\":[\"/etc/a.core\",\"with space\"],"
 			       "\"ConfigWarnings\":[],"
@@ -304,6 +307,7 @@ static void test_props_show_text(void **state)
 	check_format(&p, "CrashCount", "2", false);
 	check_format(&p, "LastCrashTimestamp", "Wed 2025-12-03 10:00:00 UTC", false);
 	check_format(&p, "NeverTimestamp", "", true);
+	check_format(&p, "LastCrashUSec", "Wed 2025-12-03 10:00:00 UTC", false);
 	check_format(&p, "PollIntervalUSec", "30s", false);
 	check_format(&p, "NoPollUSec", "infinity", false);
 	check_format(&p, "Offset", "-5", false);
