@@ -68,6 +68,31 @@ static char *r_configured(const struct core *c)
 {
 	return strdup(strempty(configured_firmware(c)));
 }
+static char *r_fw_source(const struct core *c)
+{
+	return strdup(core_is_managed(c) ? core_update_source(c) : "");
+}
+
+static char *r_update_trial(const struct core *c)
+{
+	return strdup(strempty(c->update.trial));
+}
+
+static char *r_update_committed(const struct core *c)
+{
+	return strdup(strempty(c->update.committed));
+}
+
+static char *r_update_result(const struct core *c)
+{
+	return strdup(strempty(c->update.last_result));
+}
+
+static char *r_fw_digest(const struct core *c)
+{
+	return strdup(strempty(c->fw_digest));
+}
+
 static char *r_build_id(const struct core *c)
 {
 	return strdup(strempty(c->build_id));
@@ -203,12 +228,17 @@ static const struct core_property {
 	{ "Firmware", "s", r_firmware, false },
 	{ "ConfiguredFirmware", "s", r_configured, false },
 	{ "FirmwareBuildId", "s", r_build_id, false },
+	{ "FirmwareDigest", "s", r_fw_digest, false },
+	{ "FirmwareSource", "s", r_fw_source, false },
+	{ "UpdateTrial", "s", r_update_trial, false },
+	{ "UpdateCommitted", "s", r_update_committed, false },
+	{ "LastUpdateResult", "s", r_update_result, false },
 	{ "FallbackReason", "s", r_fallback, false },
 	{ "Origin", "s", r_origin, false },
 	{ "Recovery", "s", r_recovery, false },
 	{ "Coredump", "s", r_coredump, false },
 	{ "CrashCount", "u", r_crash_count, false },
-	{ "LastCrashUSec", "t", r_last_crash, false },
+	{ "LastCrashTimestamp", "t", r_last_crash, false },
 	{ "CrashReason", "s", r_crash_reason, false },
 	{ "LastCoredump", "s", r_last_coredump, false },
 	{ "LastError", "s", r_last_error, false },
@@ -321,43 +351,83 @@ static int get_property(sd_bus *bus, const char *path, const char *interface, co
 /*
  * Methods that change a core are authorised first (asynchronously, see
  * bus-auth.h); the core is looked up again when the decision is in, because
- * it may have gone meanwhile.
+ * it may have gone meanwhile. The Manager's by-name methods (StartCore(s)…)
+ * go the same way, with the core named by their first argument.
  */
-enum core_call_kind {
-	CALL_METHOD,
-	CALL_RESTART,
-	CALL_SET_FIRMWARE,
-};
-
 struct core_call {
 	struct manager *manager;
 	enum core_call_kind kind;
 	enum core_method method; /* CALL_METHOD */
 	bool restart;		 /* CALL_SET_FIRMWARE */
+	bool by_name;		 /* the core is the message's first argument, not its object */
 };
 
 static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_error *error)
 {
-	struct core *c = manager_find_core_by_path(call->manager, sd_bus_message_get_path(msg));
-	const char *name;
+	const char *name = NULL, *firmware = NULL;
+	struct core *c;
 	int r;
 
+	r = sd_bus_message_rewind(msg, true);
+	if (r < 0)
+		return r;
+	if (call->by_name) {
+		r = sd_bus_message_read(msg, "s", &name);
+		if (r < 0)
+			return r;
+		c = manager_find_core(call->manager, name);
+	} else
+		c = manager_find_core_by_path(call->manager, sd_bus_message_get_path(msg));
 	if (!c || c->removed)
 		return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_CORE, "core %s has disappeared",
-					 strempty(sd_bus_message_get_path(msg)));
+					 name ? name : strempty(sd_bus_message_get_path(msg)));
 	switch (call->kind) {
 	case CALL_METHOD:
 		return core_queue_method(c, call->method, msg, error);
 	case CALL_RESTART:
 		return core_queue_restart(c, msg, error);
 	case CALL_SET_FIRMWARE:
-		r = sd_bus_message_rewind(msg, true);
+		r = sd_bus_message_read(msg, "s", &firmware);
 		if (r < 0)
 			return r;
-		r = sd_bus_message_read(msg, "s", &name);
+		return core_queue_set_firmware(c, firmware, call->restart, msg, error);
+	case CALL_UPDATE: {
+		int fd;
+
+		r = sd_bus_message_read(msg, "h", &fd);
 		if (r < 0)
 			return r;
-		return core_queue_set_firmware(c, name, call->restart, msg, error);
+		return core_queue_update(c, fd, msg, error);
+	}
+	case CALL_CONFIRM_UPDATE:
+		if (c->manager->exiting)
+			return sd_bus_error_set(error, BUS_ERROR_SHUTTING_DOWN,
+						"rprocd is shutting down");
+		r = core_check_managed(c, error);
+		if (r < 0)
+			return r;
+		r = core_update_confirm(c);
+		if (r == -ENOENT)
+			return sd_bus_error_setf(error, BUS_ERROR_NO_UPDATE,
+						 "core %s has no update on trial", c->name);
+		if (r == -EAGAIN)
+			return sd_bus_error_setf(
+				error, BUS_ERROR_INVALID_STATE,
+				"core %s is %s: an update is confirmed while it runs", c->name,
+				rproc_state_to_string(c->state));
+		return sd_bus_reply_method_return(msg, NULL);
+	case CALL_ROLLBACK_UPDATE:
+		if (c->manager->exiting)
+			return sd_bus_error_set(error, BUS_ERROR_SHUTTING_DOWN,
+						"rprocd is shutting down");
+		r = core_check_managed(c, error);
+		if (r < 0)
+			return r;
+		if (!c->update.trial)
+			return sd_bus_error_setf(error, BUS_ERROR_NO_UPDATE,
+						 "core %s has no update on trial", c->name);
+		core_update_rollback(c, "rolled back by the operator", true);
+		return sd_bus_reply_method_return(msg, NULL);
 	}
 	return -EINVAL;
 }
@@ -377,10 +447,9 @@ static void core_call_authorised(sd_bus_message *msg, void *userdata, const sd_b
 	bus_reply_failure(msg, r, &error);
 }
 
-static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kind kind,
-			   enum core_method method, bool restart)
+int bus_core_call(sd_bus_message *m, struct manager *mgr, enum core_call_kind kind,
+		  enum core_method method, bool restart, bool by_name)
 {
-	struct manager *mgr = c->manager;
 	struct core_call *call;
 	int r;
 
@@ -392,6 +461,7 @@ static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kin
 		.kind = kind,
 		.method = method,
 		.restart = restart,
+		.by_name = by_name,
 	};
 	r = bus_verify_admin_async(sd_bus_message_get_bus(m), m, mgr->admin_gid,
 				   mgr->config ? mgr->config->admin_group : NULL,
@@ -401,6 +471,12 @@ static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kin
 		return r;
 	}
 	return 1; /* the reply comes later */
+}
+
+static int core_call_start(sd_bus_message *m, struct core *c, enum core_call_kind kind,
+			   enum core_method method, bool restart)
+{
+	return bus_core_call(m, c->manager, kind, method, restart, false);
 }
 
 static int method_common(sd_bus_message *m, void *userdata, enum core_method method)
@@ -456,6 +532,29 @@ static int set_firmware(sd_bus_message *m, struct core *c, bool restart)
 	return core_call_start(m, c, CALL_SET_FIRMWARE, METHOD_START, restart);
 }
 
+static int method_update(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	int fd, r;
+
+	(void) error;
+	r = sd_bus_message_read(m, "h", &fd);
+	if (r < 0)
+		return r;
+	return core_call_start(m, userdata, CALL_UPDATE, METHOD_START, false);
+}
+
+static int method_confirm_update(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void) error;
+	return core_call_start(m, userdata, CALL_CONFIRM_UPDATE, METHOD_START, false);
+}
+
+static int method_rollback_update(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void) error;
+	return core_call_start(m, userdata, CALL_ROLLBACK_UPDATE, METHOD_START, false);
+}
+
 static int method_set_firmware(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	(void) error;
@@ -482,12 +581,17 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_PROPERTY("Firmware", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("ConfiguredFirmware", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("FirmwareBuildId", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareDigest", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("FirmwareSource", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("UpdateTrial", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("UpdateCommitted", "s", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("LastUpdateResult", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("FallbackReason", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("Origin", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("Recovery", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("Coredump", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("CrashCount", "u", get_property, 0, EMITS),
-	SD_BUS_PROPERTY("LastCrashUSec", "t", get_property, 0, EMITS),
+	SD_BUS_PROPERTY("LastCrashTimestamp", "t", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("CrashReason", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("LastCoredump", "s", get_property, 0, EMITS),
 	SD_BUS_PROPERTY("LastError", "s", get_property, 0, EMITS),
@@ -513,6 +617,10 @@ const sd_bus_vtable core_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("SetFirmwareAndRestart", SD_BUS_ARGS("s", firmware),
 				SD_BUS_NO_RESULT, method_set_firmware_restart,
 				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Update", SD_BUS_ARGS("h", image), SD_BUS_NO_RESULT, method_update,
+				SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("ConfirmUpdate", "", "", method_confirm_update, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("RollbackUpdate", "", "", method_rollback_update, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END
 };
 

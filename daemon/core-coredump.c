@@ -89,6 +89,8 @@ void core_coredump_added(struct core *c, const char *dir)
 	if (c->awaiting_dumps > 0)
 		c->awaiting_dumps--;
 	else {
+		/* The dumps of the crashes counted before never came: their traces are no one's. */
+		core_trace_forget_crashes(c);
 		/*
 		 * Its "handling crash" record is in the kernel log already (printed
 		 * before the dump is made) unless the crash came before rprocd read
@@ -120,9 +122,7 @@ void core_coredump_added(struct core *c, const char *dir)
 	w->dump_max_files = s->coredump_max_files;
 	w->dump_max_use = s->coredump_max_use;
 	/* The crashed firmware's last trace: kept when the crash was counted (core-trace.c). */
-	w->dump_trace_len = c->crash_trace_len;
-	w->dump_trace = TAKE_PTR(c->crash_trace);
-	c->crash_trace_len = 0;
+	w->dump_trace = core_trace_take_crash(c, &w->dump_trace_len);
 	r = rproc_ctx_path(c->manager->ctx, s->coredump_directory, &w->dump_dir);
 	if (r >= 0 && (!w->dump_src || !w->dump_core || !w->dump_file))
 		r = -ENOMEM;

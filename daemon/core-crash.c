@@ -98,10 +98,13 @@ void core_count_crash(struct core *c, const char *what)
 	core_trace_snapshot_crash(c);
 	core_changed(c);
 	log_core_event_full(LOG_WARNING, MESSAGE_CORE_CRASHED, c->name,
-			    rproc_state_to_string(c->state), c->firmware, 0,
+			    rproc_state_to_string(c->state), core_firmware_display(c), 0,
 			    c->crash_reason ? "RPROC_CRASH_REASON" : NULL, c->crash_reason,
 			    "%s%s%s%s", what, c->crash_reason ? " (" : "",
 			    strempty(c->crash_reason), c->crash_reason ? ")" : "");
+	/* A candidate that crashes in its trial is not committed. */
+	if (c->update.trial)
+		core_update_rollback(c, "it crashed during its trial", true);
 }
 
 void core_crashed(struct core *c, const char *what, bool apply_policy)

@@ -20,7 +20,8 @@ static bool name_configured(struct manager *m, const char *name)
 	for (size_t i = 0; i < m->n_core_configs; i++) {
 		const struct rproc_core_config *cfg = m->core_configs[i];
 
-		if (cfg && streq(cfg->name, name) && cfg->valid && !cfg->masked)
+		if (cfg && streq(cfg->name, name) && cfg->valid && !cfg->masked &&
+		    !cfg->other_board)
 			return true;
 	}
 	return false;

@@ -6,7 +6,9 @@
  * state a worker read goes through core_observe(); every call is answered
  * exactly once (job_free() answers a call nobody answered).
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "bus-errors.h"
 #include "core.h"
@@ -52,9 +54,11 @@ static struct job *job_free(struct job *j)
 	if (!j)
 		return NULL;
 	/* The safety net of "one reply per call": a job dropped unanswered says so. */
-	job_reply_error(j, BUS_ERROR_KERNEL, "the operation was abandoned");
+	job_reply_error(j, BUS_ERROR_ABANDONED, "the operation was abandoned");
 	sd_bus_message_unref(j->msg);
 	free(j->firmware);
+	if (j->update_fd >= 0)
+		close(j->update_fd);
 	free(j);
 	return NULL;
 }
@@ -66,6 +70,7 @@ static struct job *job_new(enum job_type type, sd_bus_message *msg)
 	if (j) {
 		j->type = type;
 		j->msg = sd_bus_message_ref(msg);
+		j->update_fd = -1;
 	}
 	return j;
 }
@@ -157,7 +162,11 @@ static char *work_error_text(const struct work *w, const char *firmware)
 	char *s = NULL;
 	int r;
 
-	if (w->still_crashed)
+	if (w->why && streq_ptr(w->failed_step, "staging"))
+		r = asprintf(&s, "%s", w->why);
+	else if (w->why)
+		r = asprintf(&s, "firmware %s refused: %s", strempty(firmware), w->why);
+	else if (w->still_crashed)
 		r = asprintf(&s,
 			     "%s: the kernel took it, but the core is still crashed: its recovery "
 			     "failed (the kernel log has no new crash)",
@@ -194,25 +203,42 @@ static char *work_error_text(const struct work *w, const char *firmware)
 	return r < 0 ? NULL : s;
 }
 
-static const char *work_error_name(const struct work *w)
+/* buf: room for BUS_ERROR_KERNEL_PREFIX and an errno name */
+static const char *work_error_name(const struct work *w, char *buf, size_t size)
 {
+	const char *e = w->error < 0 ? strerrorname_np(-w->error) : NULL;
+
 	if (w->wedged)
 		return BUS_ERROR_WEDGED;
-	if (streq_ptr(w->failed_step, "validate"))
+	if (w->update_fd >= 0)
+		return w->error > 0 || streq_ptr(w->failed_step, "validate") ||
+				       streq_ptr(w->failed_step, "digest")
+			       ? BUS_ERROR_INVALID_FIRMWARE
+			       : BUS_ERROR_UPDATE_FAILED; /* the copy: no space, an I/O error */
+	if (streq_ptr(w->failed_step, "validate") || streq_ptr(w->failed_step, "ownership") ||
+	    streq_ptr(w->failed_step, "digest") || streq_ptr(w->failed_step, "staging"))
 		return BUS_ERROR_INVALID_FIRMWARE;
+	if (w->failed_step && startswith(w->failed_step, "staging"))
+		return BUS_ERROR_UPDATE_FAILED; /* rprocd's own copy failed: the kernel was not asked */
 	if (streq_ptr(w->failed_step, "state"))
 		return BUS_ERROR_INVALID_STATE;
-	return BUS_ERROR_KERNEL;
+	snprintf(buf, size, BUS_ERROR_KERNEL_PREFIX "%s", e ? e : "Unknown");
+	return buf;
 }
 
 const char *firmware_to_boot(const struct core *c)
 {
+	/* An update on trial, then SetFirmware()'s, the fallback, a committed update, Firmware=. */
+	if (c->update.trial)
+		return c->update.trial_image;
 	if (c->firmware_override)
 		return c->firmware_override;
 	if (!c->config)
 		return NULL;
 	if (c->firmware_failed && c->config->fallback_firmware)
 		return c->config->fallback_firmware;
+	if (core_update_committed_applies(c))
+		return c->update.committed_image;
 	return c->config->firmware;
 }
 
@@ -244,6 +270,33 @@ static struct work *core_make_work(struct core *c, enum core_action action)
 		if (fw && !(w->firmware = strdup(fw))) {
 			core_unref(c);
 			return work_free(w);
+		}
+	}
+	/* How the image reaches the kernel, and what it must be (firmware-stage.h). */
+	w->strict_modes = !c->manager->config || c->manager->config->firmware_strict_modes;
+	if ((cfg && cfg->firmware_digests && !(w->digests = strv_copy(cfg->firmware_digests))) ||
+	    (c->manager->stage_dir && (!(w->stage_dir = strdup(c->manager->stage_dir)) ||
+				       !(w->stage_prefix = strdup(c->manager->stage_prefix)))) ||
+	    (c->manager->stage_missing &&
+	     !(w->stage_missing = strdup(c->manager->stage_missing)))) {
+		core_unref(c);
+		return work_free(w);
+	}
+	/* An update's image is booted only with the digest it was checked with. */
+	if (action == ACTION_BOOT && w->firmware) {
+		const char *pin = streq_ptr(w->firmware, c->update.trial_image) ? c->update.trial
+				  : streq_ptr(w->firmware, c->update.committed_image)
+					  ? c->update.committed
+					  : NULL;
+
+		/* It passed FirmwareDigest= when it was copied: now it must be those bytes. */
+		if (pin) {
+			strv_free(w->digests);
+			w->digests = NULL;
+			if (strv_extend(&w->digests, pin) < 0) {
+				core_unref(c);
+				return work_free(w);
+			}
 		}
 	}
 	if (cfg) {
@@ -282,6 +335,8 @@ static const char *job_what(const struct job *j)
 		return "Restart";
 	case JOB_SET_FIRMWARE:
 		return "SetFirmware";
+	case JOB_UPDATE:
+		return "Update";
 	default:
 		return "the operation";
 	}
@@ -353,6 +408,16 @@ static int job_begin(struct core *c, struct job *j)
 	case JOB_RESTART_START:
 		a = core_method_action(METHOD_START, c->state, c->config->settings.stop);
 		break;
+	case JOB_UPDATE:
+		if (!j->validated) {
+			/* The candidate is copied and checked by a worker. */
+			a = ACTION_NONE;
+			break;
+		}
+		/* On trial now (core_update_begin()): boot it; the caller hears how that went. */
+		j->type = JOB_RESTART_STOP;
+		j->update = true;
+		return job_begin(c, j);
 	case JOB_SET_FIRMWARE:
 		if (!j->validated) {
 			/* Validation reads the image: a worker does it. */
@@ -425,6 +490,19 @@ static int job_begin(struct core *c, struct job *j)
 			core_decided(c);
 		return 0;
 	}
+	if (j->type == JOB_UPDATE) {
+		w->action = ACTION_NONE;
+		w->validate_only = true;
+		w->update_fd = fcntl(j->update_fd, F_DUPFD_CLOEXEC, 3);
+		if (w->update_fd < 0 ||
+		    rproc_ctx_path(c->manager->ctx, UPDATE_IMAGE_DIR, &w->update_dir) < 0) {
+			job_reply_error(j, "org.freedesktop.DBus.Error.NoMemory",
+					"out of resources");
+			core_unref(c);
+			work_free(w);
+			return 0;
+		}
+	}
 	if (j->type == JOB_SET_FIRMWARE) {
 		w->firmware = strdup(j->firmware);
 		w->action = ACTION_NONE;
@@ -441,8 +519,8 @@ static int job_begin(struct core *c, struct job *j)
 	    a == ACTION_ATTACH)
 		core_plan_settings(c, w);
 
-	if (a == ACTION_NONE && j->type != JOB_SET_FIRMWARE && w->set_recovery < 0 &&
-	    w->set_coredump < 0) {
+	if (a == ACTION_NONE && j->type != JOB_SET_FIRMWARE && j->type != JOB_UPDATE &&
+	    w->set_recovery < 0 && w->set_coredump < 0) {
 		/* Nothing to write: answer now. */
 		core_unref(c);
 		work_free(w);
@@ -497,6 +575,10 @@ static void core_note_success(struct core *c, const struct work *w)
 		c->watch_until_usec = 0;
 		free(c->build_id);
 		c->build_id = rproc_fw_build_id_to_hex(&w->fw_info);
+		free(c->fw_digest);
+		c->fw_digest = w->digest[0] ? strdup_printf("sha256:%s", w->digest) : NULL;
+		free(c->booted_name);
+		c->booted_name = w->firmware ? strdup(w->firmware) : NULL;
 		break;
 	case ACTION_ATTACH:
 		c->origin = ORIGIN_ATTACHED;
@@ -645,9 +727,13 @@ static void work_done(struct work *w, bool abandoned)
 	}
 
 	check_still_crashed(c, w);
-	success = w->error == 0 && !(j && j->type == JOB_SET_FIRMWARE && !j->validated);
+	success = w->error == 0 &&
+		  !(j && (j->type == JOB_SET_FIRMWARE || j->type == JOB_UPDATE) && !j->validated);
 	if (success)
 		core_note_success(c, w);
+	/* Staged copies the core no longer uses may go (the run queue looks). */
+	if (w->action == ACTION_BOOT || w->action == ACTION_STOP)
+		c->manager->stage_gc_pending = true;
 	core_observe_work(c, w, success);
 
 	if (w->cdev_fd >= 0) {
@@ -659,8 +745,28 @@ static void work_done(struct work *w, bool abandoned)
 	    (w->action == ACTION_STOP || w->action == ACTION_DETACH))
 		core_release_cdev(c, true);
 
-	if (w->error != 0 && j && w->action == ACTION_BOOT && !w->wedged &&
-	    core_can_fall_back(c, w->firmware)) {
+	if (w->error != 0 && w->action == ACTION_BOOT && c->update.trial &&
+	    streq_ptr(w->firmware, c->update.trial_image)) {
+		_cleanup_free_ char *text = work_error_text(w, fw);
+
+		/* The candidate did not boot: back to the committed image, now (not a wedged core). */
+		core_set_error(c, text);
+		if (w->wedged)
+			c->wedged = true;
+		core_log(c, LOG_ERR, w->wedged ? MESSAGE_CORE_WEDGED : MESSAGE_CORE_FAILED,
+			 w->error > 0 ? 0 : w->error, text);
+		core_update_rollback(c, text ? text : "the candidate failed to boot", false);
+		if (j)
+			job_reply_error(j, BUS_ERROR_UPDATE_FAILED,
+					"the candidate failed to boot: %s; "
+					"rolled back",
+					strempty(text));
+		if (!w->wedged)
+			(void) core_queue_internal(c, JOB_RESTART_START);
+		else
+			core_watch_down(c);
+	} else if (w->error != 0 && j && w->action == ACTION_BOOT && !w->wedged &&
+		   core_can_fall_back(c, w->firmware)) {
 		_cleanup_free_ char *text = work_error_text(w, fw);
 
 		/* Boot the fallback in the same job: the caller is answered after it. */
@@ -684,13 +790,36 @@ static void work_done(struct work *w, bool abandoned)
 		} else
 			core_log(c, LOG_ERR, MESSAGE_CORE_FAILED, w->error > 0 ? 0 : w->error,
 				 text);
-		if (j)
-			job_reply_error(j, work_error_name(w), "%s", text ? text : "failed");
+		if (j) {
+			char name[sizeof(BUS_ERROR_KERNEL_PREFIX) + 32];
+
+			job_reply_error(j, work_error_name(w, name, sizeof(name)), "%s",
+					text ? text : "failed");
+		}
 	} else if (j && j->type == JOB_SET_FIRMWARE && !j->validated) {
 		/* The image passed: apply it now, at the front of the queue. */
 		j->validated = true;
 		core_enqueue(c, j, true);
 		j = NULL;
+	} else if (j && j->type == JOB_UPDATE && !j->validated) {
+		_cleanup_free_ char *digest = strdup_printf("sha256:%s", w->digest);
+		int r = digest ? core_update_begin(c, digest) : -ENOMEM;
+
+		if (r < 0) {
+			_cleanup_free_ char *text =
+				strdup_printf("Update: cannot record the trial: %s", strerror(-r));
+
+			core_set_error(c, text);
+			job_reply_error(j, BUS_ERROR_UPDATE_FAILED, "%s", strempty(text));
+		} else {
+			log_core_event(LOG_INFO, MESSAGE_CORE_UPDATE_TRIAL, c->name,
+				       rproc_state_to_string(c->state), core_firmware_display(c), 0,
+				       "update %s staged and checked; booting it on trial", digest);
+			/* Checked and recorded: boot it now, at the front of the queue. */
+			j->validated = true;
+			core_enqueue(c, j, true);
+			j = NULL;
+		}
 	} else {
 		if (w->action == ACTION_BOOT || w->action == ACTION_ATTACH ||
 		    w->action == ACTION_RECOVER)
@@ -704,6 +833,18 @@ static void work_done(struct work *w, bool abandoned)
 			j->type = JOB_RESTART_START;
 			core_enqueue(c, j, true);
 			j = NULL;
+		} else if (j && j->update &&
+			   !(w->action == ACTION_BOOT && !w->came_up && c->update.trial &&
+			     streq_ptr(w->firmware, c->update.trial_image))) {
+			/* Attached, adopted, or someone else's boot: the candidate did not run. */
+			core_update_rollback(c,
+					     "the candidate was not booted (the core was attached "
+					     "or came up by itself)",
+					     false);
+			job_reply_error(
+				j, BUS_ERROR_UPDATE_FAILED,
+				"core %s was not booted with the candidate (%s); rolled back",
+				c->name, core_action_to_string(w->action));
 		} else if (j)
 			job_reply_ok(j);
 	}
@@ -748,7 +889,7 @@ static int core_queue(struct core *c, struct job *j, sd_bus_error *error)
 	return 1;
 }
 
-static int core_check_managed(struct core *c, sd_bus_error *error)
+int core_check_managed(struct core *c, sd_bus_error *error)
 {
 	if (c->removed)
 		return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_CORE, "core %s has disappeared",
@@ -833,6 +974,52 @@ int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_b
 	return core_queue(c, j, error);
 }
 
+int core_queue_update(struct core *c, int fd, sd_bus_message *msg, sd_bus_error *error)
+{
+	struct job *j;
+	int r;
+
+	r = core_check_managed(c, error);
+	if (r < 0)
+		return r;
+	if (c->wedged)
+		return sd_bus_error_setf(error, BUS_ERROR_WEDGED,
+					 "core %s is wedged: a failed recovery holds a power "
+					 "reference; reload its driver before updating",
+					 c->name);
+	if (!c->manager->stage_dir)
+		return sd_bus_error_setf(
+			error, BUS_ERROR_UPDATE_FAILED, "updates need firmware staging: %s",
+			c->manager->stage_missing ? c->manager->stage_missing
+						  : "install the link /lib/firmware/rprocd -> "
+						    "/run/rprocd/firmware");
+	/* One at a time: a second Update while one is queued or on trial is refused. */
+	if (c->update.trial)
+		return sd_bus_error_setf(
+			error, BUS_ERROR_UPDATE_IN_PROGRESS,
+			"update %s of core %s is on trial: confirm or roll it back "
+			"first",
+			c->update.trial, c->name);
+	for (struct job *q = c->jobs; q; q = q->next)
+		if (q->type == JOB_UPDATE)
+			return sd_bus_error_setf(error, BUS_ERROR_UPDATE_IN_PROGRESS,
+						 "an update of core %s is queued already", c->name);
+	if (c->running && c->running->type == JOB_UPDATE)
+		return sd_bus_error_setf(error, BUS_ERROR_UPDATE_IN_PROGRESS,
+					 "an update of core %s is under way", c->name);
+	j = job_new(JOB_UPDATE, msg);
+	if (!j)
+		return -ENOMEM;
+	j->update_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (j->update_fd < 0) {
+		r = -errno;
+		j->replied = true;
+		job_free(j);
+		return r;
+	}
+	return core_queue(c, j, error);
+}
+
 void core_start_first(struct core *c)
 {
 	if (!core_is_managed(c)) {
@@ -849,6 +1036,9 @@ void core_start_first(struct core *c)
 		core_decided(c);
 		return;
 	}
+	/* An update an earlier run committed (or left on trial) decides what boots. */
+	if (!c->update.committed && !c->update.trial)
+		core_update_load(c);
 	c->decided = false;
 	c->dep = DEP_WAITING;
 	core_changed(c);

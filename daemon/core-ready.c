@@ -67,6 +67,11 @@ static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	core_set_error(c, text);
 	core_log(c, LOG_ERR, MESSAGE_CORE_NOT_READY, 0, text);
 	core_changed(c);
+	/* A candidate that never gets ready is not committed: roll back instead. */
+	if (c->update.trial) {
+		core_update_rollback(c, "it did not get ready (ReadyTimeoutSec=)", true);
+		return 0;
+	}
 	switch (set->on_ready_timeout) {
 	case RPROC_READY_TIMEOUT_RESTART:
 		/* A firmware that never gets ready must not be booted forever. */

@@ -67,8 +67,10 @@ void core_observe(struct core *c, enum rproc_state s, enum core_action cause)
 		core_log(c, LOG_NOTICE, NULL, 0, "up again: no longer wedged");
 	}
 	/* Stopped while crashed: the kernel makes no dump of that crash. */
-	if (old == RPROC_STATE_CRASHED && s == RPROC_STATE_OFFLINE && cause == ACTION_STOP)
+	if (old == RPROC_STATE_CRASHED && s == RPROC_STATE_OFFLINE && cause == ACTION_STOP) {
 		c->awaiting_dumps = 0;
+		core_trace_forget_crashes(c);
+	}
 
 	if (first) {
 		/*

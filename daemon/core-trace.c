@@ -9,7 +9,9 @@
  * a board without traces (or without debugfs) gets no wakeup for this.
  * trace-buffer.c decides what is new across appends, wrap-around and boots.
  */
+#include <ctype.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "kernel.h"
 #include "log.h"
 #include "manager.h"
 #include "trace-buffer.h"
@@ -132,47 +135,78 @@ void manager_trace_arm(struct manager *m)
 		log_warning_errno(r, "Cannot arm the trace buffer timer: %m");
 }
 
-static void set_crash_trace(struct core *c, char *text, size_t len)
+void core_trace_forget_crashes(struct core *c)
 {
-	free(c->crash_trace);
-	c->crash_trace = text;
-	c->crash_trace_len = text ? len : 0;
+	for (unsigned i = 0; i < c->n_crash_traces; i++)
+		free(c->crash_traces[i].text);
+	c->n_crash_traces = 0;
+}
+
+char *core_trace_take_crash(struct core *c, size_t *ret_len)
+{
+	char *text;
+
+	*ret_len = 0;
+	if (c->n_crash_traces == 0)
+		return NULL;
+	text = c->crash_traces[0].text;
+	*ret_len = c->crash_traces[0].len;
+	memmove(&c->crash_traces[0], &c->crash_traces[1],
+		(c->n_crash_traces - 1) * sizeof(c->crash_traces[0]));
+	c->n_crash_traces--;
+	return text;
+}
+
+static void push_crash_trace(struct core *c, char *text, size_t len)
+{
+	if (c->n_crash_traces == ELEMENTSOF(c->crash_traces)) {
+		/* Dumps that never came: the oldest goes. */
+		free(c->crash_traces[0].text);
+		memmove(&c->crash_traces[0], &c->crash_traces[1],
+			(c->n_crash_traces - 1) * sizeof(c->crash_traces[0]));
+		c->n_crash_traces--;
+	}
+	c->crash_traces[c->n_crash_traces].text = text;
+	c->crash_traces[c->n_crash_traces].len = text ? len : 0;
+	c->n_crash_traces++;
 }
 
 /*
  * A crash was counted: keep the buffer as the crash left it, to save beside
- * the coredump (core-coredump.c). Read now, while the kernel holds the
- * crashed firmware's memory: it is still there while the core is crashed
- * (a recovery stops the core and makes the dump before it starts it again,
- * and a Coredump=inline recovery waits for the dump to be read). A core
- * found up again was recovered before rprocd looked, without waiting: its
- * buffer is the new boot's, and the last read is the closest to the crash.
+ * the coredump (core-coredump.c). The kernel keeps the crashed image's
+ * memory until its recovery starts the core again (a recovery stops the
+ * core and makes the dump before it starts it; Coredump=inline waits for
+ * the dump to be read): trace0 is read now, and the read counts only if the
+ * core is still down after it. Otherwise (the kernel was faster) the last
+ * periodic read, at most TraceIntervalSec= old, is the closest to the crash.
+ * Each crash with a dump to come gets an entry (none: no trace is saved).
  */
 void core_trace_snapshot_crash(struct core *c)
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
+	enum rproc_state after;
 	size_t len = 0;
 
-	set_crash_trace(c, NULL, 0);
 	if (c->removed || c->coredump == RPROC_COREDUMP_DISABLED || !core_is_managed(c) ||
 	    c->config->settings.coredump == RPROC_COREDUMP_DISABLED)
 		return;
-	if (!core_state_is_up(c->state) || c->coredump == RPROC_COREDUMP_INLINE) {
-		path = trace_path(c);
-		if (path && read_full_file(path, TRACE_READ_MAX, &text, &len) >= 0) {
-			len = strnlen(text, len);
-			if (len > 0)
-				set_crash_trace(c, TAKE_PTR(text), len);
-			return;
-		}
+	path = trace_path(c);
+	if (path && read_full_file(path, TRACE_READ_MAX, &text, &len) >= 0 &&
+	    kernel_read_state(c->manager->kernel, c->dev, &after) >= 0 &&
+	    !core_state_is_up(after) && (len = strnlen(text, len)) > 0) {
+		push_crash_trace(c, TAKE_PTR(text), len);
+		return;
 	}
+	free(TAKE_PTR(text));
 	if (c->trace.valid && c->trace.prev_len > 0) {
 		text = malloc(c->trace.prev_len);
 		if (text) {
 			memcpy(text, c->trace.prev, c->trace.prev_len);
-			set_crash_trace(c, TAKE_PTR(text), c->trace.prev_len);
+			push_crash_trace(c, TAKE_PTR(text), c->trace.prev_len);
+			return;
 		}
 	}
+	push_crash_trace(c, NULL, 0);
 }
 
 /*
@@ -199,6 +233,21 @@ static char *trace_state_path(const struct manager *m, const char *sysname)
 	return host;
 }
 
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, buf, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		buf += k;
+		n -= (size_t) k;
+	}
+	return 0;
+}
+
 static int write_trace_state(const char *dir, const struct core *c, const char *boot_id)
 {
 	const char *sysname = rproc_device_get_sysname(c->dev);
@@ -215,9 +264,11 @@ static int write_trace_state(const char *dir, const struct core *c, const char *
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, header, strlen(header)) != (ssize_t) strlen(header) ||
-	    write(fd, c->trace.prev, c->trace.prev_len) != (ssize_t) c->trace.prev_len)
-		r = errno > 0 ? -errno : -EIO;
+	r = write_all(fd, header, strlen(header));
+	if (r >= 0)
+		r = write_all(fd, c->trace.prev, c->trace.prev_len);
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
 	if (r >= 0 && close(TAKE_FD(fd)) < 0 && errno != EINTR)
 		r = -errno;
 	if (r >= 0 && rename(tmp, path) < 0)
@@ -225,6 +276,23 @@ static int write_trace_state(const char *dir, const struct core *c, const char *
 	if (r < 0)
 		(void) unlink(tmp);
 	return r;
+}
+
+/* After the first look: what an earlier run saved and no core took is stale. */
+void manager_trace_state_done(struct manager *m)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (m->trace_state_used)
+		return;
+	m->trace_state_used = true;
+	dir = trace_state_path(m, NULL);
+	d = dir ? opendir(dir) : NULL;
+	while (d && (de = readdir(d)))
+		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+			(void) unlinkat(dirfd(d), de->d_name, 0);
 }
 
 void manager_trace_save(struct manager *m)
@@ -241,12 +309,15 @@ void manager_trace_save(struct manager *m)
 	/* What an earlier run left is stale now: only this run's view counts. */
 	d = opendir(dir);
 	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.' || strlen(de->d_name) > 2)
+		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
 			(void) unlinkat(dirfd(d), de->d_name, 0);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		const struct core *c = m->cores[i];
 
 		if (!c->has_trace || !c->trace.valid || c->removed || !core_state_is_up(c->state))
+			continue;
+		/* The name is a line of the file: one with control bytes is not saved. */
+		if (strpbrk(c->name, "\n\r"))
 			continue;
 		if (!any) {
 			if (read_boot_id(boot_id, sizeof(boot_id)) < 0)
@@ -266,6 +337,26 @@ void manager_trace_save(struct manager *m)
 	}
 }
 
+/* "KEY DIGITS\n" at *p: the number, and *p past the newline. */
+static bool parse_field(const char **p, const char *key, size_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (strncmp(*p, key, strlen(key)) != 0)
+		return false;
+	*p += strlen(key);
+	if (!isdigit((unsigned char) **p))
+		return false;
+	errno = 0;
+	v = strtoull(*p, &end, 10);
+	if (errno != 0 || *end != '\n' || v > SIZE_MAX)
+		return false;
+	*ret = (size_t) v;
+	*p = end + 1;
+	return true;
+}
+
 /* An earlier run's state for this core, if it is of this boot and this core: used once. */
 static void core_trace_restore(struct core *c)
 {
@@ -282,15 +373,18 @@ static void core_trace_restore(struct core *c)
 	(void) unlink(path);
 	if (r < 0 || read_boot_id(boot_id, sizeof(boot_id)) < 0)
 		return;
-	expect = strdup_printf(TRACE_STATE_MAGIC "boot %s\ncore %s\npos ", boot_id, c->name);
+	expect = strdup_printf(TRACE_STATE_MAGIC "boot %s\ncore %s\n", boot_id, c->name);
 	if (!expect || len < strlen(expect) || memcmp(text, expect, strlen(expect)) != 0)
 		return;
-	if (sscanf(text + strlen(expect), "%zu\nlen %zu\n", &pos, &prev_len) != 2)
+	body = text + strlen(expect);
+	/* Exactly "pos N\nlen N\n\n", then len bytes. */
+	if (!parse_field(&body, "pos ", &pos) || !parse_field(&body, "len ", &prev_len) ||
+	    *body != '\n')
 		return;
-	body = memmem(text, len, "\n\n", 2);
-	if (!body || (size_t) (len - (size_t) (body + 2 - text)) != prev_len || pos > prev_len)
+	body++;
+	if ((size_t) (text + len - body) != prev_len || pos > prev_len)
 		return;
-	if (trace_buffer_restore(&c->trace, body + 2, prev_len, pos) >= 0)
+	if (trace_buffer_restore(&c->trace, body, prev_len, pos) >= 0)
 		log_debug("%s: going on with its trace buffer where the last run of rprocd left it",
 			  c->name);
 }
@@ -298,7 +392,8 @@ static void core_trace_restore(struct core *c)
 void core_trace_update(struct core *c)
 {
 	bool up = core_state_is_up(c->state) && !c->removed;
-	bool first = !c->trace_seen;
+	/* Only at rprocd's first look at the cores: a core added later is a new device. */
+	bool first = !c->trace_seen && !c->manager->trace_state_used;
 
 	c->trace_seen = true;
 

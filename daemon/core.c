@@ -45,10 +45,18 @@ void core_set_config_error(struct core *c, const char *text)
 	c->config_error = text != NULL;
 }
 
+const char *core_firmware_display(const struct core *c)
+{
+	/* A staged copy's name says nothing to a reader: the image it was made from does. */
+	if (c->booted_name && c->firmware && strstr(c->firmware, "sha256-"))
+		return c->booted_name;
+	return c->firmware;
+}
+
 void core_log(struct core *c, int priority, const char *id, int error, const char *what)
 {
-	log_core_event(priority, id, c->name, rproc_state_to_string(c->state), c->firmware, error,
-		       "%s", what ? what : "(out of memory)");
+	log_core_event(priority, id, c->name, rproc_state_to_string(c->state),
+		       core_firmware_display(c), error, "%s", what ? what : "(out of memory)");
 }
 
 int core_new(struct manager *m, const char *name, struct rproc_device *dev,
@@ -107,6 +115,8 @@ struct core *core_unref(struct core *c)
 	free(c->firmware);
 	free(c->firmware_override);
 	free(c->build_id);
+	free(c->fw_digest);
+	free(c->booted_name);
 	free(c->last_error);
 	free(c->fallback_reason);
 	free(c->last_coredump);
@@ -115,7 +125,8 @@ struct core *core_unref(struct core *c)
 	free(c->crash_reason_next);
 	rpmsg_channels_clear(&c->channels);
 	trace_buffer_done(&c->trace);
-	free(c->crash_trace);
+	core_trace_forget_crashes(c);
+	core_update_done(c);
 	core_forget_records(c);
 	free(c);
 	return NULL;

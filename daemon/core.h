@@ -74,6 +74,8 @@ struct core {
 	/* What rprocd knows. */
 	char *firmware_override; /* SetFirmware(), until reload */
 	char *build_id;		 /* of the image rprocd booted */
+	char *fw_digest;	 /* "sha256:HEX" of the image rprocd booted */
+	char *booted_name;	 /* the name (or path) of the image rprocd booted */
 	enum core_origin origin;
 	unsigned crash_count;
 	uint64_t last_crash_usec; /* CLOCK_REALTIME */
@@ -121,9 +123,29 @@ struct core {
 	struct trace_buffer trace;    /* its trace buffer as last read */
 	bool has_trace;		      /* up, with a trace buffer in debugfs */
 	uint64_t trace_up_since_usec; /* the boot (up_since_usec) the buffer is from */
-	bool trace_seen;   /* core_trace_update() ran: an earlier run's state is used or not */
-	char *crash_trace; /* the buffer as the last crash left it, for its coredump */
-	size_t crash_trace_len;
+	bool trace_seen; /* core_trace_update() ran: an earlier run's state is used or not */
+	/*
+	 * The buffer as each crash left it, oldest first, for the dumps to come
+	 * (one per crash counted with a dump expected; the kernel keeps the
+	 * first dump of crashes that come before it is read).
+	 */
+	struct {
+		char *text;
+		size_t len;
+	} crash_traces[4];
+	unsigned n_crash_traces;
+
+	/* core-update.c: A/B updates */
+	struct core_update {
+		char *committed;     /* "sha256:HEX" of the committed image, or NULL */
+		char *committed_for; /* the Firmware= it was committed over */
+		char *trial;	     /* "sha256:HEX" of the candidate on trial, or NULL */
+		char *committed_image, *trial_image; /* their paths */
+		char *last_result; /* "update to … committed", "… rolled back: …" */
+		char *rolled_back; /* the candidate last rolled back, until it no longer runs */
+		sd_event_source *timer; /* the confirm window */
+		bool window_manual; /* no timer (UpdateConfirmSec=infinity): the operator commits */
+	} update;
 
 	struct job *jobs, *jobs_tail;
 	unsigned n_jobs;
@@ -151,6 +173,8 @@ bool core_is_settled(const struct core *c);
 void core_set_error(struct core *c, const char *text);
 /* An error of the configuration (file:line, a conflict, a dependency): a reload clears it. */
 void core_set_config_error(struct core *c, const char *text);
+/* The firmware for a reader: the image rprocd booted rather than its staged copy's name. */
+const char *core_firmware_display(const struct core *c);
 void core_log(struct core *c, int priority, const char *message_id, int error, const char *what);
 
 /* core-state.c: the one owner of c->state */
@@ -183,6 +207,9 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 int core_queue_method(struct core *c, enum core_method method, sd_bus_message *msg,
 		      sd_bus_error *error);
 int core_queue_restart(struct core *c, sd_bus_message *msg, sd_bus_error *error);
+int core_queue_update(struct core *c, int fd, sd_bus_message *msg, sd_bus_error *error);
+/* NotManaged (unconfigured, masked) as a D-Bus error: 0, or the error set. */
+int core_check_managed(struct core *c, sd_bus_error *error);
 int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_bus_message *msg,
 			    sd_bus_error *error);
 /* Queue a job without a caller (crash recovery, fallback). */
@@ -193,7 +220,26 @@ int core_queue_internal_method(struct core *c, enum core_method method);
 /* core-trace.c: forward the trace buffer of a core that came up (from the run queue). */
 void core_trace_update(struct core *c);
 void core_trace_snapshot_crash(struct core *c);
+
+/* core-update.c */
+#define UPDATE_STATE_DIR "/var/lib/rprocd/update"
+#define UPDATE_IMAGE_DIR "/var/lib/rprocd/images"
+char *core_update_image_path(const struct core *c, const char *digest);
+void core_update_load(struct core *c);
+void core_update_done(struct core *c);
+void core_update_check(struct core *c);
+int core_update_begin(struct core *c, const char *digest);
+int core_update_confirm(struct core *c);
+void core_update_rollback(struct core *c, const char *why, bool restart);
+void core_update_prune(struct core *c);
+bool core_update_committed_applies(const struct core *c);
+const char *core_update_source(const struct core *c);
+void manager_update_prune(struct manager *m);
+/* The oldest crash's trace for its dump (owned by the caller; NULL if none). */
+char *core_trace_take_crash(struct core *c, size_t *ret_len);
+void core_trace_forget_crashes(struct core *c);
 void manager_trace_save(struct manager *m);
+void manager_trace_state_done(struct manager *m);
 /* The boot id without dashes (32 hex digits) into buf; a negative errno. */
 int read_boot_id(char *buf, size_t len);
 
@@ -228,6 +274,18 @@ void core_emit_changes(struct core *c);
 void core_snapshot_free(struct core_snapshot *s);
 
 extern const sd_bus_vtable core_vtable[];
+
+/* bus-core.c: a method that changes a core, authorised, then queued (returns 1: answered later). */
+enum core_call_kind {
+	CALL_METHOD,
+	CALL_RESTART,
+	CALL_SET_FIRMWARE,
+	CALL_UPDATE,
+	CALL_CONFIRM_UPDATE,
+	CALL_ROLLBACK_UPDATE,
+};
+int bus_core_call(sd_bus_message *m, struct manager *mgr, enum core_call_kind kind,
+		  enum core_method method, bool restart, bool by_name);
 int core_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
 		     void **found, sd_bus_error *error);
 int core_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,

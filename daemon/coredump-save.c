@@ -257,11 +257,11 @@ static int save_trace(struct coredump_save *s, int dfd, struct dump_list *l, uns
 
 	if (!name || !(tmp = strdup_printf(".%s.tmp", name)))
 		return -ENOMEM;
-	if (s->trace_len > s->max_use || s->size > s->max_use - s->trace_len)
+	/* A trace never costs an older dump: with no room left beside the new dump, it gives way. */
+	if (s->trace_len > s->max_use || s->size > s->max_use - s->trace_len ||
+	    l->total > s->max_use - s->size - s->trace_len)
 		return -EFBIG;
-	r = make_room(dfd, l, max_files, s->max_use, s->size + s->trace_len, &s->removed);
-	if (r < 0)
-		return r;
+	(void) max_files;
 	out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (out < 0)
 		return -errno;
@@ -278,6 +278,37 @@ static int save_trace(struct coredump_save *s, int dfd, struct dump_list *l, uns
 	}
 	s->trace_path = path_join(s->dir, name);
 	return s->trace_path ? 0 : -ENOMEM;
+}
+
+/* Traces of this core whose dump is gone (deleted by hand, or a crash between two renames). */
+static void remove_orphan_traces(int dfd, const char *core)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *dump = NULL;
+		struct stat st;
+
+		if (!endswith(de->d_name, ".trace"))
+			continue;
+		dump = strdup_printf("%.*s.core", (int) (strlen(de->d_name) - strlen(".trace")),
+				     de->d_name);
+		if (!dump || !coredump_name_is_of_core(dump, core) ||
+		    fstatat(dfd, dump, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			(void) unlinkat(dfd, de->d_name, 0);
+	}
 }
 
 static int save_from(struct coredump_save *s, int in)
@@ -302,6 +333,7 @@ static int save_from(struct coredump_save *s, int in)
 	if (!tmp || !path)
 		return fail(s, "coredump", -ENOMEM);
 
+	remove_orphan_traces(dfd, s->core);
 	r = list_dumps(dfd, s->core, s->file, &l);
 	if (r < 0)
 		return fail(s, "coredump directory", r);

@@ -15,8 +15,9 @@
  * contain '-': a name is read from the right, so the dumps of "m4" and of
  * "m4-1" never mix. The firmware's trace buffer as the crash left it, when
  * there is one, is saved beside its dump as NAME-BOOTID-USEC.trace: it is
- * counted in CoredumpMaxUse= and deleted with its dump, and it gives way
- * (is not written) when the dump alone leaves no room for it.
+ * counted in CoredumpMaxUse= and deleted with its dump; it gives way (is
+ * not written) rather than cost an older dump; a trace of this core whose
+ * dump is gone is deleted.
  */
 
 #include <stdbool.h>

@@ -17,6 +17,7 @@ enum job_type {
 	JOB_CRASH_RECOVER, /* OnCrash=restart after RestartSec= */
 	JOB_EXIT,	   /* OnExit= at shutdown */
 	JOB_RECONFIGURE,   /* reload: write the kernel settings again, nothing else */
+	JOB_UPDATE,	   /* Update(): copy and check the candidate, then restart with it */
 };
 
 struct job {
@@ -25,7 +26,9 @@ struct job {
 	enum core_method method;
 	char *firmware;	     /* JOB_SET_FIRMWARE */
 	bool restart;	     /* JOB_SET_FIRMWARE: restart a running core */
-	bool validated;	     /* JOB_SET_FIRMWARE: the image passed */
+	bool validated;	     /* JOB_SET_FIRMWARE, JOB_UPDATE: the image passed */
+	int update_fd;	     /* JOB_UPDATE: the candidate, from the caller (-1 otherwise) */
+	bool update;	     /* the restart that boots an update's candidate */
 	sd_bus_message *msg; /* the call to answer, or NULL */
 	bool replied;
 };

@@ -147,10 +147,17 @@ void rproc_log_classify(const char *message, struct rproc_log_info *ret)
 			 last ? last + strlen(": type ") : "unknown");
 	} else if (startswith(m, "handling crash #")) {
 		char *end;
-		unsigned long n = strtoul(m + strlen("handling crash #"), &end, 10);
+		unsigned long long n;
 
+		/*
+		 * unsigned long is 32 bits on armhf, where strtoul() saturates a
+		 * larger number to ULONG_MAX, which would pass for a count.
+		 */
+		errno = 0;
+		n = strtoull(m + strlen("handling crash #"), &end, 10);
 		ret->event = RPROC_LOG_CRASH_HANDLING;
-		ret->crash_no = startswith(end, " in ") && n <= 0xffffffffUL ? (unsigned) n : 0;
+		ret->crash_no =
+			errno == 0 && startswith(end, " in ") && n <= UINT32_MAX ? (unsigned) n : 0;
 	} else if (startswith(m, "recovering "))
 		ret->event = RPROC_LOG_RECOVERING;
 	else if (startswith(m, "powering up "))

@@ -39,7 +39,9 @@ static void emit(int priority, const char *message_id, const char *core, const c
 		struct iovec iov[9];
 		int n = 0;
 
-		if (asprintf(&f[n++], "MESSAGE=%s", msg) < 0 ||
+		/* "m4: booted …", as systemd writes "unit: …": plain journalctl shows the core. */
+		if ((core ? asprintf(&f[n++], "MESSAGE=%s: %s", core, msg)
+			  : asprintf(&f[n++], "MESSAGE=%s", msg)) < 0 ||
 		    asprintf(&f[n++], "PRIORITY=%d", priority) < 0 ||
 		    asprintf(&f[n++], "SYSLOG_IDENTIFIER=rprocd") < 0 ||
 		    (message_id && asprintf(&f[n++], "MESSAGE_ID=%s", message_id) < 0) ||

@@ -25,91 +25,71 @@ void manager_configs_free(struct rproc_core_config **l, size_t n)
 	free(l);
 }
 
-/* Requires= naming no configuration of the set: an error at its line, whatever devices exist. */
-static int check_requires_known(struct rproc_core_config **l, size_t n)
+/* The board [Match] Compatible=/Model= are matched against, for the debug log. */
+static void log_board(const struct rproc_config_set *set)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct rproc_core_config *c = l[i];
+	_cleanup_free_ char *compat = NULL;
 
-		if (!c || c->masked || !c->valid)
-			continue;
-		for (char **req = c->requires; req && *req; req++) {
-			bool found = false;
-
-			for (size_t k = 0; k < n && !found; k++)
-				found = l[k] && k != i && streq(l[k]->name, *req);
-			if (!found) {
-				const struct rproc_config_origin *o =
-					&c->origin[RPROC_KEY_REQUIRES];
-
-				log_core_event(
-					LOG_WARNING, MESSAGE_CONFIG_ERROR, c->name, NULL, NULL, 0,
-					"%s:%u: Requires=%s names no core configuration; "
-					"the core will fail its dependency",
-					o->file ? o->file : strempty(c->path), o->line, *req);
-			}
-		}
+	if (!set->board_compatible && !set->board_model) {
+		log_debug("board: no device tree; [Match] Compatible=/Model= match nothing");
+		return;
 	}
-	return 0;
+	compat = strv_join(set->board_compatible, " ");
+	log_debug("board: compatible %s, model %s", compat && *compat ? compat : "(none)",
+		  set->board_model ? set->board_model : "(none)");
 }
 
+/*
+ * The configuration set, loaded and checked by librproc (the same function
+ * `rprocctl verify` uses); the program decides what to log: a core that is
+ * not managed gets its first error, a managed one its other errors (a
+ * Requires= naming no core: it will fail its dependency).
+ */
 int manager_load_config(struct manager *m, struct rproc_daemon_config **ret_daemon,
 			struct rproc_core_config ***ret_cores, size_t *ret_n)
 {
-	_cleanup_strv_free_ char **names = NULL;
-	struct rproc_daemon_config *d = NULL;
-	struct rproc_core_config **l = NULL;
-	size_t n = 0;
+	struct rproc_config_set *set = NULL;
 	int r;
 
-	r = rproc_daemon_config_load(m->ctx, &d);
-	if (r == -EBADMSG)
+	r = rproc_config_set_load(m->ctx, 0, &set);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the configuration: %m");
+	log_board(set);
+	if (!set->daemon->valid)
 		log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, NULL, NULL, NULL, 0,
-			       "rprocd.conf has errors; built-in defaults stand in for them");
-	else if (r < 0)
-		return log_error_errno(r, "Failed to read rprocd.conf: %m");
-
-	r = rproc_core_config_list(m->ctx, &names);
-	if (r < 0) {
-		rproc_daemon_config_free(d);
-		return log_error_errno(r, "Failed to list core configurations: %m");
-	}
-	for (char **nm = names; nm && *nm; nm++) {
-		struct rproc_core_config *c = NULL, **nl;
-
-		r = rproc_core_config_load(m->ctx, *nm, d, &c);
-		if (r < 0 && r != -EBADMSG) {
-			log_warning_errno(r, "%s: cannot load configuration: %m", *nm);
-			continue;
-		}
-		nl = realloc(l, sizeof(*l) * (n + 1));
-		if (!nl) {
-			rproc_core_config_free(c);
-			manager_configs_free(l, n);
-			rproc_daemon_config_free(d);
-			return -ENOMEM;
-		}
-		l = nl;
-		l[n++] = c;
-	}
-	if (rproc_core_configs_check(l, n) < 0 || check_requires_known(l, n) < 0) {
-		manager_configs_free(l, n);
-		rproc_daemon_config_free(d);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
+			       "rprocd.conf has errors; the lines in error are ignored");
+	for (size_t i = 0; i < set->n_diags; i++)
+		log_warning("%s", set->diags[i].message);
+	for (size_t i = 0; i < set->n_cores; i++) {
+		const struct rproc_core_config *c = set->cores[i];
 		const struct rproc_config_diag *e;
 
-		if (l[i]->valid || l[i]->masked)
+		if (c->masked)
 			continue;
-		e = rproc_core_config_first_error(l[i]);
-		log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, l[i]->name, NULL, NULL, 0,
-			       "%s:%u: %s; core not managed", e ? strempty(e->file) : "?",
-			       e ? e->line : 0, e ? e->message : "invalid");
+		if (c->other_board) {
+			log_debug("%s: %s is not for this board ([Match] Compatible=/Model=), "
+				  "ignored",
+				  c->name, strempty(c->path));
+			continue;
+		}
+		if (!c->valid) {
+			e = rproc_core_config_first_error(c);
+			log_core_event(LOG_ERR, MESSAGE_CONFIG_ERROR, c->name, NULL, NULL, 0,
+				       "%s:%u: %s; core not managed", e ? strempty(e->file) : "?",
+				       e ? e->line : 0, e ? e->message : "invalid");
+			continue;
+		}
+		for (size_t k = 0; k < c->n_diags; k++)
+			if (c->diags[k].priority <= LOG_ERR)
+				log_core_event(LOG_WARNING, MESSAGE_CONFIG_ERROR, c->name, NULL,
+					       NULL, 0, "%s:%u: %s", strempty(c->diags[k].file),
+					       c->diags[k].line, c->diags[k].message);
 	}
-	*ret_daemon = d;
-	*ret_cores = l;
-	*ret_n = n;
+	*ret_daemon = TAKE_PTR(set->daemon);
+	*ret_cores = TAKE_PTR(set->cores);
+	*ret_n = set->n_cores;
+	set->n_cores = 0;
+	rproc_config_set_free(set);
 	return 0;
 }
 
@@ -260,6 +240,7 @@ int manager_reload(struct manager *m, char ***ret_messages)
 	manager_configs_free(old_l, old_n);
 	rproc_daemon_config_free(old_d);
 	(void) manager_resolve_admin_group(m);
+	manager_stage_setup(m);
 	manager_schedule(m);
 	if (r >= 0)
 		log_info("configuration reloaded");

@@ -136,9 +136,9 @@ int manager_add_device(struct manager *m, struct rproc_device *dev)
 			       "chardev (BindLifetime=) picked up from the fd store");
 	}
 	core_refresh(c);
-	log_core_event(LOG_INFO, NULL, c->name, rproc_state_to_string(c->state), c->firmware, 0,
-		       "found %s (kernel name \"%s\")%s", rproc_device_get_sysname(dev),
-		       rproc_device_get_name(dev),
+	log_core_event(LOG_INFO, NULL, c->name, rproc_state_to_string(c->state),
+		       core_firmware_display(c), 0, "found %s (kernel name \"%s\")%s",
+		       rproc_device_get_sysname(dev), rproc_device_get_name(dev),
 		       core_is_managed(c)		? ""
 		       : c->config && c->config->masked ? ", masked"
 							: ", not managed");

@@ -108,6 +108,8 @@ struct manager *manager_free(struct manager *m)
 	sd_event_unref(m->event);
 	rproc_ctx_unref(m->ctx);
 	free(m->status_text);
+	bus_manager_done(m);
+	manager_stage_done(m);
 	free(m);
 	return NULL;
 }
@@ -204,7 +206,8 @@ static uint64_t ready_bound(const struct manager *m)
 		const struct rproc_core_config *cfg = m->core_configs[i];
 		uint64_t t;
 
-		if (!cfg || !cfg->valid || cfg->masked || !cfg->ready_when || !cfg->ready_when[0])
+		if (!cfg || !cfg->valid || cfg->masked || cfg->other_board || !cfg->ready_when ||
+		    !cfg->ready_when[0])
 			continue;
 		t = cfg->settings.ready_timeout_usec;
 		if (t != RPROC_USEC_INFINITY && t > extra)
@@ -276,8 +279,10 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 	manager_channels_run(m);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		core_ready_update(m->cores[i]);
+		core_update_check(m->cores[i]);
 		core_trace_update(m->cores[i]);
 	}
+	manager_trace_state_done(m);
 	manager_trace_arm(m);
 	for (size_t i = 0; i < m->n_cores; i++) {
 		struct core *c = m->cores[i];
@@ -288,6 +293,9 @@ static int on_run_queue(sd_event_source *s, void *userdata)
 		}
 		all_settled = all_settled && core_is_settled(c);
 	}
+	bus_manager_emit_changes(m);
+	manager_stage_gc(m);
+	manager_update_prune(m);
 	update_status(m);
 	manager_arm_poll(m);
 	if (all_settled)
@@ -433,7 +441,8 @@ int manager_enumerate(struct manager *m)
 
 		for (size_t k = 0; k < m->n_cores && !used; k++)
 			used = m->cores[k]->config == cfg;
-		if (cfg && !cfg->masked && !used && !strv_contains(m->conflicted, cfg->name))
+		if (cfg && !cfg->masked && !cfg->other_board && !used &&
+		    !strv_contains(m->conflicted, cfg->name))
 			log_info("%s: configured, no matching kernel core yet", cfg->name);
 	}
 	r = sd_event_add_time_relative(m->event, &m->ready_timer, CLOCK_MONOTONIC, ready_bound(m),
@@ -512,6 +521,9 @@ int manager_startup(struct manager *m)
 			return r;
 	}
 
+	manager_stage_setup(m);
+	/* Update images an earlier run left behind (a copy cut short) go once nothing runs. */
+	m->update_prune_pending = true;
 	/* The kernel log is opened before enumerating, so no transition slips between the two. */
 	manager_events_setup(m);
 	/* The monitor starts before enumerating, so no device slips between the two. */

@@ -25,6 +25,14 @@ struct worker_pool;
 typedef int (*manager_notify_fn)(void *userdata, const char *text, const int *fds, size_t n_fds);
 
 struct manager {
+	/* bus-manager.c: the Manager's changing properties as last announced */
+	struct {
+		bool valid;
+		uint32_t n_cores;
+		uint64_t poll_interval;
+		char *event_sources;
+	} emitted;
+
 	sd_event *event;
 	sd_bus *bus;
 	struct rproc_ctx *ctx;
@@ -59,6 +67,14 @@ struct manager {
 	bool name_owned;	     /* org.rprocd1 (or a test's own bus) */
 	uint64_t ready_timeout_usec; /* READY=1 at the latest this long after start-up */
 	char *status_text;
+
+	/* manager-firmware.c: firmware staging, decided at start-up and reload */
+	char *stage_dir;	   /* host path of the staging directory, NULL: no staging */
+	char *stage_prefix;	   /* the kernel's name of a staged copy starts with this */
+	char *stage_missing;	   /* FirmwareStaging=yes without a route: why boots fail */
+	bool stage_gc_pending;	   /* a boot or stop finished: look for unused copies */
+	bool update_prune_pending; /* an update committed or rolled back: unused images go */
+	bool trace_state_used;	   /* core-trace.c: an earlier run's trace state was looked at */
 
 	/* kernel-events.c */
 	int kmsg_fd; /* the kernel log, or -1 */
@@ -133,6 +149,9 @@ void manager_poll(struct manager *m);
 void manager_arm_poll(struct manager *m);
 void manager_close_stored_fds(struct manager *m);
 
+void manager_stage_setup(struct manager *m);
+void manager_stage_gc(struct manager *m);
+void manager_stage_done(struct manager *m);
 struct core *manager_find_core(struct manager *m, const char *name);
 struct core *manager_find_core_by_path(struct manager *m, const char *path);
 struct core *manager_find_core_by_sysname(struct manager *m, const char *sysname);

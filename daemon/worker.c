@@ -12,6 +12,7 @@
 #include <dirent.h>
 
 #include "coredump-save.h"
+#include "firmware-stage.h"
 #include "log.h"
 #include "util.h"
 #include "worker.h"
@@ -39,6 +40,7 @@ struct work *work_new(struct rproc_ctx *ctx, const struct kernel *kernel, struct
 	w->expect.machine = -1;
 	w->set_recovery = -1;
 	w->set_coredump = -1;
+	w->update_fd = -1;
 	w->cdev_fd = -1;
 	w->state_before = w->state_after = RPROC_STATE_INVALID;
 	return w;
@@ -58,6 +60,15 @@ struct work *work_free(struct work *w)
 	free(w->dump_core);
 	free(w->dump_file);
 	free(w->dump_path);
+	free(w->stage_dir);
+	free(w->update_dir);
+	if (w->update_fd >= 0)
+		close(w->update_fd);
+	free(w->stage_prefix);
+	free(w->stage_missing);
+	strv_free(w->digests);
+	free(w->staged_name);
+	free(w->why);
 	free(w->dump_trace);
 	free(w->dump_trace_path);
 	kernel_cdev_close(w->kernel, w->cdev_fd);
@@ -122,7 +133,8 @@ static int request_start(struct work *w)
 static bool really_wedged(struct work *w)
 {
 	_cleanup_free_ char *read = NULL;
-	const char *name = w->firmware;
+	/* A staged boot wrote the copy's name: the same name again, never the source's. */
+	const char *name = w->staged_name ? w->staged_name : w->firmware;
 	enum rproc_state now;
 	int r;
 
@@ -186,10 +198,82 @@ static int recheck_changed_image(struct work *w, const char *name)
 	return fail(w, "validate", r);
 }
 
+/*
+ * Read, check and (with staging) copy the image: what the kernel is to load.
+ * Returns 0 with *ret_name the name to write, or fails the work.
+ */
+static int prepare_image(struct work *w, const char *name, const char **ret_name)
+{
+	_cleanup_free_ char *path = NULL, *host = NULL, *root = NULL;
+	struct fw_stage s = {
+		.src_fd = -1,
+		.dir = w->stage_dir,
+		.copy = w->stage_dir != NULL,
+		.strict = w->strict_modes,
+		.expect = &w->expect,
+		.digests = w->digests,
+	};
+	int r;
+
+	if (w->stage_missing && !w->validate_only) {
+		w->why = strdup(w->stage_missing);
+		return fail(w, "staging", -ENOENT);
+	}
+	if (name[0] == '/') {
+		if (!w->stage_dir && !w->validate_only) {
+			w->why = strdup_printf("firmware %s: an absolute path is read by rprocd "
+					       "itself, which needs firmware staging (the "
+					       "/lib/firmware/rprocd link, see FirmwareStaging=)",
+					       name);
+			return fail(w, "staging", -ENOENT);
+		}
+		path = strdup(name);
+		if (!path)
+			return fail(w, "validate", -ENOMEM);
+	} else {
+		r = rproc_firmware_resolve(w->ctx, name, &path);
+		if (r < 0)
+			return fail(w, "validate", r);
+	}
+	r = rproc_ctx_path(w->ctx, path, &host);
+	if (r >= 0)
+		r = rproc_ctx_path(w->ctx, "/", &root);
+	if (r < 0)
+		return fail(w, "validate", r);
+	s.src = host;
+	s.root = root;
+	if (w->validate_only)
+		s.copy = false;
+	r = fw_stage(&s);
+	w->fw_info = s.info;
+	memcpy(w->digest, s.digest, sizeof(w->digest));
+	free(w->fw_path);
+	w->fw_path = TAKE_PTR(path);
+	if (r != 0) {
+		w->why = TAKE_PTR(s.why);
+		fw_stage_done(&s);
+		return fail(w,
+			    r > 0 || streq_ptr(s.failed_step, "firmware read") ? "validate"
+									       : s.failed_step,
+			    r);
+	}
+	if (s.copy) {
+		w->staged_name = strdup_printf("%s%s", strempty(w->stage_prefix), s.name);
+		fw_stage_done(&s);
+		if (!w->staged_name)
+			return fail(w, "staging", -ENOMEM);
+		*ret_name = w->staged_name;
+		return 0;
+	}
+	fw_stage_done(&s);
+	*ret_name = name;
+	return 0;
+}
+
 static int execute_boot(struct work *w)
 {
 	_cleanup_free_ char *current = NULL, *host = NULL;
-	const char *name = w->firmware;
+	const char *name = w->firmware, *load = NULL;
 	enum rproc_state now;
 	struct stat st;
 	int r;
@@ -208,10 +292,22 @@ static int execute_boot(struct work *w)
 	if (!name)
 		name = current;
 
-	/* The kernel's ELF loader is not a safe gate: nothing unvalidated reaches it. */
-	r = rproc_firmware_validate(w->ctx, name, &w->expect, &w->fw_info, &w->fw_path);
+	/*
+	 * The kernel's ELF loader is not a safe gate: nothing unvalidated reaches
+	 * it. With staging, the kernel loads the very bytes that were checked.
+	 */
+	r = prepare_image(w, name, &load);
 	if (r != 0)
-		return fail(w, "validate", r);
+		return r;
+#if RPROCD_TEST_HOOKS
+	{
+		/* Test hook: a window between the check and the kernel's read, to swap the file in. */
+		const char *d = getenv("RPROCD_TEST_BOOT_DELAY_MS");
+
+		if (d && atoi(d) > 0)
+			usleep((useconds_t) atoi(d) * 1000);
+	}
+#endif
 
 	/*
 	 * Written even when the name is the same: the write takes the core's lock
@@ -220,7 +316,7 @@ static int execute_boot(struct work *w)
 	 * whole reload) is thus waited for and found up, instead of getting a
 	 * "start" that would only pin a second power reference.
 	 */
-	r = kernel_write_firmware(w->kernel, w->dev, name);
+	r = kernel_write_firmware(w->kernel, w->dev, load);
 	if (r == -EBUSY && read_state(w, &now) >= 0 &&
 	    (now == RPROC_STATE_RUNNING || now == RPROC_STATE_ATTACHED)) {
 		w->came_up = true;
@@ -232,8 +328,8 @@ static int execute_boot(struct work *w)
 	if (r < 0)
 		return fail(w, "start", r);
 
-	/* The image the kernel read must be the one we checked. */
-	if (rproc_ctx_path(w->ctx, w->fw_path, &host) >= 0 &&
+	/* A staged copy cannot change; a file loaded by name may have. */
+	if (!w->staged_name && rproc_ctx_path(w->ctx, w->fw_path, &host) >= 0 &&
 	    (stat(host, &st) < 0 || !same_file(&w->fw_info, &st))) {
 		w->fw_changed = true;
 		return recheck_changed_image(w, name);
@@ -282,11 +378,39 @@ void work_execute(struct work *w)
 	w->begin_usec = now_usec(CLOCK_MONOTONIC);
 	(void) read_state(w, &w->state_before);
 
+	if (w->validate_only && w->update_fd >= 0) {
+		/* Update(): the caller's file, copied where it stays, checked and pinned. */
+		struct fw_stage s = {
+			.src_fd = w->update_fd,
+			.dir = w->update_dir,
+			.copy = true,
+			.expect = &w->expect,
+			.digests = w->digests,
+		};
+
+		r = fw_stage(&s);
+		w->fw_info = s.info;
+		memcpy(w->digest, s.digest, sizeof(w->digest));
+		if (r != 0) {
+			w->why = TAKE_PTR(s.why);
+			fail(w,
+			     r > 0 || streq_ptr(s.failed_step, "firmware read") ? "validate"
+										: s.failed_step,
+			     r);
+		}
+		fw_stage_done(&s);
+		w->state_after = w->state_before;
+		w->end_usec = now_usec(CLOCK_MONOTONIC);
+		return;
+	}
 	if (w->validate_only) {
-		r = rproc_firmware_validate(w->ctx, w->firmware, &w->expect, &w->fw_info,
-					    &w->fw_path);
-		if (r != 0)
-			fail(w, "validate", r);
+		const char *unused;
+
+		/* SetFirmware(): the same checks a boot makes (names only: no absolute path). */
+		if (!rproc_firmware_name_is_valid(w->firmware))
+			fail(w, "validate", -EINVAL);
+		else
+			(void) prepare_image(w, w->firmware, &unused);
 		w->state_after = w->state_before;
 		w->end_usec = now_usec(CLOCK_MONOTONIC);
 		return;

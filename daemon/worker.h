@@ -26,10 +26,22 @@ struct work {
 	enum core_action action;
 	char *firmware; /* ACTION_BOOT: the name to boot (NULL: the kernel's) */
 	struct rproc_fw_expect expect;
-	bool via_cdev;	     /* start through /dev/remoteprocN and keep it open */
-	bool validate_only;  /* only check firmware (SetFirmware): no kernel write */
-	int set_recovery;    /* -1, or write recovery enabled (1) / disabled (0) first */
-	int set_coredump;    /* -1, or an enum rproc_coredump_mode to write first */
+	bool via_cdev;	    /* start through /dev/remoteprocN and keep it open */
+	bool validate_only; /* only check firmware (SetFirmware): no kernel write */
+	int set_recovery;   /* -1, or write recovery enabled (1) / disabled (0) first */
+	int set_coredump;   /* -1, or an enum rproc_coredump_mode to write first */
+	/*
+	 * ACTION_BOOT and validate_only: firmware staging (firmware-stage.h). With
+	 * stage_dir the kernel is given the staged copy's name, stage_prefix +
+	 * "sha256-HEX"; without it, the file by its name.
+	 */
+	char *stage_dir;    /* host path of the staging directory, or NULL */
+	char *stage_prefix; /* "rprocd/" (the /lib/firmware/rprocd link) or "" (firmware_class.path) */
+	char *stage_missing; /* FirmwareStaging=yes without a route: why a boot must fail */
+	bool strict_modes;   /* FirmwareStrictModes= */
+	char **digests;	     /* FirmwareDigest= (NULL: any image) */
+	int update_fd;	     /* validate_only for Update(): the candidate, copied into update_dir */
+	char *update_dir;    /* host path of UPDATE_IMAGE_DIR */
 	unsigned up_records; /* the core's "is now up/attached" records when it began (loop) */
 	bool log_live;	     /* the kernel log was read, nothing lost, when it began (loop) */
 
@@ -50,6 +62,9 @@ struct work {
 	unsigned dump_removed;	 /* old dumps deleted for the limits */
 	char *dump_trace_path;	 /* the trace written beside it, or NULL */
 	int dump_trace_error;	 /* the dump saved, its trace not (negative errno) */
+	char digest[65];	 /* sha256 (hex) of the image validated, "" if none */
+	char *staged_name;	 /* the name the kernel was given for the staged copy */
+	char *why;		 /* a failure's own sentence (ownership, digest), or NULL */
 	int error;		 /* 0, a negative errno, or a positive enum rproc_fw_error */
 	const char *failed_step; /* which write failed: "firmware", "start", … */
 	bool wedged;		 /* start returned 0 but the core stayed offline */

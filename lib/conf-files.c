@@ -5,7 +5,10 @@
 
 #include "conf-parser.h"
 
-/* A symlink whose target is /dev/null (as the managed system sees it), or the node itself. */
+/*
+ * A symlink whose target is /dev/null (as the managed system sees it), the
+ * node itself, or an empty regular file (size 0), as in systemd.
+ */
 static bool is_mask(const char *host_path)
 {
 	struct stat st;
@@ -24,6 +27,8 @@ static bool is_mask(const char *host_path)
 		if (stat(host_path, &st) < 0)
 			return false;
 	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0)
+		return true;
 	return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
 }
 

@@ -24,6 +24,15 @@ enum conf_type {
 	T_CORE_LIST,
 	T_CHANNEL_LIST, /* rpmsg channel names */
 	T_GROUP,
+	T_DIGEST_LIST, /* "sha256:HEX" */
+	T_MATCH_LIST,  /* globs, quoted when they hold spaces; "!" first negates the assignment's */
+};
+
+enum conf_key_flags {
+	/* An invalid value leaves the core unmanaged instead of being ignored. */
+	KEY_STRICT = 1 << 0,
+	/* %H, %m, %b, %v and %% are replaced (unknown ones are invalid). */
+	KEY_SPECIFIERS = 1 << 1,
 };
 
 enum conf_scope {
@@ -38,6 +47,7 @@ static const char *const crash_words[] = { "kernel", "restart", "leave", NULL };
 static const char *const exit_words[] = { "leave", "stop", "detach", NULL };
 static const char *const events_words[] = { "auto", "kmsg", "sysfs", "no", NULL };
 static const char *const ready_timeout_words[] = { "restart", "leave", "stop", NULL };
+static const char *const staging_words[] = { "auto", "yes", "no", NULL };
 
 struct conf_key {
 	enum rproc_config_key id;
@@ -48,60 +58,85 @@ struct conf_key {
 	enum conf_scope scope;
 	size_t offset;
 	const char *const *words;
+	unsigned flags;
 };
 
-#define CORE(k, sec, n, t, f)                                                                    \
-	{                                                                                        \
-		k, sec "." n, sec, n, t, SCOPE_CORE, offsetof(struct rproc_core_config, f), NULL \
+#define CORE(k, sec, n, t, f, fl)                                                                 \
+	{                                                                                         \
+		k, sec "." n, sec, n, t, SCOPE_CORE, offsetof(struct rproc_core_config, f), NULL, \
+			fl                                                                        \
 	}
-#define SET(k, n, t, f, w)                                         \
-	{                                                          \
-		k, "Core." n, "Core", n, t, SCOPE_SETTING,         \
-			offsetof(struct rproc_core_settings, f), w \
+#define SET(k, n, t, f, w, fl)                                         \
+	{                                                              \
+		k, "Core." n, "Core", n, t, SCOPE_SETTING,             \
+			offsetof(struct rproc_core_settings, f), w, fl \
 	}
-#define DMN(k, n, t, f, w)                                         \
-	{                                                          \
-		k, "Daemon." n, "Daemon", n, t, SCOPE_DAEMON,      \
-			offsetof(struct rproc_daemon_config, f), w \
+#define DMN(k, n, t, f, w)                                            \
+	{                                                             \
+		k, "Daemon." n, "Daemon", n, t, SCOPE_DAEMON,         \
+			offsetof(struct rproc_daemon_config, f), w, 0 \
 	}
 
+/*
+ * Strict: the keys that decide which core a file applies to, which image is
+ * loaded and what it must be, and whether rprocd boots the core on its own
+ * and after what. Ignoring an invalid one would boot another image, another
+ * core, or a core too early; the defaults of every other key are safe.
+ */
 static const struct conf_key keys[] = {
-	CORE(RPROC_KEY_MATCH_NAME, "Match", "Name", T_KERNEL_NAME, match_name),
-	CORE(RPROC_KEY_MATCH_DEVICE_PATH, "Match", "DevicePath", T_ABS_GLOB, match_device_path),
-	CORE(RPROC_KEY_DESCRIPTION, "Core", "Description", T_TEXT, description),
-	CORE(RPROC_KEY_FIRMWARE, "Core", "Firmware", T_FIRMWARE, firmware),
-	CORE(RPROC_KEY_FALLBACK_FIRMWARE, "Core", "FallbackFirmware", T_FIRMWARE,
-	     fallback_firmware),
-	CORE(RPROC_KEY_FIRMWARE_CLASS, "Core", "FirmwareClass", T_ELF_CLASS, firmware_class),
-	CORE(RPROC_KEY_FIRMWARE_MACHINE, "Core", "FirmwareMachine", T_ELF_MACHINE,
-	     firmware_machine),
-	SET(RPROC_KEY_FIRMWARE_FORMAT, "FirmwareFormat", T_FW_FORMAT, firmware_format, NULL),
-	SET(RPROC_KEY_START, "Start", T_ENUM, start, start_words),
-	SET(RPROC_KEY_STOP, "Stop", T_ENUM, stop, stop_words),
-	SET(RPROC_KEY_ON_CRASH, "OnCrash", T_ENUM, on_crash, crash_words),
-	SET(RPROC_KEY_ON_EXIT, "OnExit", T_ENUM, on_exit, exit_words),
-	SET(RPROC_KEY_RESTART_SEC, "RestartSec", T_TIMESPAN, restart_usec, NULL),
-	SET(RPROC_KEY_START_LIMIT_BURST, "StartLimitBurst", T_UNSIGNED_POS, start_limit_burst,
-	    NULL),
+	CORE(RPROC_KEY_MATCH_NAME, "Match", "Name", T_KERNEL_NAME, match_name, KEY_STRICT),
+	CORE(RPROC_KEY_MATCH_DEVICE_PATH, "Match", "DevicePath", T_ABS_GLOB, match_device_path,
+	     KEY_STRICT),
+	CORE(RPROC_KEY_MATCH_COMPATIBLE, "Match", "Compatible", T_MATCH_LIST, match_compatible,
+	     KEY_STRICT),
+	CORE(RPROC_KEY_MATCH_MODEL, "Match", "Model", T_MATCH_LIST, match_model, KEY_STRICT),
+	CORE(RPROC_KEY_DESCRIPTION, "Core", "Description", T_TEXT, description, KEY_SPECIFIERS),
+	CORE(RPROC_KEY_FIRMWARE, "Core", "Firmware", T_FIRMWARE, firmware,
+	     KEY_STRICT | KEY_SPECIFIERS),
+	CORE(RPROC_KEY_FALLBACK_FIRMWARE, "Core", "FallbackFirmware", T_FIRMWARE, fallback_firmware,
+	     KEY_STRICT | KEY_SPECIFIERS),
+	CORE(RPROC_KEY_FIRMWARE_CLASS, "Core", "FirmwareClass", T_ELF_CLASS, firmware_class,
+	     KEY_STRICT),
+	CORE(RPROC_KEY_FIRMWARE_MACHINE, "Core", "FirmwareMachine", T_ELF_MACHINE, firmware_machine,
+	     KEY_STRICT),
+	SET(RPROC_KEY_FIRMWARE_FORMAT, "FirmwareFormat", T_FW_FORMAT, firmware_format, NULL,
+	    KEY_STRICT),
+	SET(RPROC_KEY_START, "Start", T_ENUM, start, start_words, KEY_STRICT),
+	SET(RPROC_KEY_STOP, "Stop", T_ENUM, stop, stop_words, 0),
+	SET(RPROC_KEY_ON_CRASH, "OnCrash", T_ENUM, on_crash, crash_words, 0),
+	SET(RPROC_KEY_ON_EXIT, "OnExit", T_ENUM, on_exit, exit_words, 0),
+	SET(RPROC_KEY_RESTART_SEC, "RestartSec", T_TIMESPAN, restart_usec, NULL, 0),
+	SET(RPROC_KEY_START_LIMIT_BURST, "StartLimitBurst", T_UNSIGNED_POS, start_limit_burst, NULL,
+	    0),
 	SET(RPROC_KEY_START_LIMIT_INTERVAL_SEC, "StartLimitIntervalSec", T_TIMESPAN,
-	    start_limit_interval_usec, NULL),
-	SET(RPROC_KEY_SETTLE_SEC, "SettleSec", T_TIMESPAN, settle_usec, NULL),
-	SET(RPROC_KEY_COREDUMP, "Coredump", T_COREDUMP, coredump, NULL),
-	SET(RPROC_KEY_COREDUMP_DIRECTORY, "CoredumpDirectory", T_ABS_PATH, coredump_directory,
-	    NULL),
-	SET(RPROC_KEY_COREDUMP_MAX_FILES, "CoredumpMaxFiles", T_UNSIGNED, coredump_max_files, NULL),
-	SET(RPROC_KEY_COREDUMP_MAX_USE, "CoredumpMaxUse", T_SIZE, coredump_max_use, NULL),
-	SET(RPROC_KEY_BIND_LIFETIME, "BindLifetime", T_BOOL, bind_lifetime, NULL),
-	CORE(RPROC_KEY_REQUIRES, "Core", "Requires", T_CORE_LIST, requires),
-	CORE(RPROC_KEY_AFTER, "Core", "After", T_CORE_LIST, after),
-	CORE(RPROC_KEY_READY_WHEN, "Core", "ReadyWhen", T_CHANNEL_LIST, ready_when),
-	SET(RPROC_KEY_READY_TIMEOUT_SEC, "ReadyTimeoutSec", T_TIMESPAN, ready_timeout_usec, NULL),
+	    start_limit_interval_usec, NULL, 0),
+	SET(RPROC_KEY_SETTLE_SEC, "SettleSec", T_TIMESPAN, settle_usec, NULL, 0),
+	SET(RPROC_KEY_COREDUMP, "Coredump", T_COREDUMP, coredump, NULL, 0),
+	SET(RPROC_KEY_COREDUMP_DIRECTORY, "CoredumpDirectory", T_ABS_PATH, coredump_directory, NULL,
+	    KEY_SPECIFIERS),
+	SET(RPROC_KEY_COREDUMP_MAX_FILES, "CoredumpMaxFiles", T_UNSIGNED, coredump_max_files, NULL,
+	    0),
+	SET(RPROC_KEY_COREDUMP_MAX_USE, "CoredumpMaxUse", T_SIZE, coredump_max_use, NULL, 0),
+	SET(RPROC_KEY_BIND_LIFETIME, "BindLifetime", T_BOOL, bind_lifetime, NULL, 0),
+	CORE(RPROC_KEY_REQUIRES, "Core", "Requires", T_CORE_LIST, requires, KEY_STRICT),
+	CORE(RPROC_KEY_AFTER, "Core", "After", T_CORE_LIST, after, 0),
+	CORE(RPROC_KEY_READY_WHEN, "Core", "ReadyWhen", T_CHANNEL_LIST, ready_when, 0),
+	SET(RPROC_KEY_READY_TIMEOUT_SEC, "ReadyTimeoutSec", T_TIMESPAN, ready_timeout_usec, NULL,
+	    0),
 	SET(RPROC_KEY_ON_READY_TIMEOUT, "OnReadyTimeout", T_ENUM, on_ready_timeout,
-	    ready_timeout_words),
+	    ready_timeout_words, 0),
 	DMN(RPROC_KEY_POLL_INTERVAL_SEC, "PollIntervalSec", T_POLL, poll_interval_usec, NULL),
 	DMN(RPROC_KEY_ADMIN_GROUP, "AdminGroup", T_GROUP, admin_group, NULL),
 	DMN(RPROC_KEY_KERNEL_EVENTS, "KernelEvents", T_ENUM, kernel_events, events_words),
 	DMN(RPROC_KEY_TRACE_INTERVAL_SEC, "TraceIntervalSec", T_POLL, trace_interval_usec, NULL),
+	/* Strict: an ignored pin would let any image run. */
+	CORE(RPROC_KEY_FIRMWARE_DIGEST, "Core", "FirmwareDigest", T_DIGEST_LIST, firmware_digests,
+	     KEY_STRICT),
+	DMN(RPROC_KEY_FIRMWARE_STAGING, "FirmwareStaging", T_ENUM, firmware_staging, staging_words),
+	DMN(RPROC_KEY_FIRMWARE_STRICT_MODES, "FirmwareStrictModes", T_BOOL, firmware_strict_modes,
+	    NULL),
+	SET(RPROC_KEY_UPDATE_CONFIRM_SEC, "UpdateConfirmSec", T_TIMESPAN, update_confirm_usec, NULL,
+	    0),
 };
 
 static const struct conf_key *key_by_id(enum rproc_config_key id)
@@ -138,6 +173,8 @@ _public_ enum rproc_config_kind rproc_config_key_kind(enum rproc_config_key id)
 		return RPROC_CONFIG_KIND_POLL;
 	case T_CORE_LIST:
 	case T_CHANNEL_LIST:
+	case T_DIGEST_LIST:
+	case T_MATCH_LIST:
 		return RPROC_CONFIG_KIND_LIST;
 	case T_TEXT:
 	case T_KERNEL_NAME:
@@ -184,6 +221,7 @@ void core_settings_init(struct rproc_core_settings *s)
 		.firmware_format = RPROC_FW_FORMAT_ELF,
 		.ready_timeout_usec = RPROC_DEFAULT_READY_TIMEOUT_USEC,
 		.on_ready_timeout = RPROC_READY_TIMEOUT_RESTART,
+		.update_confirm_usec = RPROC_DEFAULT_UPDATE_CONFIRM_USEC,
 	};
 }
 
@@ -262,6 +300,8 @@ static int reset_field(struct conf_target *t, const struct conf_key *k, void *f)
 	switch (k->type) {
 	case T_CORE_LIST:
 	case T_CHANNEL_LIST:
+	case T_DIGEST_LIST:
+	case T_MATCH_LIST:
 		strv_free(*(char ***) f);
 		*(char ***) f = NULL;
 		return 0;
@@ -277,17 +317,35 @@ static int reset_field(struct conf_target *t, const struct conf_key *k, void *f)
 	case T_ENUM:
 		*(int *) f = 0;
 		return 0;
+	case T_BOOL:
+		*(bool *) f = k->id == RPROC_KEY_FIRMWARE_STRICT_MODES;
+		return 0;
 	default:
 		return free_and_strdup(f, NULL);
 	}
 }
 
+/*
+ * Record an invalid value and return -EINVAL: conf_assign() then ignores the
+ * assignment, or for a strict key fails the file (a core file: the core is
+ * not managed; rprocd.conf: the cores that inherit the key are not).
+ */
 static int invalid(struct conf_target *t, const char *file, unsigned line, const struct conf_key *k,
 		   const char *value, const char *why)
 {
-	int r = conf_diag(&t->diags, LOG_ERR, file, line, "invalid value \"%s\" for %s=: %s", value,
-			  k->name, why);
+	int r;
 
+	if (!(k->flags & KEY_STRICT))
+		r = conf_diag(&t->diags, LOG_WARNING, file, line,
+			      "invalid value \"%s\" for %s=: %s; ignored", value, k->name, why);
+	else if (t->core)
+		r = conf_diag(&t->diags, LOG_ERR, file, line, "invalid value \"%s\" for %s=: %s",
+			      value, k->name, why);
+	else
+		r = conf_diag(&t->diags, LOG_ERR, file, line,
+			      "invalid value \"%s\" for %s=: %s; cores that do not set %s= "
+			      "themselves are not managed",
+			      value, k->name, why, k->name);
 	return r < 0 ? r : -EINVAL;
 }
 
@@ -312,6 +370,16 @@ static bool channel_name_is_valid(const char *s)
 	return true;
 }
 
+static bool digest_is_valid(const char *s)
+{
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s + 7) != 64)
+		return false;
+	for (s += 7; *s; s++)
+		if (!isxdigit((unsigned char) *s))
+			return false;
+	return true;
+}
+
 /* A space-separated list of core names (Requires=, After=) or channel names (ReadyWhen=). */
 static int assign_list(struct conf_target *t, const char *file, unsigned line,
 		       const struct conf_key *k, const char *value, char ***l)
@@ -321,6 +389,7 @@ static int assign_list(struct conf_target *t, const char *file, unsigned line,
 
 	if (!copy)
 		return -ENOMEM;
+	/* All words are checked first: an invalid one leaves the list as it was. */
 	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		if (k->type == T_CHANNEL_LIST && !channel_name_is_valid(w))
 			return invalid(t, file, line, k, w,
@@ -330,7 +399,87 @@ static int assign_list(struct conf_target *t, const char *file, unsigned line,
 			return invalid(t, file, line, k, w, "not a core name");
 		if (k->type == T_CORE_LIST && t->core && streq(w, t->core->name))
 			return invalid(t, file, line, k, w, "a core cannot depend on itself");
+		if (k->type == T_DIGEST_LIST && !digest_is_valid(w))
+			return invalid(t, file, line, k, w,
+				       "expected sha256: and 64 hexadecimal digits");
+	}
+	free(copy);
+	copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	save = NULL;
+	for (w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (k->type == T_DIGEST_LIST)
+			for (char *c = w; *c; c++)
+				*c = (char) tolower((unsigned char) *c);
 		if (!strv_contains(*l, w) && strv_extend(l, w) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Words of a [Match] list: separated by blanks, a word in double quotes may
+ * hold blanks (\" and \\ inside quotes). Returns 0, -EINVAL (an unterminated
+ * quote, an empty word) or -ENOMEM.
+ */
+static int split_quoted(const char *p, char ***ret)
+{
+	_cleanup_strv_free_ char **l = NULL;
+
+	for (;;) {
+		_cleanup_free_ char *w = NULL;
+		size_t n = 0;
+
+		p += strspn(p, " \t");
+		if (!*p)
+			break;
+		w = malloc(strlen(p) + 1);
+		if (!w)
+			return -ENOMEM;
+		if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+					p++;
+				w[n++] = *p;
+			}
+			if (*p != '"')
+				return -EINVAL;
+			p++;
+			if (*p && *p != ' ' && *p != '\t')
+				return -EINVAL;
+		} else
+			while (*p && *p != ' ' && *p != '\t')
+				w[n++] = *p++;
+		w[n] = 0;
+		if (n == 0)
+			return -EINVAL;
+		if (strv_push(&l, TAKE_PTR(w)) < 0)
+			return -ENOMEM;
+	}
+	*ret = TAKE_PTR(l);
+	return 0;
+}
+
+/* Compatible=, Model=: globs; "!" before the first word negates every word of the assignment. */
+static int assign_match_list(struct conf_target *t, const char *file, unsigned line,
+			     const struct conf_key *k, const char *value, char ***l)
+{
+	_cleanup_strv_free_ char **words = NULL;
+	bool negate = value[0] == '!';
+	int r;
+
+	r = split_quoted(value + negate, &words);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || !words)
+		return invalid(t, file, line, k, value,
+			       "expected blank-separated patterns, \"quoted\" when they hold "
+			       "blanks, optionally after one \"!\"");
+	for (char **w = words; *w; w++) {
+		char *e = strdup_printf("%s%s", negate ? "!" : "", *w);
+
+		if (!e || strv_push(l, e) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -349,13 +498,24 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 	case T_KERNEL_NAME:
 		if (strchr(value, '/'))
 			return invalid(t, file, line, k, value, "a kernel name has no '/'");
+		/* Kernel names never hold these: a pattern was meant, and would match nothing. */
+		if (value[0] == '!' || strpbrk(value, "*?[")) {
+			r = conf_diag(
+				&t->diags, LOG_WARNING, file, line,
+				"%s=%s is compared literally, not as a pattern or a negation; "
+				"use DevicePath= or Compatible= for patterns",
+				k->name, value);
+			if (r < 0)
+				return r;
+		}
 		return free_and_strdup(f, value);
 	case T_FIRMWARE:
-		if (!rproc_firmware_name_is_valid(value))
-			return invalid(
-				t, file, line, k, value,
-				"a firmware name is relative to the firmware search path, at "
-				"most 255 bytes, without \"..\" or control characters");
+		/* An absolute path is read by rprocd itself, so it needs firmware staging. */
+		if (!rproc_firmware_name_is_valid(value[0] == '/' ? value + 1 : value))
+			return invalid(t, file, line, k, value,
+				       "a firmware name is relative to the firmware search path "
+				       "(or an absolute path, with firmware staging), at most 255 "
+				       "bytes, without \"..\" or control characters");
 		return free_and_strdup(f, value);
 	case T_ABS_GLOB:
 	case T_ABS_PATH:
@@ -435,13 +595,45 @@ static int assign_value(struct conf_target *t, const char *file, unsigned line,
 	case T_CORE_LIST:
 		return assign_list(t, file, line, k, value, f);
 	case T_CHANNEL_LIST:
+	case T_DIGEST_LIST:
 		return assign_list(t, file, line, k, value, f);
 	case T_GROUP:
 		if (!group_name_is_valid(value))
 			return invalid(t, file, line, k, value, "not a valid group name");
 		return free_and_strdup(f, value);
+	case T_MATCH_LIST:
+		return assign_match_list(t, file, line, k, value, f);
 	}
 	return -EINVAL;
+}
+
+/* Replace the specifiers of a value, then assign it. */
+static int assign_expanded(struct conf_target *t, const char *file, unsigned line,
+			   const struct conf_key *k, const char *value, void *f)
+{
+	_cleanup_free_ char *expanded = NULL, *why = NULL;
+	bool unresolved = false;
+	int r;
+
+	r = conf_env_expand(t->env, value, &expanded, &why, &unresolved);
+	if (r == -EINVAL)
+		return invalid(t, file, line, k, value, why);
+	if (r < 0)
+		return r;
+	r = assign_value(t, file, line, k, expanded, f);
+	if (r < 0)
+		return r;
+	if (unresolved) {
+		r = conf_diag(&t->diags, LOG_NOTICE, file, line,
+			      "%s=%s: this root cannot tell %s; the running system resolves the "
+			      "value, and the checks that need it are left to it",
+			      k->name, value, strempty(why));
+		if (r < 0)
+			return r;
+		*t->unresolved |= CONF_KEY_BIT(k->id);
+	} else
+		*t->unresolved &= ~CONF_KEY_BIT(k->id);
+	return 0;
 }
 
 /* The section a key of this scope is written in, for the file being loaded. */
@@ -479,9 +671,29 @@ int conf_assign(void *userdata, const char *file, unsigned line, const char *sec
 			continue;
 
 		f = field_of(t, k);
-		r = *value ? assign_value(t, file, line, k, value, f) : reset_field(t, k, f);
+		if (!*value)
+			r = reset_field(t, k, f);
+		else if (k->flags & KEY_SPECIFIERS)
+			r = assign_expanded(t, file, line, k, value, f);
+		else
+			r = assign_value(t, file, line, k, value, f);
+		if (r == -EINVAL) {
+			/* Recorded by invalid(): a strict key fails the file, any other is ignored. */
+			if (!(k->flags & KEY_STRICT))
+				return 0;
+			if (t->daemon && !t->core)
+				t->daemon->invalid[k->id] =
+					(struct rproc_config_origin){ file, line };
+			return -EINVAL;
+		}
 		if (r < 0)
 			return r;
+		if (*value)
+			t->assigned |= CONF_KEY_BIT(k->id);
+		else {
+			t->assigned &= ~CONF_KEY_BIT(k->id);
+			*t->unresolved &= ~CONF_KEY_BIT(k->id);
+		}
 		t->origin[k->id] = (struct rproc_config_origin){ file, line };
 		return 0;
 	}
@@ -497,6 +709,42 @@ int conf_assign(void *userdata, const char *file, unsigned line, const char *sec
 		return 0;
 	return conf_diag(&t->diags, LOG_WARNING, file, line, "unknown key %s= in [%s], ignored",
 			 key, section);
+}
+
+/* Each pattern with its own "!" when negated, quoted when it holds blanks or quotes. */
+static char *format_match_list(char *const *l)
+{
+	_cleanup_strv_free_ char **words = NULL;
+
+	if (!l)
+		return NULL;
+	for (char *const *p = l; *p; p++) {
+		bool negated = (*p)[0] == '!';
+		const char *w = *p + negated;
+		char *e;
+
+		if (strpbrk(w, " \t\"\\")) {
+			size_t n = 0;
+
+			e = malloc(strlen(w) * 2 + 4);
+			if (!e)
+				return NULL;
+			if (negated)
+				e[n++] = '!';
+			e[n++] = '"';
+			for (; *w; w++) {
+				if (*w == '"' || *w == '\\')
+					e[n++] = '\\';
+				e[n++] = *w;
+			}
+			e[n++] = '"';
+			e[n] = 0;
+		} else
+			e = strdup(*p);
+		if (!e || strv_push(&words, e) < 0)
+			return NULL;
+	}
+	return strv_join(words, " ");
 }
 
 char *conf_format_value(const struct rproc_core_config *core,
@@ -573,7 +821,10 @@ char *conf_format_value(const struct rproc_core_config *core,
 	}
 	case T_CORE_LIST:
 	case T_CHANNEL_LIST:
+	case T_DIGEST_LIST:
 		return *(char **const *) f ? strv_join(*(char **const *) f, " ") : NULL;
+	case T_MATCH_LIST:
+		return format_match_list(*(char **const *) f);
 	}
 	return NULL;
 }

@@ -45,7 +45,7 @@ int conf_parse_file(const char *host_path, const char *file, conf_assignment_fn 
 /* Find the main file: the first of dirs/name that exists. */
 struct conf_main {
 	char *path;  /* as the managed system sees it; NULL when none */
-	bool masked; /* a symlink to /dev/null in the winning directory */
+	bool masked; /* a symlink to /dev/null or an empty file in the winning directory */
 	int error;   /* negative errno when the winning entry cannot be used */
 };
 int conf_find_main(const struct rproc_ctx *ctx, const char *const *dirs, const char *name,

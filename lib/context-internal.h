@@ -12,6 +12,7 @@ struct rproc_ctx {
 	rproc_log_fn log_fn;
 	void *log_userdata;
 	int log_priority;
+	bool image; /* the root is an OS image, not a running system */
 };
 
 void rproc_ctx_log(const struct rproc_ctx *ctx, int priority, const char *file, int line,

@@ -52,6 +52,11 @@ _public_ const char *rproc_ctx_get_root(const struct rproc_ctx *ctx)
 	return ctx->root;
 }
 
+_public_ void rproc_ctx_set_image(struct rproc_ctx *ctx, int image)
+{
+	ctx->image = image;
+}
+
 _public_ void rproc_ctx_set_log_fn(struct rproc_ctx *ctx, rproc_log_fn fn, void *userdata)
 {
 	ctx->log_fn = fn;

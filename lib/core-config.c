@@ -7,7 +7,7 @@ static const char *const config_dirs[] = {
 	"/etc/rprocd", "/run/rprocd", "/usr/local/lib/rprocd", "/usr/lib/rprocd", NULL,
 };
 
-static const char *const core_dirs[] = {
+const char *const conf_core_dirs[] = {
 	"/etc/rprocd/cores",
 	"/run/rprocd/cores",
 	"/usr/local/lib/rprocd/cores",
@@ -67,12 +67,15 @@ _public_ struct rproc_core_config *rproc_core_config_free(struct rproc_core_conf
 	free(cfg->name);
 	free(cfg->match_name);
 	free(cfg->match_device_path);
+	strv_free(cfg->match_compatible);
+	strv_free(cfg->match_model);
 	free(cfg->description);
 	free(cfg->firmware);
 	free(cfg->fallback_firmware);
 	strv_free(cfg->requires);
 	strv_free(cfg->after);
 	strv_free(cfg->ready_when);
+	strv_free(cfg->firmware_digests);
 	core_settings_done(&cfg->settings);
 	free(cfg->path);
 	strv_free(cfg->dropins);
@@ -89,7 +92,7 @@ static void rproc_core_config_freep(struct rproc_core_config **c)
 
 _public_ int rproc_core_config_list(struct rproc_ctx *ctx, char ***ret_names)
 {
-	return conf_list_names(ctx, core_dirs, ".core", ret_names);
+	return conf_list_names(ctx, conf_core_dirs, ".core", ret_names);
 }
 
 /* Take the daemon's [Defaults], with their origins pointing at our own copies of its files. */
@@ -125,11 +128,28 @@ static int inherit_defaults(struct rproc_core_config *cfg, const struct rproc_da
 	return 0;
 }
 
-/* Checks that need the whole configuration. */
-static int check_core(struct rproc_core_config *cfg, struct conf_target *t)
+/* Checks that need the whole file and its drop-ins. */
+static int check_core(struct rproc_core_config *cfg, struct conf_target *t,
+		      const struct rproc_daemon_config *defaults)
 {
 	const struct rproc_config_origin *o;
 	int r;
+
+	/* A strict key left to an invalid [Defaults] value: what rprocd.conf meant is unknown. */
+	for (int k = 0; defaults && k < _RPROC_KEY_MAX; k++) {
+		const struct rproc_config_origin *bad = &defaults->invalid[k];
+
+		if (!bad->file || (t->assigned & CONF_KEY_BIT(k)))
+			continue;
+		r = conf_diag(&t->diags, LOG_ERR, cfg->path, 0,
+			      "%s= is invalid in [Defaults] at %s:%u and this core does not set "
+			      "it itself",
+			      strchr(rproc_config_key_name((enum rproc_config_key) k), '.') + 1,
+			      bad->file, bad->line);
+		if (r < 0)
+			return r;
+		cfg->valid = false;
+	}
 
 	if (cfg->fallback_firmware && cfg->firmware &&
 	    streq(cfg->fallback_firmware, cfg->firmware)) {
@@ -153,6 +173,18 @@ static int check_core(struct rproc_core_config *cfg, struct conf_target *t)
 		if (!cfg->match_name)
 			return -ENOMEM;
 	}
+	/* Not an error: the file is for other boards (a root file system shared by several). */
+	if (!conf_board_matches(t->env, cfg->match_compatible, cfg->match_model)) {
+		bool compat_fails = !conf_board_matches(t->env, cfg->match_compatible, NULL);
+
+		o = &cfg->origin[compat_fails ? RPROC_KEY_MATCH_COMPATIBLE : RPROC_KEY_MATCH_MODEL];
+		cfg->other_board = true;
+		r = conf_diag(&t->diags, LOG_NOTICE, o->file, o->line,
+			      "[Match] %s= does not match this board: the file does not apply here",
+			      compat_fails ? "Compatible" : "Model");
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -174,7 +206,7 @@ static int load_invalid_name(struct rproc_ctx *ctx, const char *name,
 	cfg->name = strdup(name);
 	if (!cfg->name)
 		return -ENOMEM;
-	r = conf_find_main(ctx, core_dirs, fname, &main_file);
+	r = conf_find_main(ctx, conf_core_dirs, fname, &main_file);
 	if (r < 0)
 		return r;
 	if (!main_file.path)
@@ -194,6 +226,23 @@ static int load_invalid_name(struct rproc_ctx *ctx, const char *name,
 _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 				    const struct rproc_daemon_config *defaults,
 				    struct rproc_core_config **ret)
+{
+	struct conf_env env;
+	int r;
+
+	if (!name || !*name || strchr(name, '/'))
+		return -EINVAL;
+	r = conf_env_init(&env, ctx);
+	if (r < 0)
+		return r;
+	r = core_config_load(ctx, name, defaults, &env, ret);
+	conf_env_done(&env);
+	return r;
+}
+
+int core_config_load(struct rproc_ctx *ctx, const char *name,
+		     const struct rproc_daemon_config *defaults, struct conf_env *env,
+		     struct rproc_core_config **ret)
 {
 	_cleanup_(rproc_core_config_freep) struct rproc_core_config *cfg = NULL;
 	_cleanup_free_ char *fname = NULL;
@@ -226,9 +275,11 @@ _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 		.base = &base,
 		.origin = cfg->origin,
 		.diags = { &cfg->diags, &cfg->n_diags, ctx },
+		.env = env,
+		.unresolved = &cfg->unresolved,
 	};
 
-	r = conf_find_main(ctx, core_dirs, fname, &main_file);
+	r = conf_find_main(ctx, conf_core_dirs, fname, &main_file);
 	if (r < 0)
 		return r;
 	cfg->path = main_file.path;
@@ -250,7 +301,7 @@ _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 		return -EBADMSG;
 	}
 
-	r = conf_list_dropins(ctx, core_dirs, fname, &t.diags, &cfg->dropins);
+	r = conf_list_dropins(ctx, conf_core_dirs, fname, &t.diags, &cfg->dropins);
 	if (r < 0)
 		return r;
 
@@ -281,91 +332,13 @@ _public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 	if (r < 0)
 		return r;
 
-	r = check_core(cfg, &t);
+	r = check_core(cfg, &t, defaults);
 	if (r < 0)
 		return r;
 
 	r = cfg->valid ? 0 : -EBADMSG;
 	*ret = TAKE_PTR(cfg);
 	return r;
-}
-
-static ssize_t config_index(struct rproc_core_config **cfgs, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (cfgs[i] && !cfgs[i]->masked && streq(cfgs[i]->name, name))
-			return (ssize_t) i;
-	return -1;
-}
-
-/* Depth-first from cfgs[at]: is there a path back to cfgs[target]? The path is left in path[]. */
-static bool reaches(struct rproc_core_config **cfgs, size_t n, size_t at, size_t target, bool *seen,
-		    size_t *path, size_t *depth)
-{
-	const struct rproc_core_config *c = cfgs[at];
-	char **lists[2] = { c->requires, c->after };
-
-	path[(*depth)++] = at;
-	for (int k = 0; k < 2; k++)
-		for (char **d = lists[k]; d && *d; d++) {
-			ssize_t x = config_index(cfgs, n, *d);
-
-			if (x < 0)
-				continue;
-			if ((size_t) x == target)
-				return true;
-			if (seen[x])
-				continue;
-			seen[x] = true;
-			if (reaches(cfgs, n, (size_t) x, target, seen, path, depth))
-				return true;
-		}
-	(*depth)--;
-	return false;
-}
-
-_public_ int rproc_core_configs_check(struct rproc_core_config **cfgs, size_t n)
-{
-	_cleanup_free_ bool *seen = NULL;
-	_cleanup_free_ size_t *path = NULL;
-
-	if (n == 0)
-		return 0;
-	seen = calloc(n, sizeof(bool));
-	path = calloc(n, sizeof(size_t));
-	if (!seen || !path)
-		return -ENOMEM;
-
-	for (size_t i = 0; i < n; i++) {
-		struct rproc_core_config *c = cfgs[i];
-		struct conf_diags diags;
-		const struct rproc_config_origin *o;
-		_cleanup_free_ char *text = NULL;
-		size_t depth = 0;
-		int r;
-
-		if (!c || c->masked)
-			continue;
-		memset(seen, 0, n * sizeof(bool));
-		if (!reaches(cfgs, n, i, i, seen, path, &depth))
-			continue;
-		for (size_t k = 0; k < depth; k++) {
-			char *t = strdup_printf("%s%s → ", strempty(text), cfgs[path[k]]->name);
-
-			if (!t)
-				return -ENOMEM;
-			free(text);
-			text = t;
-		}
-		o = &c->origin[c->requires ? RPROC_KEY_REQUIRES : RPROC_KEY_AFTER];
-		diags = (struct conf_diags){ &c->diags, &c->n_diags, NULL };
-		r = conf_diag(&diags, LOG_ERR, o->file ? o->file : c->path, o->line,
-			      "dependency cycle through Requires=/After=: %s%s", text, c->name);
-		if (r < 0)
-			return r;
-		c->valid = false;
-	}
-	return 0;
 }
 
 _public_ const struct rproc_config_diag *rproc_core_config_first_error(
@@ -388,7 +361,7 @@ _public_ bool rproc_core_config_matches(const struct rproc_core_config *cfg,
 {
 	const char *want = cfg->match_name ? cfg->match_name : cfg->name;
 
-	if (!kernel_name || !streq(want, kernel_name))
+	if (cfg->other_board || !kernel_name || !streq(want, kernel_name))
 		return false;
 	if (cfg->match_device_path)
 		return devpath && fnmatch(cfg->match_device_path, devpath, 0) == 0;

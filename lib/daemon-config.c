@@ -21,7 +21,22 @@ static void rproc_daemon_config_freep(struct rproc_daemon_config **c)
 
 _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon_config **ret)
 {
+	struct conf_env env;
+	int r;
+
+	r = conf_env_init(&env, ctx);
+	if (r < 0)
+		return r;
+	r = daemon_config_load(ctx, &env, ret);
+	conf_env_done(&env);
+	return r;
+}
+
+int daemon_config_load(struct rproc_ctx *ctx, struct conf_env *env,
+		       struct rproc_daemon_config **ret)
+{
 	_cleanup_(rproc_daemon_config_freep) struct rproc_daemon_config *cfg = NULL;
+	uint64_t unresolved = 0; /* only firmware checks look at it, and no firmware key is here */
 	bool use_main = false;
 	struct rproc_core_settings base;
 	struct conf_main main_file;
@@ -35,6 +50,8 @@ _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon
 	cfg->poll_interval_usec = RPROC_POLL_INTERVAL_AUTO;
 	cfg->trace_interval_usec = RPROC_POLL_INTERVAL_AUTO;
 	cfg->kernel_events = RPROC_KERNEL_EVENTS_AUTO;
+	cfg->firmware_staging = RPROC_FIRMWARE_STAGING_AUTO;
+	cfg->firmware_strict_modes = true;
 	core_settings_init(&cfg->defaults);
 	cfg->defaults.coredump_directory = strdup(RPROC_DEFAULT_COREDUMP_DIRECTORY);
 	if (!cfg->defaults.coredump_directory)
@@ -49,6 +66,8 @@ _public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon
 		.base = &base,
 		.origin = cfg->origin,
 		.diags = { &cfg->diags, &cfg->n_diags, ctx },
+		.env = env,
+		.unresolved = &unresolved,
 	};
 
 	r = conf_find_main(ctx, rproc_config_dirs(), "rprocd.conf", &main_file);

@@ -232,7 +232,7 @@ static int kernel_section_name(const uint8_t *b, uint64_t size, uint64_t table, 
 		return RPROC_FW_E_BAD_SECTIONS;
 	pos = table + name;
 	n = size - pos < sizeof(RSC_NAME) ? size - pos : sizeof(RSC_NAME);
-	if (n < sizeof(RSC_NAME) && !memchr(b + pos, 0, n))
+	if (n < sizeof(RSC_NAME) && !memchr(b + pos, 0, (size_t) n))
 		return RPROC_FW_E_BAD_SECTIONS;
 	*ret_is_rsc = n == sizeof(RSC_NAME) && memcmp(b + pos, RSC_NAME, sizeof(RSC_NAME)) == 0;
 	return 0;
@@ -292,7 +292,8 @@ static int check_sections(Elf *elf, const uint8_t *b, const struct ehdr *h, uint
 	return 0;
 }
 
-static void find_build_id_in_phdrs(Elf *elf, const struct ehdr *h, struct rproc_fw_info *info)
+static void find_build_id_in_phdrs(Elf *elf, const struct ehdr *h, uint64_t size,
+				   struct rproc_fw_info *info)
 {
 	for (size_t i = 0; i < h->phnum && info->build_id_len == 0; i++) {
 		GElf_Phdr ph;
@@ -300,7 +301,14 @@ static void find_build_id_in_phdrs(Elf *elf, const struct ehdr *h, struct rproc_
 
 		if (!gelf_getphdr(elf, (int) i, &ph) || ph.p_type != PT_NOTE || ph.p_filesz == 0)
 			continue;
-		d = elf_getdata_rawchunk(elf, (int64_t) ph.p_offset, ph.p_filesz, ELF_T_NHDR);
+		/*
+		 * Inside the file before libelf is asked: its size is a size_t, and a
+		 * p_filesz of 2^32 + n would read n bytes on a 32-bit host.
+		 */
+		if (!range_inside(ph.p_offset, ph.p_filesz, size))
+			continue;
+		d = elf_getdata_rawchunk(elf, (int64_t) ph.p_offset, (size_t) ph.p_filesz,
+					 ELF_T_NHDR);
 		if (d)
 			take_build_id(d, info);
 	}
@@ -348,7 +356,7 @@ static int validate_elf(uint8_t *b, size_t size, const struct rproc_fw_expect *e
 	if (!r)
 		r = check_sections(elf, b, &h, size, info);
 	if (!r) {
-		find_build_id_in_phdrs(elf, &h, info);
+		find_build_id_in_phdrs(elf, &h, size, info);
 		r = check_expectations(expect, info);
 	}
 	elf_end(elf);

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <sys/stat.h>
-#include <sys/utsname.h>
 
 #include "context-internal.h"
 #include "rproc/firmware.h"
+#include "system-info.h"
 
 #define FW_CLASS_PATH_PARAM "/sys/module/firmware_class/parameters/path"
-#define OSRELEASE	    "/proc/sys/kernel/osrelease"
 
 /* The kernel's fw_path[] after firmware_class.path: directory, and whether the release follows. */
 static const struct {
@@ -52,34 +51,6 @@ _public_ bool rproc_firmware_name_is_valid(const char *name)
 	return true;
 }
 
-/* The running kernel's release as the managed system sees it. */
-static int kernel_release(struct rproc_ctx *ctx, char **ret)
-{
-	_cleanup_free_ char *p = NULL;
-	struct utsname u;
-	char *v;
-	int r;
-
-	r = rproc_ctx_path(ctx, OSRELEASE, &p);
-	if (r < 0)
-		return r;
-	r = read_full_file(p, 256, &v, NULL);
-	if (r >= 0) {
-		const char *stripped = strstrip(v);
-
-		if (*stripped) {
-			*ret = strdup(stripped);
-			free(v);
-			return *ret ? 0 : -ENOMEM;
-		}
-		free(v);
-	}
-	if (uname(&u) < 0)
-		return negative_errno();
-	*ret = strdup(u.release);
-	return *ret ? 0 : -ENOMEM;
-}
-
 _public_ int rproc_firmware_search_path(struct rproc_ctx *ctx, char ***ret_dirs)
 {
 	_cleanup_strv_free_ char **dirs = NULL;
@@ -100,15 +71,19 @@ _public_ int rproc_firmware_search_path(struct rproc_ctx *ctx, char ***ret_dirs)
 		}
 	}
 
-	r = kernel_release(ctx, &release);
-	if (r < 0)
+	/* Unknown (an image without one kernel): the directories without a release remain. */
+	r = sysinfo_kernel_release(ctx, &release);
+	if (r == -ENOMEM)
 		return r;
 
 	for (size_t i = 0; i < ELEMENTSOF(default_dirs); i++) {
-		char *d = default_dirs[i].with_release
-				  ? strdup_printf("%s/%s", default_dirs[i].dir, release)
-				  : strdup(default_dirs[i].dir);
+		char *d;
 
+		if (default_dirs[i].with_release && !release)
+			continue;
+		d = default_dirs[i].with_release
+			    ? strdup_printf("%s/%s", default_dirs[i].dir, release)
+			    : strdup(default_dirs[i].dir);
 		if (!d || strv_push(&dirs, d) < 0)
 			return -ENOMEM;
 	}

@@ -42,6 +42,18 @@ int strv_push(char ***l, char *s)
 	return 0;
 }
 
+char **strv_copy(char *const *l)
+{
+	char **c = NULL;
+
+	for (; l && *l; l++)
+		if (strv_extend(&c, *l) < 0) {
+			strv_free(c);
+			return NULL;
+		}
+	return c;
+}
+
 int strv_extend(char ***l, const char *s)
 {
 	char *c = strdup(s);

@@ -75,6 +75,8 @@ static inline void strv_freep(char ***l)
 
 size_t strv_length(char *const *l);
 /* Append a copy of s; returns 0 or -ENOMEM. */
+/* A copy of l (NULL for NULL); NULL with errno ENOMEM on failure (check l first). */
+char **strv_copy(char *const *l);
 int strv_extend(char ***l, const char *s);
 /* Append s itself (taking ownership even on failure). */
 int strv_push(char ***l, char *s);

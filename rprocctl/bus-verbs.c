@@ -560,12 +560,14 @@ static int action_failed(const struct action *a, const char *core, const sd_bus_
 
 /*
  * --no-block: check that the core exists and is managed, send the call, and
- * return once rprocd has received it, without its outcome. A Ping behind the
- * call is the proof: rprocd reads its messages in order, and the bus answers
- * rprocd's question about the caller's credentials before it forwards the
- * Ping's reply, so rprocctl may leave then. A refusal by the bus itself
- * (policy) arrives before that reply and is reported; what rprocd decides
- * later shows up in LastError and the journal.
+ * return once rprocd has decided whether to take it, without its outcome.
+ * Two Pings behind the call prove it: rprocd reads its messages in order, so
+ * the first Ping's reply comes after rprocd asked the bus who the caller is,
+ * and the bus answers that before it forwards the reply; the second Ping
+ * reaches rprocd after the bus's answer, so its reply comes after rprocd's
+ * decision. A refusal (by the bus's policy, or rprocd's: access, state, a
+ * full queue) arrives before that reply and is reported; what happens later
+ * shows in LastError and the journal.
  */
 static int on_early_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
@@ -603,10 +605,10 @@ static int action_no_block(sd_bus *bus, const struct action *a, const char *core
 		r = sd_bus_message_append(m, "s", string_arg);
 	if (r >= 0)
 		r = sd_bus_call_async(bus, &slot, m, on_early_reply, &early, UINT64_MAX);
-	if (r >= 0)
+	for (int i = 0; r >= 0 && i < 2; i++)
 		r = sd_bus_call_method(bus, DEST, MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping",
 				       &e, NULL, "");
-	/* What arrived before the Ping's reply: the bus's refusal, if any. */
+	/* What arrived before the last Ping's reply: a refusal, if any. */
 	while (r >= 0 && (r = sd_bus_process(bus, NULL)) > 0)
 		;
 	if (r < 0)

@@ -122,26 +122,50 @@ int verb_validate(int argc, char **argv)
 	return ret;
 }
 
+/* Under --root the configuration is an image's: what only a running system knows is left open. */
 static int open_ctx(struct rproc_ctx **ctx)
 {
 	int r = rproc_ctx_new(arg.root, ctx);
 
-	if (r < 0)
+	if (r < 0) {
 		log_error("Cannot use root %s: %s", arg.root ? arg.root : "/", strerror(-r));
+		return r;
+	}
+	if (arg.root)
+		rproc_ctx_set_image(*ctx, true);
+	return 0;
+}
+
+/* The configuration set, as rprocd loads it; prints why when it cannot be had. */
+static int load_set(struct rproc_ctx *ctx, unsigned flags, struct rproc_config_set **ret)
+{
+	int r = rproc_config_set_load(ctx, flags, ret);
+
+	if (r < 0 && arg.root && (r == -ENOENT || r == -ENOTDIR))
+		log_error("Cannot use root %s: %s", arg.root,
+			  r == -ENOENT ? "no such directory" : "not a directory");
+	else if (r < 0)
+		log_error("Cannot read the configuration: %s", strerror(-r));
 	return r;
+}
+
+static const char *diag_level(int priority)
+{
+	return priority <= LOG_ERR ? "error" : priority <= LOG_WARNING ? "warning" : "note";
 }
 
 static void print_diags(const struct rproc_config_diag *d, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *level = d[i].priority <= LOG_ERR ? "error" : "warning";
+		const char *level = diag_level(d[i].priority);
 
 		/* On standard error, with the prefix: what was found is not the output. */
-		if (d[i].line)
-			log_error("%s:%u: %s: %s", d[i].file ? d[i].file : "?", d[i].line, level,
-				  d[i].message);
+		if (!d[i].file)
+			log_error("%s: %s", level, d[i].message);
+		else if (d[i].line)
+			log_error("%s:%u: %s: %s", d[i].file, d[i].line, level, d[i].message);
 		else
-			log_error("%s: %s: %s", d[i].file ? d[i].file : "?", level, d[i].message);
+			log_error("%s: %s: %s", d[i].file, level, d[i].message);
 	}
 }
 
@@ -172,17 +196,23 @@ static void print_merged(const struct rproc_core_config *c)
 	}
 }
 
-static void json_diags(struct json *j, const char *key, const struct rproc_config_diag *d, size_t n)
+/* The diagnostics as elements of the array being written: {"Level","File","Line","Message"}. */
+static void json_diag_items(struct json *j, const struct rproc_config_diag *d, size_t n)
 {
-	json_begin_array(j, key);
 	for (size_t i = 0; i < n; i++) {
 		json_begin_object(j, NULL);
-		json_string(j, "Level", d[i].priority <= LOG_ERR ? "error" : "warning");
+		json_string(j, "Level", diag_level(d[i].priority));
 		json_string(j, "File", d[i].file);
 		json_uint(j, "Line", d[i].line);
 		json_string(j, "Message", d[i].message);
 		json_end_object(j);
 	}
+}
+
+static void json_diags(struct json *j, const char *key, const struct rproc_config_diag *d, size_t n)
+{
+	json_begin_array(j, key);
+	json_diag_items(j, d, n);
 	json_end_array(j);
 }
 
@@ -239,14 +269,34 @@ static void json_setting_value(struct json *j, enum rproc_config_key k, const ch
 		}
 		break;
 	case RPROC_CONFIG_KIND_LIST: {
-		char *copy = strdup(text), *save = NULL;
+		/* words separated by spaces; "…" around one with a space, \" and \\ inside */
+		char *w = malloc(strlen(text) + 1);
+		const char *p = text;
 
+		if (!w)
+			break;
 		json_begin_array(j, "Value");
-		for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w;
-		     w = strtok_r(NULL, " ", &save))
+		while (*p) {
+			size_t n = 0;
+			bool quoted = false;
+
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (!*p)
+				break;
+			for (; *p && (quoted || (*p != ' ' && *p != '\t')); p++) {
+				if (*p == '"')
+					quoted = !quoted;
+				else if (quoted && *p == '\\' && p[1])
+					w[n++] = *++p;
+				else
+					w[n++] = *p;
+			}
+			w[n] = 0;
 			json_string(j, NULL, w);
+		}
 		json_end_array(j);
-		free(copy);
+		free(w);
 		return;
 	}
 	case RPROC_CONFIG_KIND_STRING:
@@ -255,7 +305,7 @@ static void json_setting_value(struct json *j, enum rproc_config_key k, const ch
 	json_string(j, "Value", text);
 }
 
-static void json_core_config(struct json *j, const struct rproc_core_config *c, int r)
+static void json_core_config(struct json *j, const struct rproc_core_config *c)
 {
 	json_begin_object(j, NULL);
 	json_string(j, "Name", c->name);
@@ -263,7 +313,8 @@ static void json_core_config(struct json *j, const struct rproc_core_config *c, 
 	json_strv(j, "DropIns", c->dropins);
 	json_strv(j, "DefaultsFiles", c->defaults_files);
 	json_bool(j, "Masked", c->masked);
-	json_bool(j, "Valid", r == 0);
+	json_bool(j, "OtherBoard", c->other_board);
+	json_bool(j, "Valid", c->valid);
 	json_begin_object(j, "Settings");
 	for (int k = 0; k < _RPROC_KEY_MAX && !c->masked; k++) {
 		char *v = rproc_core_config_format_value(c, (enum rproc_config_key) k);
@@ -287,28 +338,19 @@ static void json_core_config(struct json *j, const struct rproc_core_config *c, 
 	json_end_object(j);
 }
 
-/* Load the daemon config, print its diagnostics; returns it (NULL on hard errors). */
-static struct rproc_daemon_config *load_daemon_config(struct rproc_ctx *ctx, bool quiet, int *ret)
+static const struct rproc_core_config *set_find(const struct rproc_config_set *set,
+						const char *name)
 {
-	struct rproc_daemon_config *d = NULL;
-	int r = rproc_daemon_config_load(ctx, &d);
-
-	if (r < 0 && r != -EBADMSG) {
-		log_error("rprocd.conf: %s", strerror(-r));
-		*ret = EXIT_FAILED;
-		return NULL;
-	}
-	if (r == -EBADMSG)
-		*ret = EXIT_FAILED;
-	if (!quiet)
-		print_diags(d->diags, d->n_diags);
-	return d;
+	for (size_t i = 0; i < set->n_cores; i++)
+		if (strcmp(set->cores[i]->name, name) == 0)
+			return set->cores[i];
+	return NULL;
 }
 
 int verb_cat(int argc, char **argv)
 {
 	struct rproc_ctx *ctx = NULL;
-	struct rproc_daemon_config *d;
+	struct rproc_config_set *set = NULL;
 	struct json j;
 	int ret = EXIT_OK;
 
@@ -319,27 +361,34 @@ int verb_cat(int argc, char **argv)
 	}
 	if (open_ctx(&ctx) < 0)
 		return EXIT_FAILED;
-	d = load_daemon_config(ctx, arg.json, &ret);
+	if (load_set(ctx, 0, &set) < 0) {
+		rproc_ctx_unref(ctx);
+		return EXIT_FAILED;
+	}
+	if (!set->daemon->valid)
+		ret = EXIT_FAILED;
+	if (!arg.json)
+		print_diags(set->daemon->diags, set->daemon->n_diags);
 	pager_open();
 	if (arg.json)
 		json_begin_array(&j, NULL);
 	for (int i = 1; i < argc; i++) {
-		struct rproc_core_config *c = NULL;
-		int r = rproc_core_config_load(ctx, argv[i], d, &c);
+		const struct rproc_core_config *c = set_find(set, argv[i]);
 
-		if (r < 0 && r != -EBADMSG) {
-			log_error("%s: %s", argv[i],
-				  r == -ENOENT ? "no such core configuration" : strerror(-r));
-			ret = r == -ENOENT || r == -EINVAL ? EXIT_NO_SUCH_CORE : EXIT_FAILED;
+		if (!c) {
+			log_error("%s: no such core configuration", argv[i]);
+			ret = EXIT_NO_SUCH_CORE;
 			continue;
 		}
-		if (r < 0)
+		if (!c->valid && ret == EXIT_OK)
 			ret = EXIT_FAILED;
 		if (arg.json)
-			json_core_config(&j, c, r);
+			json_core_config(&j, c);
 		else {
 			printf("%s# %s: %s%s\n", i > 1 ? "\n" : "", c->name, c->path,
-			       c->masked ? " (masked)" : "");
+			       c->masked	? " (masked)"
+			       : c->other_board ? " (not for this board)"
+						: "");
 			for (char **dp = c->dropins; dp && *dp; dp++)
 				printf("#     drop-in %s\n", *dp);
 			for (char **dp = c->defaults_files; dp && *dp; dp++)
@@ -348,101 +397,143 @@ int verb_cat(int argc, char **argv)
 			if (!c->masked)
 				print_merged(c);
 		}
-		rproc_core_config_free(c);
 	}
 	if (arg.json) {
 		json_end_array(&j);
 		json_finish(&j);
 	}
-	rproc_daemon_config_free(d);
+	rproc_config_set_free(set);
 	rproc_ctx_unref(ctx);
 	return ret;
 }
 
+static void print_board(const struct rproc_config_set *set)
+{
+	if (!set->board_known) {
+		printf("board: unknown (no device tree under %s): files with [Match] Compatible= "
+		       "or Model= are checked as if they applied\n",
+		       arg.root ? arg.root : "/");
+		return;
+	}
+	if (!set->board_compatible && !set->board_model) {
+		printf("board: no device tree: files with [Match] Compatible= or Model= do not "
+		       "apply\n");
+		return;
+	}
+	printf("board:");
+	for (char **c = set->board_compatible; c && *c; c++)
+		printf(" \"%s\"", *c);
+	printf("%s%s%s\n", set->board_model ? ", model \"" : "", set->board_model ?: "",
+	       set->board_model ? "\"" : "");
+}
+
+/* Count the diagnostics of priority at most LOG_ERR and LOG_WARNING. */
+static void count_diags(const struct rproc_config_diag *d, size_t n, unsigned *errors,
+			unsigned *warnings)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].priority <= LOG_ERR)
+			(*errors)++;
+		else if (d[i].priority <= LOG_WARNING)
+			(*warnings)++;
+	}
+}
+
+/*
+ * The image-build QA check: the daemon's own loading and checks of the
+ * whole set, plus every firmware image. Fails on errors and on warnings:
+ * each warning is input rprocd ignores, and an image should not ship any.
+ */
 int verb_verify(int argc, char **argv)
 {
 	struct rproc_ctx *ctx = NULL;
-	struct rproc_daemon_config *d;
-	char **names = NULL;
-	int ret = EXIT_OK, r;
-	unsigned n_ok = 0, n_bad = 0, n_masked = 0;
+	struct rproc_config_set *set = NULL;
+	unsigned n_ok = 0, n_bad = 0, n_masked = 0, n_other = 0, errors = 0, warnings = 0;
 	struct json j;
 
-	(void) argc;
 	(void) argv;
 	json_init(&j, stdout, arg.json);
+	if (argc > 1) {
+		log_error("verify: takes no arguments (it checks every file; see --root)");
+		return EXIT_USAGE;
+	}
 	if (open_ctx(&ctx) < 0)
 		return EXIT_FAILED;
-	d = load_daemon_config(ctx, arg.json, &ret);
-	r = rproc_core_config_list(ctx, &names);
-	if (r < 0) {
-		log_error("Cannot list cores: %s", strerror(-r));
-		ret = EXIT_FAILED;
+	if (load_set(ctx, RPROC_CONFIG_SET_CHECK_FIRMWARE, &set) < 0) {
+		rproc_ctx_unref(ctx);
+		return EXIT_FAILED;
+	}
+
+	count_diags(set->daemon->diags, set->daemon->n_diags, &errors, &warnings);
+	count_diags(set->diags, set->n_diags, &errors, &warnings);
+	for (size_t i = 0; i < set->n_cores; i++)
+		count_diags(set->cores[i]->diags, set->cores[i]->n_diags, &errors, &warnings);
+	if (!arg.json) {
+		print_diags(set->daemon->diags, set->daemon->n_diags);
+		print_diags(set->diags, set->n_diags);
+		for (size_t i = 0; i < set->n_cores; i++)
+			print_diags(set->cores[i]->diags, set->cores[i]->n_diags);
 	}
 	pager_open();
-	/* {"Diagnostics":[…rprocd.conf…],"Cores":[{"Name":…,"Valid":…,…}],"NCores":…,…} */
 	if (arg.json) {
+		/* {"Diagnostics":[…],"Board":{…},"Cores":[{"Name":…,…}],"NCores":…,…} */
 		json_begin_object(&j, NULL);
-		if (d)
-			json_diags(&j, "Diagnostics", d->diags, d->n_diags);
-		else
-			json_diags(&j, "Diagnostics", NULL, 0);
+		/* rprocd.conf's and those of the checks across cores, in one array */
+		json_begin_array(&j, "Diagnostics");
+		json_diag_items(&j, set->daemon->diags, set->daemon->n_diags);
+		json_diag_items(&j, set->diags, set->n_diags);
+		json_end_array(&j);
+		json_begin_object(&j, "Board");
+		json_bool(&j, "Known", set->board_known);
+		json_strv(&j, "Compatible", set->board_compatible);
+		json_string(&j, "Model", set->board_model);
+		json_end_object(&j);
 		json_begin_array(&j, "Cores");
-	}
-	for (char **n = names; n && *n; n++) {
-		struct rproc_core_config *c = NULL;
+	} else if (!arg.quiet)
+		print_board(set);
+	for (size_t i = 0; i < set->n_cores; i++) {
+		const struct rproc_core_config *c = set->cores[i];
+		const char *what = c->masked	    ? "masked"
+				   : c->other_board ? "not for this board"
+				   : c->valid	    ? "managed"
+						    : "not managed";
 
-		r = rproc_core_config_load(ctx, *n, d, &c);
-		if (r < 0 && r != -EBADMSG) {
-			if (arg.json) {
-				struct rproc_config_diag diag = { .priority = LOG_ERR,
-								  .message = strerror(-r) };
-
-				json_begin_object(&j, NULL);
-				json_string(&j, "Name", *n);
-				json_null(&j, "Path");
-				json_bool(&j, "Masked", false);
-				json_bool(&j, "Valid", false);
-				json_diags(&j, "Diagnostics", &diag, 1);
-				json_end_object(&j);
-			} else
-				log_error("%s: %s", *n, strerror(-r));
-			n_bad++;
-			ret = EXIT_FAILED;
-			continue;
-		}
 		if (arg.json) {
 			json_begin_object(&j, NULL);
 			json_string(&j, "Name", c->name);
 			json_string(&j, "Path", c->path);
 			json_bool(&j, "Masked", c->masked);
-			json_bool(&j, "Valid", r == 0);
+			json_bool(&j, "OtherBoard", c->other_board);
+			json_bool(&j, "Valid", c->valid);
 			json_diags(&j, "Diagnostics", c->diags, c->n_diags);
 			json_end_object(&j);
-		} else
-			print_diags(c->diags, c->n_diags);
+		} else if (!arg.quiet)
+			printf("%s: %s: %s\n", c->name, c->path, what);
 		if (c->masked)
 			n_masked++;
-		else if (r < 0) {
-			n_bad++;
-			ret = EXIT_FAILED;
-		} else
+		else if (c->other_board)
+			n_other++;
+		else if (c->valid)
 			n_ok++;
-		rproc_core_config_free(c);
+		else
+			n_bad++;
 	}
 	if (arg.json) {
 		json_end_array(&j);
-		json_uint(&j, "NCores", n_ok + n_bad + n_masked);
-		json_uint(&j, "NValid", n_ok);
-		json_uint(&j, "NInvalid", n_bad);
+		json_uint(&j, "NCores", set->n_cores);
+		json_uint(&j, "NManaged", n_ok);
+		json_uint(&j, "NNotManaged", n_bad);
 		json_uint(&j, "NMasked", n_masked);
+		json_uint(&j, "NOtherBoard", n_other);
+		json_uint(&j, "NErrors", errors);
+		json_uint(&j, "NWarnings", warnings);
 		json_end_object(&j);
 		json_finish(&j);
 	} else if (!arg.quiet)
-		printf("%u cores configured: %u valid, %u invalid (not managed), %u masked\n",
-		       n_ok + n_bad + n_masked, n_ok, n_bad, n_masked);
-	rproc_strv_free(names);
-	rproc_daemon_config_free(d);
+		printf("%zu core files: %u managed, %u not managed, %u masked, %u not for this "
+		       "board; %u errors, %u warnings\n",
+		       set->n_cores, n_ok, n_bad, n_masked, n_other, errors, warnings);
+	rproc_config_set_free(set);
 	rproc_ctx_unref(ctx);
-	return ret;
+	return errors || warnings ? EXIT_FAILED : EXIT_OK;
 }

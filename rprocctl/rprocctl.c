@@ -19,6 +19,7 @@ enum {
 	VERB_OFFLINE = 1 << 1, /* reads local files: -H is refused */
 	VERB_LOCAL = 1 << 2,   /* the local journal: -H is refused */
 };
+/* (update CORE FILE passes a local file's descriptor: it refuses -H itself.) */
 
 struct verb {
 	const char *name;
@@ -55,7 +56,7 @@ static const struct option_help option_helps[] = {
 	{ "timeout", "   --timeout=TIME",
 	  "stop waiting for the answer after TIME (30s, 2min);\n"
 	  "rprocd goes on with it. Default: wait until it is done",
-	  "actions, reload" },
+	  "actions, update, reload" },
 	{ "no-block", "   --no-block",
 	  "return once rprocd has the request, without its outcome;\n"
 	  "a failure then shows in `rprocctl status` (Last error)\n"
@@ -73,6 +74,8 @@ static const struct option_help option_helps[] = {
 	{ "opaque", "   --opaque", "the image is opaque (a signed or vendor format)", "validate" },
 	{ "follow", "-f --follow", "go on printing new lines (never paged)", "logs" },
 	{ "lines", "-n --lines=N", "only the last N lines", "logs" },
+	{ "confirm", "   --confirm", "commit the update on trial now", "update" },
+	{ "rollback", "   --rollback", "roll the update on trial back now", "update" },
 };
 
 /* Columns on a terminal: UTF-8 continuation bytes take none. */
@@ -169,6 +172,13 @@ static const struct verb verbs[] = {
 	  "While CORE runs this is refused unless --restart is given. Lasts until the next\n"
 	  "reload.\n",
 	  "restart timeout no-block host" },
+	{ "update", 2, 3, verb_update, VERB_BUS, "update CORE [FILE]",
+	  "boot FILE on trial (--confirm, --rollback: decide now)",
+	  "An A/B firmware update: boot FILE on trial; it is committed once CORE has run\n"
+	  "UpdateConfirmSec=, or now with --confirm; --rollback goes back to the previous\n"
+	  "image now. rprocd reads FILE through a descriptor rprocctl opens (the caller's\n"
+	  "rights), so not with -H. Returns when the trial boot is done.\n",
+	  "confirm rollback timeout host" },
 	{ "reload", 1, 1, verb_reload, VERB_BUS, "reload", "re-read the configuration",
 	  "Re-read the configuration; prints what waits for a restart of a core.\n",
 	  "json timeout host" },
@@ -305,6 +315,8 @@ static int parse_argv(int argc, char **argv, bool *ret_help)
 		ARG_RESTART,
 		ARG_READY,
 		ARG_TIMEOUT,
+		ARG_CONFIRM,
+		ARG_ROLLBACK,
 	};
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -325,12 +337,13 @@ static int parse_argv(int argc, char **argv, bool *ret_help)
 		{ "restart", no_argument, NULL, ARG_RESTART },
 		{ "ready", no_argument, NULL, ARG_READY },
 		{ "timeout", required_argument, NULL, ARG_TIMEOUT },
+		{ "confirm", no_argument, NULL, ARG_CONFIRM },
+		{ "rollback", no_argument, NULL, ARG_ROLLBACK },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "lines", required_argument, NULL, 'n' },
 		{}
 	};
 	unsigned n;
-	char *end;
 	int c;
 
 	/* getopt's own messages would carry argv[0], a build path perhaps: ours carry the prefix. */
@@ -394,13 +407,21 @@ static int parse_argv(int argc, char **argv, bool *ret_help)
 		case ARG_READY:
 			arg.ready = true;
 			break;
+		case ARG_CONFIRM:
+			arg.update_confirm = true;
+			break;
+		case ARG_ROLLBACK:
+			arg.update_rollback = true;
+			break;
 		case 'f':
 			arg.follow = true;
 			break;
 		case 'n':
-			errno = 0;
-			n = (unsigned) strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-') {
+			/*
+			 * Not (unsigned) strtoul(): on 64-bit hosts that made
+			 * 4294967296 lines 0, on 32-bit ones an error.
+			 */
+			if (rproc_parse_unsigned(optarg, &n) < 0) {
 				log_error("Invalid --lines \"%s\"", optarg);
 				return -1;
 			}

@@ -38,6 +38,8 @@ struct rprocctl_options {
 	uint64_t timeout_usec;	/* wait, actions: UINT64_MAX when none */
 	bool follow;		/* logs -f */
 	unsigned lines;		/* logs -n (0: all) */
+	bool update_confirm;	/* update --confirm */
+	bool update_rollback;	/* update --rollback */
 };
 
 extern struct rprocctl_options arg;
@@ -58,3 +60,4 @@ int verb_reload(int argc, char **argv);
 int verb_monitor(int argc, char **argv);
 int verb_wait(int argc, char **argv);
 int verb_logs(int argc, char **argv);
+int verb_update(int argc, char **argv);

@@ -3,7 +3,8 @@
  * rprocd-udev-name on a fake /sys: remote processors with rpmsg channels,
  * their ttys and rpmsg_char endpoints, channels of one name twice, unsafe
  * names, and devices that are not below a remote processor. The helper
- * (argv[1]) runs with --root on a temporary directory.
+ * (the last argument) runs with --root on a temporary directory; arguments
+ * before it are a command to run it with (a cross build's qemu-user).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,9 @@
 #define CORE1	"/devices/platform/rproc_sim.1/remoteproc/remoteproc1"
 #define VIRTIO1 CORE1 "/rproc-virtio.1.auto/virtio2"
 
-static const char *helper;
+/* The helper's command line: [wrapper…] helper --root ROOT [devpath] NULL */
+static char **helper_argv;
+static size_t helper_argc;
 static char root[PATH_MAX];
 
 static void mkdir_p(const char *path)
@@ -231,16 +234,16 @@ static int run_helper(char *out, size_t size, const char *devpath)
 		dup2(pipefd[1], STDOUT_FILENO);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		if (devpath && devpath[0] == '$') {
+		helper_argv[helper_argc] = "--root";
+		helper_argv[helper_argc + 1] = root;
+		if (devpath && devpath[0] == '$')
 			/* "$/devices/…": as udev runs it, the path in $DEVPATH */
 			setenv("DEVPATH", devpath + 1, 1);
-			execl(helper, helper, "--root", root, (char *) NULL);
-		} else if (devpath)
-			execl(helper, helper, "--root", root, devpath, (char *) NULL);
-		else {
+		else if (devpath)
+			helper_argv[helper_argc + 2] = (char *) devpath;
+		else
 			unsetenv("DEVPATH");
-			execl(helper, helper, "--root", root, (char *) NULL);
-		}
+		execvp(helper_argv[0], helper_argv);
 		_exit(127);
 	}
 	close(pipefd[1]);
@@ -396,10 +399,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_errors),
 	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s PATH-OF-rprocd-udev-name\n", argv[0]);
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s [WRAPPER…] PATH-OF-rprocd-udev-name\n", argv[0]);
 		return 2;
 	}
-	helper = argv[1];
+	/* Room for --root ROOT DEVPATH and the terminating NULL. */
+	helper_argc = (size_t) argc - 1;
+	helper_argv = calloc(helper_argc + 4, sizeof(char *));
+	if (!helper_argv)
+		return 1;
+	memcpy(helper_argv, argv + 1, helper_argc * sizeof(char *));
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,9 +6,14 @@
  * rprocd.conf, both layered as systemd does. Directories in priority order:
  * /etc/rprocd, /run/rprocd, /usr/local/lib/rprocd, /usr/lib/rprocd (under the
  * context's root). The first directory that has a file of a name wins; a
- * symlink to /dev/null masks it; drop-ins NAME.d/ *.conf are collected from
- * every directory, deduplicated by file name (first directory wins), sorted
- * by file name and applied in that order.
+ * symlink to /dev/null or an empty file (size 0) masks it; drop-ins NAME.d/
+ * *.conf are collected from every directory, deduplicated by file name (first
+ * directory wins), sorted by file name and applied in that order.
+ *
+ * Invalid values follow systemd's rule: reported at file:line and ignored,
+ * the key keeps its earlier value, except for the strict keys (which core,
+ * which image, whether to start it: see rprocd.core(5)), whose invalid value
+ * leaves the core unmanaged.
  */
 
 #include <stdbool.h>
@@ -76,9 +81,16 @@ struct rproc_config_origin {
 	unsigned line;
 };
 
-/* A diagnostic found while loading: a warning (ignored input) or an error. */
+/*
+ * A diagnostic found while loading. LOG_ERR: an error (the core is not
+ * managed, or it cannot work as written: a Requires= naming no core, a
+ * firmware that is missing or invalid). LOG_WARNING: input that was ignored
+ * (an unknown key, an invalid value of a key that is not strict). LOG_NOTICE:
+ * information (a file not for this board, a value only the running system
+ * can tell). `rprocctl verify` fails on errors and warnings.
+ */
 struct rproc_config_diag {
-	int priority;  /* LOG_WARNING or LOG_ERR */
+	int priority;  /* LOG_ERR, LOG_WARNING or LOG_NOTICE */
 	char *file;    /* path as the managed system sees it */
 	unsigned line; /* 0 when it concerns the whole file */
 	char *message;
@@ -102,12 +114,15 @@ struct rproc_core_settings {
 	enum rproc_fw_format firmware_format;
 	rproc_usec_t ready_timeout_usec; /* ReadyTimeoutSec= */
 	enum rproc_ready_timeout_policy on_ready_timeout;
+	rproc_usec_t update_confirm_usec; /* UpdateConfirmSec= */
 };
 
 /* Keys, for origins and for listing the merged configuration. */
 enum rproc_config_key {
 	RPROC_KEY_MATCH_NAME,
 	RPROC_KEY_MATCH_DEVICE_PATH,
+	RPROC_KEY_MATCH_COMPATIBLE,
+	RPROC_KEY_MATCH_MODEL,
 	RPROC_KEY_DESCRIPTION,
 	RPROC_KEY_FIRMWARE,
 	RPROC_KEY_FALLBACK_FIRMWARE,
@@ -136,6 +151,10 @@ enum rproc_config_key {
 	RPROC_KEY_READY_TIMEOUT_SEC,
 	RPROC_KEY_ON_READY_TIMEOUT,
 	RPROC_KEY_TRACE_INTERVAL_SEC,
+	RPROC_KEY_FIRMWARE_DIGEST,
+	RPROC_KEY_FIRMWARE_STAGING,
+	RPROC_KEY_FIRMWARE_STRICT_MODES,
+	RPROC_KEY_UPDATE_CONFIRM_SEC,
 	_RPROC_KEY_MAX,
 };
 /** rproc_config_key_name() - "Section.Key", e.g. "Core.Firmware" */
@@ -149,7 +168,9 @@ enum rproc_config_kind {
 	RPROC_CONFIG_KIND_SIZE,	    /* bytes (a K, M, G or T suffix in files) */
 	RPROC_CONFIG_KIND_TIMESPAN, /* a time span, µs ("infinity": RPROC_USEC_INFINITY) */
 	RPROC_CONFIG_KIND_POLL,	    /* "auto", or a time span */
-	RPROC_CONFIG_KIND_LIST,	    /* words separated by spaces */
+	RPROC_CONFIG_KIND_LIST,	    /* words separated by spaces; one with a space, a quote or a
+				       backslash in double quotes, \" and \\ escaped (a "!" before
+				       the quote stays the word's) */
 };
 /**
  * rproc_config_key_kind() - how the value of key is typed, so that its
@@ -162,6 +183,8 @@ struct rproc_core_config {
 	char *name;		 /* NAME of NAME.core */
 	char *match_name;	 /* [Match] Name= (default: NAME) */
 	char *match_device_path; /* [Match] DevicePath= glob, or NULL */
+	char **match_compatible; /* [Match] Compatible= globs ("!" first: negated), may be NULL */
+	char **match_model;	 /* [Match] Model= globs, likewise */
 	char *description;
 	char *firmware;
 	char *fallback_firmware;
@@ -169,14 +192,18 @@ struct rproc_core_config {
 	int firmware_machine; /* -1: any */
 	char **requires;      /* NULL-terminated, may be NULL */
 	char **after;
-	char **ready_when; /* rpmsg channel names that make the core ready; may be NULL */
+	char **ready_when;	 /* rpmsg channel names that make the core ready; may be NULL */
+	char **firmware_digests; /* FirmwareDigest=: "sha256:HEX" the image must have; may be NULL */
 	struct rproc_core_settings settings;
 
 	char *path;	       /* the NAME.core in effect (the mask when masked) */
 	char **dropins;	       /* drop-ins in the order applied */
 	char **defaults_files; /* rprocd.conf files whose [Defaults] apply */
 	bool masked;
-	bool valid; /* false: an error makes the core unmanaged */
+	bool valid;	  /* false: an error makes the core unmanaged */
+	bool other_board; /* [Match] Compatible=/Model= exclude this board: the file does not apply */
+	uint64_t
+		unresolved; /* bit (1 << key): the value keeps a specifier only the running system knows */
 	struct rproc_config_origin origin[_RPROC_KEY_MAX];
 	struct rproc_config_diag *diags;
 	size_t n_diags;
@@ -192,19 +219,32 @@ enum rproc_kernel_events {
 };
 const char *rproc_kernel_events_to_string(enum rproc_kernel_events e);
 
+/* [Daemon] FirmwareStaging=: whether images are copied before the kernel loads them. */
+enum rproc_firmware_staging {
+	RPROC_FIRMWARE_STAGING_AUTO, /* where the kernel can reach the staging directory */
+	RPROC_FIRMWARE_STAGING_YES,  /* always: a boot fails without the route */
+	RPROC_FIRMWARE_STAGING_NO,   /* never: the kernel loads the file by its name */
+	_RPROC_FIRMWARE_STAGING_MAX,
+};
+
 struct rproc_daemon_config {
 	/* [Daemon] PollIntervalSec=: RPROC_POLL_INTERVAL_AUTO, RPROC_USEC_INFINITY (never), or > 0 */
 	rproc_usec_t poll_interval_usec;
 	enum rproc_kernel_events kernel_events; /* [Daemon] KernelEvents= */
 	/* [Daemon] TraceIntervalSec=: RPROC_POLL_INTERVAL_AUTO (1 s), RPROC_USEC_INFINITY (off) */
 	rproc_usec_t trace_interval_usec;
-	char *admin_group;		     /* [Daemon] AdminGroup= */
-	struct rproc_core_settings defaults; /* [Defaults] */
+	char *admin_group;			      /* [Daemon] AdminGroup= */
+	enum rproc_firmware_staging firmware_staging; /* [Daemon] FirmwareStaging= */
+	bool firmware_strict_modes;		      /* [Daemon] FirmwareStrictModes= */
+	struct rproc_core_settings defaults;	      /* [Defaults] */
 
 	char *path;
 	char **dropins;
-	bool valid;
+	bool valid; /* false: an error (syntax, an unreadable file, an invalid strict key) */
 	struct rproc_config_origin origin[_RPROC_KEY_MAX];
+	/* [Defaults] strict keys given an invalid value: where (file NULL: none). A core that
+	 * does not set the key itself is not managed. */
+	struct rproc_config_origin invalid[_RPROC_KEY_MAX];
 	struct rproc_config_diag *diags;
 	size_t n_diags;
 };
@@ -223,6 +263,7 @@ struct rproc_daemon_config {
 #define RPROC_DEFAULT_SETTLE_USEC		(1 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_READY_TIMEOUT_USEC	(30 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_TRACE_INTERVAL_USEC	(1 * RPROC_USEC_PER_SEC)
+#define RPROC_DEFAULT_UPDATE_CONFIRM_USEC	(30 * RPROC_USEC_PER_SEC)
 #define RPROC_DEFAULT_COREDUMP_DIRECTORY	"/var/lib/rprocd/coredump"
 #define RPROC_DEFAULT_COREDUMP_MAX_FILES	8
 #define RPROC_DEFAULT_COREDUMP_MAX_USE		(64ULL * 1024 * 1024)
@@ -234,9 +275,11 @@ const char *const *rproc_config_dirs(void);
  * rproc_daemon_config_load() - read rprocd.conf and its drop-ins
  * @ret: always set on 0 and on -EBADMSG; free with rproc_daemon_config_free()
  *
- * Returns 0; -EBADMSG when a value is invalid (the diagnostics say where;
- * the fields hold built-in defaults for the settings that failed);
- * another negative errno when the files could not be read at all.
+ * Returns 0 (warnings, such as ignored invalid values, are in ->diags);
+ * -EBADMSG when there are errors (a syntax error, an unreadable file, an
+ * invalid value of a strict key in [Defaults]); the lines in error are
+ * ignored and the keys keep their earlier values. Another negative errno when
+ * the files could not be read at all.
  */
 int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon_config **ret);
 struct rproc_daemon_config *rproc_daemon_config_free(struct rproc_daemon_config *cfg);
@@ -252,10 +295,15 @@ int rproc_core_config_list(struct rproc_ctx *ctx, char ***ret_names);
  * @defaults: the daemon's configuration (NULL: built-in defaults)
  * @ret: set on 0 and on -EBADMSG, free with rproc_core_config_free()
  *
- * Returns 0 (check ->masked), -EBADMSG when the core has an invalid setting
- * (->valid is false, ->diags says file:line) — also for a file whose NAME
- * cannot be a core's —, -ENOENT when no file of that name exists, -EINVAL for
- * an empty NAME or one with a '/', another negative errno on I/O errors.
+ * The board ([Match] Compatible=, Model=) and specifiers are read under the
+ * context's root. Checks across cores (cycles, Requires=, two files claiming
+ * one core) are rproc_config_set_load()'s.
+ *
+ * Returns 0 (check ->masked, ->other_board), -EBADMSG when the core has an
+ * error that leaves it unmanaged (->valid is false, ->diags says file:line) —
+ * also for a file whose NAME cannot be a core's —, -ENOENT when no file of
+ * that name exists, -EINVAL for an empty NAME or one with a '/', another
+ * negative errno on I/O errors.
  */
 int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 			   const struct rproc_daemon_config *defaults,
@@ -263,12 +311,52 @@ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
 struct rproc_core_config *rproc_core_config_free(struct rproc_core_config *cfg);
 
 /**
- * rproc_core_configs_check() - checks across cores: a core whose Requires=/After=
+ * rproc_core_configs_check() - dependency cycles: a core whose Requires=/After=
  * lead back to itself is marked invalid, with an error naming the cycle at the
- * file:line of its Requires= (or After=). Masked and NULL entries are skipped.
- * Returns 0, or -ENOMEM.
+ * file:line of its Requires= (or After=). Masked, NULL and other boards'
+ * entries are skipped. Returns 0, or -ENOMEM. (rproc_config_set_load() runs it.)
  */
 int rproc_core_configs_check(struct rproc_core_config **cfgs, size_t n);
+
+/* What rproc_config_set_load() checks besides the files themselves. */
+enum rproc_config_set_flags {
+	/* Resolve and validate every Firmware= and FallbackFirmware= (reads the images). */
+	RPROC_CONFIG_SET_CHECK_FIRMWARE = 1 << 0,
+};
+
+/* The whole configuration as rprocd uses it. */
+struct rproc_config_set {
+	struct rproc_daemon_config *daemon;
+	struct rproc_core_config **cores; /* one per NAME.core, sorted by NAME */
+	size_t n_cores;
+	bool board_known;	 /* false: an image root without a device tree */
+	char **board_compatible; /* the device tree's compatible entries (NULL: none) */
+	char *board_model;
+	struct rproc_config_diag *diags; /* about no one file (a core that cannot be loaded) */
+	size_t n_diags;
+};
+
+/**
+ * rproc_config_set_load() - read and check the whole configuration
+ * @flags: enum rproc_config_set_flags
+ *
+ * The one verification path of rprocd and `rprocctl verify`: rprocd.conf,
+ * every NAME.core, then the checks across the set, which record their
+ * diagnostics on the cores concerned: dependency cycles (the cores in one
+ * are not managed), Requires= naming no configuration for this board (an
+ * error; the core is managed and fails its dependency), two files claiming
+ * one kernel core by the same [Match] Name= and DevicePath= (neither is
+ * managed), and with RPROC_CONFIG_SET_CHECK_FIRMWARE the firmware found under
+ * the root and valid. Files not for this board take no part in the checks
+ * across cores; with the board unknown (an image root), all do, but two files
+ * with different Compatible=/Model= are taken to be for different boards.
+ *
+ * Returns 0, -ENOENT or -ENOTDIR when the root is missing or not a
+ * directory, -ENOMEM, or another negative errno when a directory could not be
+ * listed. Free with rproc_config_set_free().
+ */
+int rproc_config_set_load(struct rproc_ctx *ctx, unsigned flags, struct rproc_config_set **ret);
+struct rproc_config_set *rproc_config_set_free(struct rproc_config_set *set);
 
 /** rproc_core_config_first_error() - the first LOG_ERR diagnostic, or NULL */
 const struct rproc_config_diag *rproc_core_config_first_error(const struct rproc_core_config *cfg);
@@ -281,7 +369,10 @@ const struct rproc_config_diag *rproc_core_config_first_error(const struct rproc
 char *rproc_core_config_format_value(const struct rproc_core_config *cfg,
 				     enum rproc_config_key key);
 
-/** rproc_core_config_matches() - does a kernel core (name, devpath) match this config */
+/**
+ * rproc_core_config_matches() - does a kernel core (name, devpath) match this config
+ * A file for another board (->other_board) matches nothing.
+ */
 bool rproc_core_config_matches(const struct rproc_core_config *cfg, const char *kernel_name,
 			       const char *devpath);
 

@@ -41,6 +41,18 @@ struct rproc_ctx *rproc_ctx_unref(struct rproc_ctx *ctx);
 const char *rproc_ctx_get_root(const struct rproc_ctx *ctx);
 
 /**
+ * rproc_ctx_set_image() - say whether the root is an OS image rather than a running system
+ *
+ * An image has no device tree under /proc or /sys, no boot ID, and maybe no
+ * machine ID yet (it is set on the first boot). With this set, what only a
+ * running system can tell is left open instead of being an error: files with
+ * [Match] Compatible= or Model= are taken to apply (the board is unknown),
+ * and a value with a specifier that cannot be known (%b, an unset %m) is kept
+ * as written and noted. Default: false (the daemon's view of its own system).
+ */
+void rproc_ctx_set_image(struct rproc_ctx *ctx, int image);
+
+/**
  * rproc_ctx_set_log_fn() - set where library messages go (default: nowhere)
  * Messages above the priority set with rproc_ctx_set_log_priority() (default
  * LOG_INFO) are not formatted at all.

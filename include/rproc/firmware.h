@@ -34,7 +34,10 @@ bool rproc_firmware_name_is_valid(const char *name);
  * system sees them: firmware_class.path (when set), then
  * /lib/firmware/updates/$(release), /lib/firmware/updates,
  * /lib/firmware/$(release), /lib/firmware. The release is read from
- * <root>/proc/sys/kernel/osrelease, or uname() when that is missing.
+ * <root>/proc/sys/kernel/osrelease; when that is missing, uname() gives it
+ * for the host's own root ("/"), and under another root (an image) the only
+ * directory of <root>/lib/modules does; when there is none or several, the
+ * two directories with the release are left out (never the host's release).
  */
 int rproc_firmware_search_path(struct rproc_ctx *ctx, char ***ret_dirs);
 
@@ -119,9 +122,14 @@ struct rproc_fw_info {
 	bool has_resource_table; /* a ".resource_table" section */
 	size_t build_id_len;	 /* 0 when there is no GNU build-id */
 	uint8_t build_id[RPROC_FW_BUILD_ID_MAX];
-	/* identity of the file that was validated, to notice a later swap */
-	dev_t dev;
-	ino_t ino;
+	/*
+	 * Identity of the file that was validated, to notice a later swap.
+	 * Fixed-width, not dev_t/ino_t: ino_t is 32 bits on 32-bit hosts unless
+	 * the caller builds with _FILE_OFFSET_BITS=64, and this struct must not
+	 * change with the caller's flags (tests/unit/test-abi.c).
+	 */
+	uint64_t dev;
+	uint64_t ino;
 	int64_t mtime_nsec;
 };
 

@@ -3,8 +3,10 @@
  * libFuzzer target for the configuration parser: the input is written as
  * /etc/rprocd/rprocd.conf and as /etc/rprocd/cores/f.core under one
  * temporary root per process, and both are loaded (the core with the
- * daemon's [Defaults]). Every diagnostic must name a file; log messages are
- * formatted to catch bad format strings.
+ * daemon's [Defaults]), then the whole set as rprocd loads it. The root has
+ * a host name, a machine ID and a device tree, so that specifiers and
+ * [Match] Compatible=/Model= are exercised. Every diagnostic of a file must
+ * name it; log messages are formatted to catch bad format strings.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,8 +64,24 @@ static void log_fn(void *userdata, int priority, const char *file, int line, con
 	vsnprintf(buf, sizeof(buf), format, args);
 }
 
+static void put(const char *path, const char *data, size_t size)
+{
+	char p[sizeof(root) + 128];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s%s", root, path);
+	f = fopen(p, "we");
+	check(f);
+	check(fwrite(data, 1, size, f) == size);
+	check(fclose(f) == 0);
+}
+
 static void setup_once(void)
 {
+	static const char *const dirs[] = { "/proc", "/proc/device-tree", "/proc/sys",
+					    "/proc/sys/kernel", "/proc/sys/kernel/random" };
+	static const char compat[] = "acme,board-a\0ti,am625\0";
+	static const char model[] = "Acme Board A\0";
 	char dir[sizeof(root) + 64];
 
 	if (ctx)
@@ -78,6 +96,16 @@ static void setup_once(void)
 	check(mkdir(dir, 0755) == 0);
 	snprintf(dir, sizeof(dir), "%s/etc/rprocd/cores", root);
 	check(mkdir(dir, 0755) == 0);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s%s", root, dirs[i]);
+		check(mkdir(dir, 0755) == 0);
+	}
+	put("/etc/hostname", "fuzzhost\n", 9);
+	put("/etc/machine-id", "0123456789abcdef0123456789abcdef\n", 33);
+	put("/proc/sys/kernel/random/boot_id", "fedcba98-7654-3210-fedc-ba9876543210\n", 37);
+	put("/proc/sys/kernel/osrelease", "6.1.0-fuzz\n", 11);
+	put("/proc/device-tree/compatible", compat, sizeof(compat) - 1);
+	put("/proc/device-tree/model", model, sizeof(model) - 1);
 	snprintf(core_path, sizeof(core_path), "%s/etc/rprocd/cores/f.core", root);
 	snprintf(conf_path, sizeof(conf_path), "%s/etc/rprocd/rprocd.conf", root);
 	check(rproc_ctx_new(root, &ctx) == 0);
@@ -106,7 +134,8 @@ static void write_file(const char *path, const uint8_t *data, size_t size)
 static void check_diags(const struct rproc_config_diag *diags, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		check(diags[i].priority == LOG_ERR || diags[i].priority == LOG_WARNING);
+		check(diags[i].priority == LOG_ERR || diags[i].priority == LOG_WARNING ||
+		      diags[i].priority == LOG_NOTICE);
 		check(diags[i].file && diags[i].message);
 		check(strlen(diags[i].message) < 64 * 1024);
 	}
@@ -143,5 +172,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rproc_core_config_free(cfg);
 	rproc_daemon_config_free(dcfg);
+
+	/* The set: the same files, and the checks across cores (one core: no claims, no cycle). */
+	{
+		struct rproc_config_set *set = NULL;
+
+		check(rproc_config_set_load(ctx, 0, &set) == 0);
+		check(set->n_cores == 1 && set->n_diags == 0);
+		check(set->board_known && set->board_compatible && set->board_model);
+		check(set->cores[0]->valid || rproc_core_config_first_error(set->cores[0]));
+		check_diags(set->cores[0]->diags, set->cores[0]->n_diags);
+		check_diags(set->daemon->diags, set->daemon->n_diags);
+		rproc_config_set_free(set);
+	}
 	return 0;
 }

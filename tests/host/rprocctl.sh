@@ -280,7 +280,7 @@ ctl --root="$root" verify
 expect_rc 1 "verify"
 stderr_prefixed "verify"
 grep -q "broken.core:2: error: " "$tmp/err" || fail "verify: no error for broken: $(cat "$tmp/err")"
-grep -q "cores configured" "$tmp/out" || fail "verify: no summary"
+grep -q "core files: " "$tmp/out" || fail "verify: no summary: $(cat "$tmp/out")"
 ctl -q --root="$root" verify
 [ ! -s "$tmp/out" ] || fail "verify -q printed $(cat "$tmp/out")"
 ctl --root="$root" cat core0

@@ -28,12 +28,13 @@ import xml.etree.ElementTree as ET
 STATES = {"offline", "suspended", "running", "crashed", "deleted", "attached", "detached",
           "invalid", "unknown"}
 CHANNEL_FIELDS = ["Name", "LocalAddress", "RemoteAddress", "Device", "Node"]
-# cat: how each key's Value is typed (librproc's rproc_config_key_kind()).
-CONFIG_NUMBERS = {"Core.FirmwareClass", "Core.RestartSec", "Core.StartLimitBurst",
-                  "Core.StartLimitIntervalSec", "Core.SettleSec", "Core.CoredumpMaxFiles",
-                  "Core.CoredumpMaxUse", "Core.ReadyTimeoutSec"}
+# cat: how some keys' Values are typed (librproc's rproc_config_key_kind()).
+# (A key missing here is still checked: its Value must be its Text read back.)
+CONFIG_NUMBERS = {"Core.FirmwareClass", "Core.StartLimitBurst", "Core.CoredumpMaxFiles",
+                  "Core.CoredumpMaxUse"}
 CONFIG_BOOLEANS = {"Core.BindLifetime"}
-CONFIG_LISTS = {"Core.Requires", "Core.After", "Core.ReadyWhen"}
+CONFIG_LISTS = {"Core.Requires", "Core.After", "Core.ReadyWhen", "Core.FirmwareDigest",
+                "Match.Compatible", "Match.Model"}
 
 errors = []
 
@@ -191,31 +192,85 @@ def t_diags(where, v):
         return
     for k, d in enumerate(v):
         check_keys(f"{where}[{k}]", d, {
-            "Level": lambda w, x: x in ("error", "warning") or fail(w, f"level {x!r}"),
+            "Level": lambda w, x: x in ("error", "warning", "note") or fail(w, f"level {x!r}"),
             "File": t_str_or_null, "Line": t_int, "Message": t_str})
+
+
+def words(text):
+    """A list value's text as librproc writes it: words, "…" around one with a space."""
+    out, w, quoted, i, have = [], "", False, 0, False
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            quoted, have = not quoted, True
+        elif quoted and c == "\\" and i + 1 < len(text):
+            i += 1
+            w += text[i]
+        elif not quoted and c in " \t":
+            if w or have:
+                out.append(w)
+            w, have = "", False
+        else:
+            w += c
+        i += 1
+    if w or have:
+        out.append(w)
+    return out
+
+
+def timespan(text):
+    """µs of "1min 30s", "500ms", "infinity"; None when it is not one."""
+    if text == "infinity":
+        return (1 << 64) - 1
+    units = {"d": 86400_000_000, "h": 3600_000_000, "min": 60_000_000, "s": 1_000_000,
+             "ms": 1000, "us": 1}
+    total = 0
+    for part in text.split():
+        num = part.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = part[len(num):]
+        if not num.isdigit() or unit not in units:
+            return None
+        total += int(num) * units[unit]
+    return total if text.split() else None
 
 
 def t_setting(key):
     def check(where, s):
-        def value(w, v):
-            if key in CONFIG_NUMBERS:
-                t_int(w, v)
-            elif key in CONFIG_BOOLEANS:
-                t_bool(w, v)
-            elif key in CONFIG_LISTS:
-                t_strv(w, v)
-            else:
-                t_str(w, v)
-
         def line(w, v):
             if v is not None:
                 t_int(w, v)
-        check_keys(where, s, {"Value": value, "Text": t_str, "File": t_str_or_null, "Line": line})
-        if isinstance(s, dict) and (s.get("File") is None) != (s.get("Line") is None):
+        check_keys(where, s, {"Value": lambda w, v: None, "Text": t_str, "File": t_str_or_null,
+                              "Line": line})
+        if not isinstance(s, dict) or not isinstance(s.get("Text"), str):
+            return
+        v, text = s.get("Value"), s["Text"]
+        # the typed value is the text read back
+        if isinstance(v, bool):
+            if text not in ("yes", "no") or (text == "yes") != v:
+                fail(where, f"boolean {v!r} is not the text {text!r}")
+        elif is_int(v):
+            size = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+            if not (text == str(v) or timespan(text) == v or
+                    (text[:-1].isdigit() and text[-1:] in size and
+                     int(text[:-1]) * size[text[-1]] == v)):
+                fail(where, f"number {v!r} is not the text {text!r}")
+        elif isinstance(v, list):
+            if words(text) != v:
+                fail(where, f"list {v!r} is not the words of {text!r}")
+        elif isinstance(v, str):
+            if v != text:
+                fail(where, f"string {v!r} is not the text {text!r}")
+        else:
+            fail(where, f"Value {v!r}: not a JSON type the schema has")
+        # and typed where the kind is known: time spans (…Sec), numbers, booleans, lists
+        if (key.endswith("Sec") or key in CONFIG_NUMBERS) and not is_int(v):
+            fail(where, f"a number expected, got {v!r}")
+        if key in CONFIG_BOOLEANS and not isinstance(v, bool):
+            fail(where, f"a boolean expected, got {v!r}")
+        if key in CONFIG_LISTS and not isinstance(v, list):
+            fail(where, f"an array expected, got {v!r}")
+        if (s.get("File") is None) != (s.get("Line") is None):
             fail(where, "File and Line are both null (a default) or both set")
-        if isinstance(s, dict) and key in CONFIG_LISTS and isinstance(s.get("Value"), list):
-            if " ".join(s["Value"]) != s.get("Text"):
-                fail(where, "Value is not the words of Text")
     return check
 
 
@@ -233,7 +288,12 @@ def t_verify_cores(where, v):
         return fail(where, "an array expected")
     for k, c in enumerate(v):
         check_keys(f"{where}[{k}]", c, {"Name": t_str, "Path": t_str_or_null, "Masked": t_bool,
-                                        "Valid": t_bool, "Diagnostics": t_diags})
+                                        "OtherBoard": t_bool, "Valid": t_bool,
+                                        "Diagnostics": t_diags})
+
+
+def t_board(where, v):
+    check_keys(where, v, {"Known": t_bool, "Compatible": t_strv, "Model": t_str_or_null})
 
 
 def check_document(verb, doc, args, where):
@@ -269,17 +329,19 @@ def check_document(verb, doc, args, where):
         for k, c in enumerate(doc):
             check_keys(f"{where}[{k}]", c, {
                 "Name": t_str, "Path": t_str_or_null, "DropIns": t_strv, "DefaultsFiles": t_strv,
-                "Masked": t_bool, "Valid": t_bool, "Diagnostics": t_diags,
+                "Masked": t_bool, "OtherBoard": t_bool, "Valid": t_bool, "Diagnostics": t_diags,
                 "Settings": t_settings})
     elif verb == "verify":
         check_keys(where, doc, {
-            "Diagnostics": t_diags, "NCores": t_int, "NValid": t_int, "NInvalid": t_int,
-            "NMasked": t_int, "Cores": t_verify_cores})
+            "Diagnostics": t_diags, "Board": t_board, "Cores": t_verify_cores, "NCores": t_int,
+            "NManaged": t_int, "NNotManaged": t_int, "NMasked": t_int, "NOtherBoard": t_int,
+            "NErrors": t_int, "NWarnings": t_int})
         if isinstance(doc, dict) and isinstance(doc.get("Cores"), list):
             if doc.get("NCores") != len(doc["Cores"]):
                 fail(where, "NCores is not the number of Cores")
-            if doc.get("NCores") != sum(doc.get(k, 0) for k in ("NValid", "NInvalid", "NMasked")):
-                fail(where, "NCores is not NValid + NInvalid + NMasked")
+            if doc.get("NCores") != sum(doc.get(k, 0) for k in (
+                    "NManaged", "NNotManaged", "NMasked", "NOtherBoard")):
+                fail(where, "NCores is not NManaged + NNotManaged + NMasked + NOtherBoard")
     elif verb == "validate":
         if not isinstance(doc, list):
             return fail(where, "an array expected")

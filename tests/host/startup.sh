@@ -11,6 +11,9 @@
 set -euo pipefail
 
 RPROCD=${RPROCD:?path to the rprocd binary}
+# A cross build runs the binary under qemu-user (docs/PORTING.md); the wrapper
+# then owns the daemon's pid and passes signals on to it.
+read -r -a wrap <<<"${RPROCD_EXE_WRAPPER:-}"
 command -v dbus-daemon >/dev/null && command -v busctl >/dev/null || {
 	echo "dbus-daemon or busctl missing: skipped"
 	exit 77
@@ -32,11 +35,11 @@ fail() {
 }
 
 # Options.
-"$RPROCD" --help | grep -q -- "--root" || fail "--help does not list --root"
-"$RPROCD" --version | grep -q "^rprocd " || fail "--version"
-rc=0; "$RPROCD" --root relative 2>/dev/null || rc=$?
+"${wrap[@]}" "$RPROCD" --help | grep -q -- "--root" || fail "--help does not list --root"
+"${wrap[@]}" "$RPROCD" --version | grep -q "^rprocd " || fail "--version"
+rc=0; "${wrap[@]}" "$RPROCD" --root relative 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "--root with a relative path: exit $rc, expected 2"
-rc=0; "$RPROCD" extra 2>/dev/null || rc=$?
+rc=0; "${wrap[@]}" "$RPROCD" extra 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "an argument: exit $rc, expected 2"
 
 # A fake sysfs tree: one configured core, one that is not.
@@ -79,7 +82,7 @@ bus() { busctl --system "$@"; }
 # The socket exists from bind(), before listen(): wait until the bus answers.
 for _ in $(seq 200); do bus list >/dev/null 2>&1 && break; sleep 0.05; done
 
-"$RPROCD" --root="$root" --debug >"$tmp/rprocd.log" 2>&1 &
+"${wrap[@]}" "$RPROCD" --root="$root" --debug >"$tmp/rprocd.log" 2>&1 &
 rprocd=$!
 pids+=("$rprocd")
 for _ in $(seq 200); do

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -219,17 +220,30 @@ static void test_ready_when_added_by_reload(void **state)
 	h_free(h);
 }
 
+/*
+ * An invalid ReadyWhen= is ignored (not a strict key): the core is managed,
+ * ready when up, the warning (ConfigWarnings) at its file:line.
+ */
 static void test_ready_when_invalid(void **state)
 {
 	struct harness *h = setup();
+	const struct rproc_config_diag *d;
 
 	(void) state;
 	assert_int_equal(h_core_file(h, "a", "[Core]\nFirmware=fw.elf\nReadyWhen=a/b\n"), 0);
 	kmodel_add(h->km, "a", 0);
 	assert_int_equal(h_daemon_start(h), 0);
 	h_settle(h, true);
-	assert_true(prop_is(h, "a", "Managed", "no"));
-	assert_non_null(strstr(h_core(h, "a")->last_error, "not an rpmsg channel name"));
+	assert_true(prop_is(h, "a", "Managed", "yes"));
+	assert_null(h_core(h, "a")->last_error);
+	assert_true(wait_prop(h, "a", "Ready", "yes"));
+	d = h_core(h, "a")->config->diags;
+	assert_int_equal(h_core(h, "a")->config->n_diags, 1);
+	assert_int_equal(d->priority, LOG_WARNING);
+	assert_int_equal(d->line, 3);
+	assert_non_null(strstr(d->message, "invalid value \"a/b\" for ReadyWhen=: not an rpmsg "
+					   "channel name"));
+	assert_non_null(strstr(d->message, "; ignored"));
 	h_free(h);
 }
 

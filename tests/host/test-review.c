@@ -74,11 +74,12 @@ static void test_r1b_dropin_name(void **state)
 
 	core_file(h, "a", "[Core]\nFirmware=fw.elf\n");
 	assert_int_equal(
-		h_write_file(h, "/etc/rprocd/cores/a.core.d/\xff.conf", "[Core]\nOnCrash=bogus\n"),
+		h_write_file(h, "/etc/rprocd/cores/a.core.d/\xff.conf", "[Core]\nStart=bogus\n"),
 		0);
 	kmodel_add(h->km, "a", 0);
 	assert_int_equal(h_daemon_start(h), 0);
 	h_settle(h, true);
+	assert_false(core_is_managed(h_core(h, "a")));
 	id = h_call(h, "a", "Start", NULL);
 	h_settle(h, true);
 	assert_int_equal(h_get_call(h, id)->replies, 1);

@@ -42,6 +42,15 @@ static void put(struct fixture *f, const char *path, const char *text)
 	assert_int_equal(test_write_str(f->root, path, text), 0);
 }
 
+/* root + path, for unlink() (a static buffer: use it at once). */
+static const char *host_path(struct fixture *f, const char *path)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s%s", f->root, path);
+	return buf;
+}
+
 static struct rproc_core_config *load_ok(struct fixture *f, const char *name,
 					 const struct rproc_daemon_config *d)
 {
@@ -353,22 +362,42 @@ static void test_daemon_config_errors(void **state)
 	assert_int_equal(d->kernel_events, RPROC_KERNEL_EVENTS_SYSFS);
 	rproc_daemon_config_free(d);
 
+	/* Invalid values are warnings, ignored: the keys keep their earlier values. */
 	put(f, "/etc/rprocd/rprocd.conf",
 	    "[Daemon]\nPollIntervalSec=soon\nAdminGroup=bad group\nKernelEvents=journal\n"
 	    "[Defaults]\nFirmware=x.elf\n");
-	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), -EBADMSG);
-	assert_false(d->valid);
-	assert_int_equal(d->n_diags, 4);
+	put(f, "/etc/rprocd/rprocd.conf.d/10-first.conf", "[Daemon]\nKernelEvents=kmsg\n");
+	put(f, "/etc/rprocd/rprocd.conf.d/20-then.conf", "[Daemon]\nKernelEvents=dmesg\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	assert_true(d->valid);
+	assert_int_equal(d->n_diags, 5);
+	for (size_t i = 0; i < d->n_diags; i++)
+		assert_int_equal(d->diags[i].priority, LOG_WARNING);
 	assert_int_equal(d->diags[0].line, 2);
 	assert_non_null(strstr(d->diags[0].message, "PollIntervalSec"));
+	assert_non_null(strstr(d->diags[0].message, "; ignored"));
 	assert_int_equal(d->diags[1].line, 3);
 	assert_int_equal(d->diags[2].line, 4);
 	assert_non_null(strstr(d->diags[2].message, "auto, kmsg, sysfs, no"));
 	/* Firmware= is per core: in [Defaults] it is unknown, a warning. */
-	assert_int_equal(d->diags[3].priority, LOG_WARNING);
 	assert_int_equal(d->diags[3].line, 6);
-	/* The invalid value did not replace the default. */
+	assert_non_null(strstr(d->diags[3].message, "unknown key Firmware="));
+	assert_string_equal(d->diags[4].file, "/etc/rprocd/rprocd.conf.d/20-then.conf");
+	/* The invalid value did not replace the default, nor the earlier drop-in's value. */
 	assert_true(d->poll_interval_usec == RPROC_POLL_INTERVAL_AUTO);
+	assert_null(d->admin_group);
+	assert_int_equal(d->kernel_events, RPROC_KERNEL_EVENTS_KMSG);
+	assert_string_equal(d->origin[RPROC_KEY_KERNEL_EVENTS].file,
+			    "/etc/rprocd/rprocd.conf.d/10-first.conf");
+	rproc_daemon_config_free(d);
+
+	/* A syntax error is an error (the line is ignored, the rest applies). */
+	put(f, "/etc/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec 2s\nAdminGroup=rproc\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), -EBADMSG);
+	assert_false(d->valid);
+	assert_int_equal(d->diags[0].priority, LOG_ERR);
+	assert_int_equal(d->diags[0].line, 2);
+	assert_string_equal(d->admin_group, "rproc");
 	rproc_daemon_config_free(d);
 }
 
@@ -429,35 +458,26 @@ static void test_warnings_keep_core_managed(void **state)
 	rproc_core_config_free(c);
 }
 
-static void test_value_errors(void **state)
+/* Strict keys: an invalid value leaves the core unmanaged (which core, which image, whether to boot). */
+static void test_value_errors_strict(void **state)
 {
 	static const struct {
 		const char *line;
 		const char *phrase;
 	} cases[] = {
 		{ "Start=sometimes", "auto, boot, attach, no" },
-		{ "Stop=halt", "shutdown, detach" },
-		{ "OnCrash=panic", "kernel, restart, leave" },
-		{ "OnExit=explode", "leave, stop, detach" },
-		{ "Coredump=yes", "disabled, enabled, inline" },
 		{ "FirmwareFormat=bin", "elf, opaque" },
-		{ "BindLifetime=perhaps", "yes or no" },
-		{ "RestartSec=soon", "time span" },
-		{ "StartLimitIntervalSec=-5s", "time span" },
-		{ "SettleSec=1fortnight", "time span" },
-		{ "StartLimitBurst=0", "at least 1" },
-		{ "StartLimitBurst=many", "non-negative integer" },
-		{ "CoredumpMaxFiles=-1", "non-negative integer" },
-		{ "CoredumpMaxUse=lots", "size" },
-		{ "CoredumpDirectory=relative/dir", "absolute" },
-		{ "CoredumpDirectory=/var/../etc", "\"..\"" },
 		{ "Firmware=../../etc/shadow", "firmware name" },
-		{ "Firmware=/lib/firmware/abs.elf", "firmware name" },
+		{ "Firmware=/lib/firmware/../abs.elf", "firmware name" },
+		{ "Firmware=//abs.elf", "firmware name" },
+		{ "FirmwareDigest=sha256:00", "64 hexadecimal digits" },
+		{ "FirmwareDigest=md5:0123456789abcdef0123456789abcdef", "sha256:" },
 		{ "FallbackFirmware=a//b", "firmware name" },
 		{ "FirmwareClass=16", "32 or 64" },
 		{ "FirmwareMachine=Z80-ish", "ELF machine" },
 		{ "Requires=m4", "itself" },
-		{ "After=bad/name", "not a core name" },
+		{ "Requires=good bad/name", "not a core name" },
+		{ "Firmware=fw-%q.elf", "unknown specifier %q" },
 	};
 	struct fixture *f = *state;
 
@@ -474,6 +494,152 @@ static void test_value_errors(void **state)
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "no '/'");
 	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nDevicePath=platform/*\n");
 	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "absolute");
+	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nCompatible=\"ti,am62\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "Compatible=");
+	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nModel=!\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "Model=");
+	/* A later valid assignment does not make up for it: what was meant is unknown. */
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nStart=noo\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/fix.conf", "[Core]\nStart=no\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "Start=");
+}
+
+/*
+ * Every other key: systemd's rule. The invalid assignment is a warning at
+ * file:line, ignored; the key keeps the value it had before that line.
+ */
+static void test_value_errors_ignored(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *phrase;
+	} cases[] = {
+		{ "Stop=halt", "shutdown, detach" },
+		{ "OnCrash=panic", "kernel, restart, leave" },
+		{ "OnExit=explode", "leave, stop, detach" },
+		{ "Coredump=yes", "disabled, enabled, inline" },
+		{ "BindLifetime=perhaps", "yes or no" },
+		{ "RestartSec=soon", "time span" },
+		{ "StartLimitIntervalSec=-5s", "time span" },
+		{ "SettleSec=1fortnight", "time span" },
+		{ "StartLimitBurst=0", "at least 1" },
+		{ "StartLimitBurst=many", "non-negative integer" },
+		{ "CoredumpMaxFiles=-1", "non-negative integer" },
+		{ "CoredumpMaxUse=lots", "size" },
+		{ "CoredumpDirectory=relative/dir", "absolute" },
+		{ "CoredumpDirectory=/var/../etc", "\"..\"" },
+		{ "CoredumpDirectory=/var/%z", "unknown specifier %z" },
+		{ "Description=100%", "a lone '%'" },
+		{ "After=bad/name", "not a core name" },
+		{ "After=m4", "itself" },
+		{ "ReadyWhen=a/b", "rpmsg channel name" },
+		{ "ReadyTimeoutSec=never", "time span" },
+		{ "OnReadyTimeout=panic", "restart, leave, stop" },
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rproc_core_config *c;
+		char text[512];
+
+		snprintf(text, sizeof(text), "# case %zu\n[Core]\nDescription=ok\n%s\n", i,
+			 cases[i].line);
+		put(f, "/etc/rprocd/cores/m4.core", text);
+		c = load_ok(f, "m4", NULL);
+		assert_int_equal(c->n_diags, 1);
+		if (!has_warning(c, "/etc/rprocd/cores/m4.core", 4, cases[i].phrase) ||
+		    !strstr(c->diags[0].message, "; ignored"))
+			fail_msg("case %zu: %s:%u: %s", i, c->diags[0].file, c->diags[0].line,
+				 c->diags[0].message);
+		rproc_core_config_free(c);
+	}
+}
+
+/* The value before the ignored line stands: an earlier line, a drop-in, rprocd.conf, built-in. */
+static void test_ignored_value_keeps_earlier(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_daemon_config *d = NULL;
+	struct rproc_core_config *c;
+
+	put(f, "/etc/rprocd/rprocd.conf", "[Defaults]\nRestartSec=2s\nOnExit=stop\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	put(f, "/usr/lib/rprocd/cores/m4.core",
+	    "[Core]\nOnCrash=restart\nOnCrash=sometimes\nRestartSec=later\nAfter=a\n"
+	    "After=b c/d\nDescription=before\n");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf",
+	    "[Core]\nOnExit=explode\nDescription=%\nStartLimitBurst=0\n");
+	c = load_ok(f, "m4", d);
+	assert_int_equal(c->settings.on_crash, RPROC_CRASH_RESTART);
+	assert_int_equal(c->origin[RPROC_KEY_ON_CRASH].line, 2);
+	/* rprocd.conf's values, with their origin. */
+	assert_true(c->settings.restart_usec == 2 * RPROC_USEC_PER_SEC);
+	assert_string_equal(c->origin[RPROC_KEY_RESTART_SEC].file, "/etc/rprocd/rprocd.conf");
+	assert_int_equal(c->settings.on_exit, RPROC_EXIT_STOP);
+	/* A list keeps what it had: no part of the invalid assignment is added. */
+	assert_string_equal(c->after[0], "a");
+	assert_null(c->after[1]);
+	assert_string_equal(c->description, "before");
+	assert_int_equal(c->settings.start_limit_burst, RPROC_DEFAULT_START_LIMIT_BURST);
+	assert_null(c->origin[RPROC_KEY_START_LIMIT_BURST].file);
+	assert_int_equal(c->n_diags, 6);
+	assert_true(has_warning(c, "/usr/lib/rprocd/cores/m4.core", 3, "OnCrash="));
+	assert_true(has_warning(c, "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", 4,
+				"StartLimitBurst="));
+	rproc_core_config_free(c);
+	rproc_daemon_config_free(d);
+}
+
+/*
+ * rprocd.conf [Defaults] with an invalid value of a strict key: an error
+ * there, and the cores that take the key from it are not managed (what the
+ * file meant, Start=no perhaps, is unknown); a core that sets it is fine.
+ */
+static void test_defaults_strict_invalid(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_daemon_config *d = NULL;
+	struct rproc_core_config *c = NULL;
+	const struct rproc_config_diag *e;
+
+	put(f, "/etc/rprocd/rprocd.conf",
+	    "[Defaults]\nStart=manual\nOnCrash=sometimes\nFirmwareFormat=signed\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), -EBADMSG);
+	assert_false(d->valid);
+	assert_int_equal(d->n_diags, 3);
+	assert_int_equal(d->diags[0].priority, LOG_ERR);
+	assert_non_null(strstr(d->diags[0].message, "cores that do not set Start= themselves"));
+	assert_int_equal(d->diags[1].priority, LOG_WARNING);
+	assert_int_equal(d->diags[2].priority, LOG_ERR);
+	assert_int_equal(d->invalid[RPROC_KEY_START].line, 2);
+	assert_null(d->invalid[RPROC_KEY_ON_CRASH].file);
+	assert_int_equal(d->defaults.start, RPROC_START_AUTO);
+
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=m4.elf\n");
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", d, &c), -EBADMSG);
+	assert_false(c->valid);
+	e = rproc_core_config_first_error(c);
+	assert_string_equal(e->file, "/etc/rprocd/cores/m4.core");
+	assert_int_equal(e->line, 0);
+	assert_string_equal(e->message, "FirmwareFormat= is invalid in [Defaults] at "
+					"/etc/rprocd/rprocd.conf:4 and this core does not set it "
+					"itself");
+	assert_int_equal(c->n_diags, 2);
+	assert_string_equal(c->diags[1].message, "Start= is invalid in [Defaults] at "
+						 "/etc/rprocd/rprocd.conf:2 and this core does not "
+						 "set it itself");
+	rproc_core_config_free(c);
+
+	/* Both set in the core (one in a drop-in): managed. An empty Start= sets nothing. */
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nStart=no\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/f.conf", "[Core]\nFirmwareFormat=opaque\n");
+	c = load_ok(f, "m4", d);
+	assert_int_equal(c->settings.start, RPROC_START_NO);
+	rproc_core_config_free(c);
+	put(f, "/etc/rprocd/cores/m4.core.d/g.conf", "[Core]\nStart=\n");
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", d, &c), -EBADMSG);
+	rproc_core_config_free(c);
+	rproc_daemon_config_free(d);
 }
 
 static void test_syntax_errors(void **state)
@@ -509,8 +675,8 @@ static void test_syntax_errors(void **state)
 
 	/* Errors in drop-ins name the drop-in. */
 	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=a.elf\n");
-	put(f, "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", "\n\n[Core]\nOnCrash=sometimes\n");
-	expect_error(f, "m4", "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", 4, "OnCrash=");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", "\n\n[Core]\nStart=sometimes\n");
+	expect_error(f, "m4", "/usr/lib/rprocd/cores/m4.core.d/50-bad.conf", 4, "Start=");
 }
 
 /* A FIFO at root/path (parent directories created). */
@@ -689,6 +855,358 @@ static void test_key_names(void **state)
 	assert_null(rproc_config_key_name(_RPROC_KEY_MAX));
 }
 
+/* An empty file masks like a symlink to /dev/null (systemd's rule), a drop-in too. */
+static void test_mask_empty_file(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c = NULL;
+
+	put(f, "/usr/lib/rprocd/cores/m4.core", "[Core]\nFirmware=vendor.elf\n");
+	put(f, "/etc/rprocd/cores/m4.core", "");
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", NULL, &c), 0);
+	assert_true(c->masked);
+	assert_null(c->firmware);
+	assert_string_equal(c->path, "/etc/rprocd/cores/m4.core");
+	rproc_core_config_free(c);
+
+	/* A symlink to an empty file masks too. */
+	put(f, "/etc/rprocd/empty", "");
+	assert_int_equal(unlink(host_path(f, "/etc/rprocd/cores/m4.core")), 0);
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core", "../empty"), 0);
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", NULL, &c), 0);
+	assert_true(c->masked);
+	rproc_core_config_free(c);
+
+	/* One newline is not empty: a file with nothing in it, which configures the core. */
+	assert_int_equal(unlink(host_path(f, "/etc/rprocd/cores/m4.core")), 0);
+	put(f, "/etc/rprocd/cores/m4.core", "\n");
+	c = load_ok(f, "m4", NULL);
+	assert_false(c->masked);
+	assert_null(c->firmware);
+	rproc_core_config_free(c);
+
+	/* An empty drop-in hides the vendor's drop-in of that name. */
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/10-start.conf", "[Core]\nStart=no\n");
+	put(f, "/etc/rprocd/cores/m4.core.d/10-start.conf", "");
+	put(f, "/usr/lib/rprocd/cores/m4.core.d/20-crash.conf", "[Core]\nOnCrash=leave\n");
+	c = load_ok(f, "m4", NULL);
+	assert_int_equal(c->settings.start, RPROC_START_AUTO);
+	assert_int_equal(c->settings.on_crash, RPROC_CRASH_LEAVE);
+	assert_string_equal(c->dropins[0], "/usr/lib/rprocd/cores/m4.core.d/20-crash.conf");
+	assert_null(c->dropins[1]);
+	rproc_core_config_free(c);
+
+	/* An empty rprocd.conf masks it: built-in defaults, its drop-ins still apply. */
+	put(f, "/usr/lib/rprocd/rprocd.conf", "[Daemon]\nPollIntervalSec=2s\n");
+	put(f, "/etc/rprocd/rprocd.conf", "");
+	{
+		struct rproc_daemon_config *d = NULL;
+
+		assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+		assert_true(d->poll_interval_usec == RPROC_POLL_INTERVAL_AUTO);
+		rproc_daemon_config_free(d);
+	}
+}
+
+/* Name= is compared literally: what looks like a pattern or a negation is warned about. */
+static void test_name_glob_warning(void **state)
+{
+	static const char *const suspicious[] = { "r5f*", "!m4", "r5f?", "r5f[01]" };
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+
+	for (size_t i = 0; i < sizeof(suspicious) / sizeof(suspicious[0]); i++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "[Match]\n# %zu\nName=%s\n", i, suspicious[i]);
+		put(f, "/etc/rprocd/cores/r5f.core", text);
+		c = load_ok(f, "r5f", NULL);
+		assert_string_equal(c->match_name, suspicious[i]);
+		assert_true(has_warning(c, "/etc/rprocd/cores/r5f.core", 3, "compared literally"));
+		assert_false(rproc_core_config_matches(c, "r5f", "/sys/devices/x"));
+		assert_true(rproc_core_config_matches(c, suspicious[i], "/sys/devices/x"));
+		rproc_core_config_free(c);
+	}
+	put(f, "/etc/rprocd/cores/r5f.core", "[Match]\nName=78000000.r5f\n");
+	c = load_ok(f, "r5f", NULL);
+	assert_int_equal(c->n_diags, 0);
+	rproc_core_config_free(c);
+}
+
+#define MACHINE_ID "0123456789abcdef0123456789abcdef"
+#define BOOT_ID	   "fedcba98-7654-3210-fedc-ba9876543210"
+
+static void fake_identity(struct fixture *f)
+{
+	put(f, "/etc/hostname", "# set by the image\n  board-7  \n");
+	put(f, "/etc/machine-id", MACHINE_ID "\n");
+	put(f, "/proc/sys/kernel/random/boot_id", BOOT_ID "\n");
+	put(f, "/proc/sys/kernel/osrelease", "6.12.9-test\n");
+}
+
+/* %H %m %b %v %% in the keys that take them, read under the root (never the host's). */
+static void test_specifiers(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_daemon_config *d = NULL;
+	struct rproc_core_config *c;
+
+	fake_identity(f);
+	put(f, "/etc/rprocd/rprocd.conf", "[Defaults]\nCoredumpDirectory=/var/dumps/%H\n");
+	put(f, "/etc/rprocd/cores/m4.core",
+	    "[Match]\n"
+	    "DevicePath=/sys/devices/%H/*\n"
+	    "[Core]\n"
+	    "Description=%H %m %b %v 100%%\n"
+	    "Firmware=%H/fw-%v.elf\n"
+	    "FallbackFirmware=safe-%m.elf\n"
+	    "ReadyWhen=tty%H\n");
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	c = load_ok(f, "m4", d);
+	assert_string_equal(c->description, "board-7 " MACHINE_ID
+					    " fedcba9876543210fedcba9876543210 6.12.9-test 100%");
+	assert_string_equal(c->firmware, "board-7/fw-6.12.9-test.elf");
+	assert_string_equal(c->fallback_firmware, "safe-" MACHINE_ID ".elf");
+	assert_string_equal(c->settings.coredump_directory, "/var/dumps/board-7");
+	/* Keys without specifiers take '%' as it is. */
+	assert_string_equal(c->match_device_path, "/sys/devices/%H/*");
+	assert_string_equal(c->ready_when[0], "tty%H");
+	assert_int_equal(c->n_diags, 0);
+	assert_true(c->unresolved == 0);
+	rproc_core_config_free(c);
+
+	/* Per key: CoredumpDirectory= in the core file, expanded there. */
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nCoredumpDirectory=/d/%m/%%b\n");
+	c = load_ok(f, "m4", d);
+	assert_string_equal(c->settings.coredump_directory, "/d/" MACHINE_ID "/%b");
+	rproc_core_config_free(c);
+	rproc_daemon_config_free(d);
+}
+
+/* A value the running system cannot give: the key's rule for invalid values applies. */
+static void test_specifier_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+
+	fake_identity(f);
+	put(f, "/etc/machine-id", "uninitialized\n");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=fw-%m.elf\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "not set yet");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nDescription=%m\nDescription=id %m\n");
+	c = load_ok(f, "m4", NULL);
+	assert_null(c->description);
+	assert_true(has_warning(c, "/etc/rprocd/cores/m4.core", 3, "machine ID cannot be read"));
+	rproc_core_config_free(c);
+
+	assert_int_equal(unlink(host_path(f, "/etc/hostname")), 0);
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=%H.elf\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "%H: the host name cannot be read");
+	put(f, "/etc/hostname", "not a host name!\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "no valid value");
+
+	/* Unknown specifiers and a lone '%' are invalid; "%%" is a percent sign. */
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=fw-%n.elf\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "unknown specifier %n");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=fw.elf%\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "lone '%'");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=fw%%.elf\n");
+	c = load_ok(f, "m4", NULL);
+	assert_string_equal(c->firmware, "fw%.elf");
+	rproc_core_config_free(c);
+}
+
+/*
+ * An image (rprocctl --root): what only a running system knows is noted and
+ * left as written; what the image has is used; unknown specifiers stay errors.
+ */
+static void test_specifiers_image(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+	char v[64];
+
+	rproc_ctx_set_image(f->ctx, 1);
+	put(f, "/etc/hostname", "imagehost\n");
+	put(f, "/etc/machine-id", "");
+	assert_int_equal(test_mkdir(f->root, "/lib/modules/6.1.0-image"), 0);
+	put(f, "/etc/rprocd/cores/m4.core",
+	    "[Core]\nFirmware=fw-%b.elf\nFallbackFirmware=%H-%v.elf\nDescription=%m on %b\n");
+	c = load_ok(f, "m4", NULL);
+	assert_string_equal(c->firmware, "fw-%b.elf");
+	assert_string_equal(c->fallback_firmware, "imagehost-6.1.0-image.elf");
+	assert_string_equal(c->description, "%m on %b");
+	assert_true(c->unresolved ==
+		    ((UINT64_C(1) << RPROC_KEY_FIRMWARE) | (UINT64_C(1) << RPROC_KEY_DESCRIPTION)));
+	assert_int_equal(c->n_diags, 2);
+	assert_int_equal(c->diags[0].priority, LOG_NOTICE);
+	assert_int_equal(c->diags[0].line, 2);
+	assert_non_null(strstr(c->diags[0].message, "%b (/proc/sys/kernel/random/boot_id"));
+	assert_non_null(strstr(c->diags[1].message, "%m (/etc/machine-id: it is not set yet"));
+	rproc_core_config_free(c);
+
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=fw-%b-%y.elf\n");
+	expect_error(f, "m4", "/etc/rprocd/cores/m4.core", 2, "unknown specifier %y");
+
+	/* The image's values when it has them. */
+	put(f, "/etc/machine-id", MACHINE_ID "\n");
+	put(f, "/etc/rprocd/cores/m4.core", "[Core]\nFirmware=fw-%m.elf\n");
+	c = load_ok(f, "m4", NULL);
+	snprintf(v, sizeof(v), "fw-%s.elf", MACHINE_ID);
+	assert_string_equal(c->firmware, v);
+	assert_true(c->unresolved == 0);
+	rproc_core_config_free(c);
+}
+
+/* A board: /proc/device-tree (or /sys/firmware/devicetree/base) compatible and model. */
+static void fake_board(struct fixture *f, const char *dir)
+{
+	static const char compat[] = "acme,board-a\0ti,am625\0";
+	static const char model[] = "Acme Board A\0";
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/compatible", dir);
+	assert_int_equal(test_write(f->root, path, compat, sizeof(compat) - 1), 0);
+	snprintf(path, sizeof(path), "%s/model", dir);
+	assert_int_equal(test_write(f->root, path, model, sizeof(model) - 1), 0);
+}
+
+/* Load m4.core with this [Match] text; does it apply to the board? */
+static bool board_applies(struct fixture *f, const char *match)
+{
+	struct rproc_core_config *c;
+	char text[512];
+	bool applies;
+
+	snprintf(text, sizeof(text), "[Match]\n%s\n[Core]\nFirmware=m4.elf\n", match);
+	put(f, "/etc/rprocd/cores/m4.core", text);
+	c = load_ok(f, "m4", NULL);
+	applies = !c->other_board;
+	/* Not an error: a file for other boards is noted and matches no core. */
+	for (size_t i = 0; i < c->n_diags; i++)
+		assert_int_equal(c->diags[i].priority, LOG_NOTICE);
+	assert_int_equal(c->n_diags, applies ? 0 : 1);
+	assert_true(rproc_core_config_matches(c, "m4", "/sys/devices/x") == applies);
+	rproc_core_config_free(c);
+	return applies;
+}
+
+static void test_match_board(void **state)
+{
+	struct fixture *f = *state;
+
+	fake_board(f, "/proc/device-tree");
+	assert_true(board_applies(f, "Compatible=ti,am625"));
+	assert_true(board_applies(f, "Compatible=acme,board-a"));
+	assert_true(board_applies(f, "Compatible=ti,am62*"));
+	/* Several values: any of them, against any entry of the board's list. */
+	assert_true(board_applies(f, "Compatible=foo,bar acme,board-a"));
+	assert_false(board_applies(f, "Compatible=acme,board-b foo,*"));
+	/* "!": none may match. */
+	assert_true(board_applies(f, "Compatible=!acme,board-b"));
+	assert_false(board_applies(f, "Compatible=!acme,board-a"));
+	assert_false(board_applies(f, "Compatible=!foo ti,*"));
+	/* Several lines: the lists are merged; positives and negations together. */
+	assert_true(board_applies(f, "Compatible=ti,*\nCompatible=!acme,board-b"));
+	assert_false(board_applies(f, "Compatible=ti,*\nCompatible=!acme,*"));
+	/* An empty assignment resets the list. */
+	assert_true(board_applies(f, "Compatible=foo\nCompatible=\nCompatible=acme,*"));
+	/* Model=: quoted when it holds blanks; globs. */
+	assert_true(board_applies(f, "Model=\"Acme Board A\""));
+	assert_true(board_applies(f, "Model=Acme*"));
+	assert_true(board_applies(f, "Model=\"Acme Board B\" \"Acme Board A\""));
+	assert_false(board_applies(f, "Model=\"Acme Board B\""));
+	assert_false(board_applies(f, "Model=!\"Acme Board ?\""));
+	/* Several keys: all must match. */
+	assert_true(board_applies(f, "Compatible=ti,am625\nModel=Acme*"));
+	assert_false(board_applies(f, "Compatible=ti,am625\nModel=Other*"));
+	assert_false(board_applies(f, "Compatible=ti,am64*\nModel=Acme*"));
+	/* Name= and DevicePath= still decide which core, board keys whether the file applies. */
+	assert_true(board_applies(f, "Name=m4\nCompatible=ti,*"));
+}
+
+static void test_match_board_sources(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+	char *v;
+
+	/* /sys/firmware/devicetree/base when /proc/device-tree is not there. */
+	fake_board(f, "/sys/firmware/devicetree/base");
+	assert_true(board_applies(f, "Compatible=ti,am625\nModel=\"Acme Board A\""));
+	assert_false(board_applies(f, "Compatible=ti,am64*"));
+
+	/* The notice names the key that failed, at its line. */
+	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nCompatible=ti,*\nModel=Other\n");
+	c = load_ok(f, "m4", NULL);
+	assert_true(c->other_board);
+	assert_int_equal(c->diags[0].line, 3);
+	assert_non_null(strstr(c->diags[0].message, "Model= does not match this board"));
+	v = rproc_core_config_format_value(c, RPROC_KEY_MATCH_COMPATIBLE);
+	assert_string_equal(v, "ti,*");
+	free(v);
+	rproc_core_config_free(c);
+	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nModel=!\"Acme \\\"A\\\"\" B*\n");
+	c = load_ok(f, "m4", NULL);
+	assert_string_equal(c->match_model[0], "!Acme \"A\"");
+	assert_string_equal(c->match_model[1], "!B*");
+	v = rproc_core_config_format_value(c, RPROC_KEY_MATCH_MODEL);
+	assert_string_equal(v, "!\"Acme \\\"A\\\"\" !B*");
+	free(v);
+	rproc_core_config_free(c);
+}
+
+static void test_match_board_none(void **state)
+{
+	struct fixture *f = *state;
+
+	/* No device tree (an ACPI machine): positive patterns match nothing, negations hold. */
+	assert_false(board_applies(f, "Compatible=ti,*"));
+	assert_true(board_applies(f, "Compatible=!ti,*"));
+	assert_false(board_applies(f, "Model=*"));
+	assert_true(board_applies(f, "Name=m4"));
+
+	/* An image without one: the board is unknown, every file is taken to apply. */
+	rproc_ctx_set_image(f->ctx, 1);
+	assert_true(board_applies(f, "Compatible=ti,*"));
+	assert_true(board_applies(f, "Compatible=!ti,*\nModel=Other"));
+	/* An image root with a device tree (a test root, or rprocctl on the device): used. */
+	fake_board(f, "/proc/device-tree");
+	assert_false(board_applies(f, "Compatible=!ti,*"));
+}
+
+/*
+ * Layering: the winning file's [Match] decides, with its drop-ins; a file for
+ * other boards does not bring back the lower directory's file of that name.
+ */
+static void test_match_board_layering(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c;
+
+	fake_board(f, "/proc/device-tree");
+	put(f, "/usr/lib/rprocd/cores/m4.core", "[Core]\nFirmware=vendor.elf\n");
+	put(f, "/etc/rprocd/cores/m4.core", "[Match]\nCompatible=acme,board-b\n[Core]\n");
+	c = load_ok(f, "m4", NULL);
+	assert_true(c->other_board);
+	assert_string_equal(c->path, "/etc/rprocd/cores/m4.core");
+	assert_null(c->firmware);
+	rproc_core_config_free(c);
+
+	/* A drop-in can restrict a vendor file to boards, or widen it with an empty value. */
+	assert_int_equal(unlink(host_path(f, "/etc/rprocd/cores/m4.core")), 0);
+	put(f, "/etc/rprocd/cores/m4.core.d/board.conf", "[Match]\nModel=\"Acme Board B\"\n");
+	c = load_ok(f, "m4", NULL);
+	assert_true(c->other_board);
+	assert_string_equal(c->firmware, "vendor.elf");
+	rproc_core_config_free(c);
+	put(f, "/etc/rprocd/cores/m4.core.d/board.conf", "[Match]\nModel=\n");
+	put(f, "/usr/lib/rprocd/cores/m4.core", "[Match]\nModel=Other\n[Core]\nFirmware=v.elf\n");
+	c = load_ok(f, "m4", NULL);
+	assert_false(c->other_board);
+	rproc_core_config_free(c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -703,7 +1221,10 @@ int main(void)
 		T(test_daemon_config_errors),
 		T(test_syntax),
 		T(test_warnings_keep_core_managed),
-		T(test_value_errors),
+		T(test_value_errors_strict),
+		T(test_value_errors_ignored),
+		T(test_ignored_value_keeps_earlier),
+		T(test_defaults_strict_invalid),
 		T(test_syntax_errors),
 		T(test_unusable_files),
 		T(test_cross_key_checks),
@@ -712,6 +1233,15 @@ int main(void)
 		T(test_matching),
 		T(test_key_names),
 		T(test_dependency_cycles),
+		T(test_mask_empty_file),
+		T(test_name_glob_warning),
+		T(test_specifiers),
+		T(test_specifier_errors),
+		T(test_specifiers_image),
+		T(test_match_board),
+		T(test_match_board_sources),
+		T(test_match_board_none),
+		T(test_match_board_layering),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -248,6 +248,30 @@ static void test_limit_files(void **state)
 	coredump_save_done(&s);
 }
 
+/* Dumps dated after January 2038 are counted and sorted like any other. */
+static void test_limit_files_after_2038(void **state)
+{
+	struct fixture *f = *state;
+	struct coredump_save s = save_of(f, "m4", "m4-" BOOT "-100.core", 2, UINT64_MAX);
+	struct stat st;
+
+	/* 2033, 2039, 2040: a 32-bit time_t wraps the last two to 1901 and 1902, or fails */
+	make_file(f, "m4-" BOOT "-1.core", 10, (time_t) INT64_C(2000000000));
+	make_file(f, "m4-" BOOT "-2.core", 10, (time_t) INT64_C(2200000000));
+	make_file(f, "m4-" BOOT "-3.core", 10, (time_t) INT64_C(2208988800));
+	/* Needs a 64-bit time_t (test-abi) and a /tmp that keeps dates past 2038. */
+	assert_int_equal(lstat(dir_file(f, "m4-" BOOT "-3.core"), &st), 0);
+	assert_int_equal(st.st_mtim.tv_sec, INT64_C(2208988800));
+	make_source(f, 10);
+	assert_int_equal(coredump_save(&s), 0);
+	assert_int_equal(s.removed, 2);
+	assert_false(exists(f, "m4-" BOOT "-1.core"));
+	assert_false(exists(f, "m4-" BOOT "-2.core"));
+	assert_true(exists(f, "m4-" BOOT "-3.core"));
+	assert_true(exists(f, "m4-" BOOT "-100.core"));
+	coredump_save_done(&s);
+}
+
 static void test_limit_size(void **state)
 {
 	struct fixture *f = *state;
@@ -387,15 +411,18 @@ static void test_trace(void **state)
 	coredump_save_done(&s);
 	assert_null(s.trace_path);
 
-	/* A trace is not a dump: it does not count as a file, and a lone one is never touched. */
+	/* A trace is not a dump: it does not count as a file. A trace of this core whose
+	 * dump is gone is deleted; another core's never. */
 	make_file(f, "m4-" BOOT "-5.trace", 10, 900);
+	make_file(f, "m4-1-" BOOT "-5.trace", 10, 900);
 	s = save_of(f, "m4", "m4-" BOOT "-101.core", 2, 1000);
 	make_source(f, 300);
 	assert_int_equal(coredump_save(&s), 0);
 	assert_int_equal(s.removed, 0);
 	assert_null(s.trace_path); /* none given */
 	assert_true(exists(f, "m4-" BOOT "-100.trace"));
-	assert_true(exists(f, "m4-" BOOT "-5.trace"));
+	assert_false(exists(f, "m4-" BOOT "-5.trace"));
+	assert_true(exists(f, "m4-1-" BOOT "-5.trace"));
 	coredump_save_done(&s);
 
 	/* Its size counts: 300+18 + 300 + 400 > 1000, and the oldest dump goes with its trace. */
@@ -411,17 +438,18 @@ static void test_trace(void **state)
 	assert_true(exists(f, "m4-" BOOT "-102.trace"));
 	coredump_save_done(&s);
 
-	/* No room beside a dump that fills CoredumpMaxUse= alone: the dump is kept, not the trace. */
+	/* No room beside the new dump without deleting an older one: the trace gives way. */
 	s = save_of(f, "m4", "m4-" BOOT "-103.core", 5, 1000);
 	s.trace = trace;
 	s.trace_len = strlen(trace);
-	make_source(f, 995);
+	make_source(f, 580); /* 418 + 580 fits once 101 went; 18 more would cost 102 */
 	assert_int_equal(coredump_save(&s), 0);
 	assert_int_equal(s.trace_error, -EFBIG);
 	assert_null(s.trace_path);
-	assert_int_equal(file_size(f, "m4-" BOOT "-103.core"), 995);
+	assert_int_equal(s.removed, 1); /* room for the dump itself only: 101 went */
+	assert_int_equal(file_size(f, "m4-" BOOT "-103.core"), 580);
 	assert_false(exists(f, "m4-" BOOT "-103.trace"));
-	assert_false(exists(f, "m4-" BOOT "-102.trace"));
+	assert_true(exists(f, "m4-" BOOT "-102.trace"));
 	coredump_save_done(&s);
 }
 
@@ -434,6 +462,7 @@ int main(void)
 		T(test_save),
 		T(test_prefix_collision),
 		T(test_limit_files),
+		T(test_limit_files_after_2038),
 		T(test_limit_size),
 		T(test_oversize),
 		T(test_foreign_files),

@@ -141,6 +141,15 @@ static void test_classify(void **state)
 	rproc_log_classify("remoteproc remoteproc0: handling crash #7 in m4", &info);
 	assert_int_equal(info.crash_no, 7);
 	assert_true(rproc_log_event_is_transition(info.event));
+	/* The kernel's count is 32-bit: larger numbers are not one, on any host. */
+	rproc_log_classify("remoteproc remoteproc0: handling crash #4294967295 in m4", &info);
+	assert_int_equal(info.crash_no, 4294967295u);
+	rproc_log_classify("remoteproc remoteproc0: handling crash #4294967296 in m4", &info);
+	assert_int_equal(info.event, RPROC_LOG_CRASH_HANDLING);
+	assert_int_equal(info.crash_no, 0);
+	rproc_log_classify("remoteproc remoteproc0: handling crash #99999999999999999999 in m4",
+			   &info);
+	assert_int_equal(info.crash_no, 0);
 	rproc_log_classify("remoteproc remoteproc0: powering up m4", &info);
 	assert_false(rproc_log_event_is_transition(info.event));
 }

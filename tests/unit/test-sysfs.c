@@ -209,7 +209,6 @@ static void test_cdev(void **state)
 {
 	struct fixture *f = *state;
 	struct rproc_device *d = NULL;
-	bool flag;
 	int fd;
 
 	assert_int_equal(rproc_device_new(f->ctx, "remoteproc2", &d), 0);
@@ -224,13 +223,46 @@ static void test_cdev(void **state)
 	fd = rproc_cdev_open(d);
 	assert_true(fd >= 0);
 	assert_int_equal(rproc_cdev_request(fd, RPROC_CMD_START), 0);
-	/* The ioctls reach the file and its errno comes back unchanged. */
-	assert_int_equal(rproc_cdev_set_shutdown_on_release(fd, true), -ENOTTY);
-	assert_int_equal(rproc_cdev_get_shutdown_on_release(fd, &flag), -ENOTTY);
 	close(fd);
 	assert_string_equal(test_read(f->root, "/dev/remoteproc2"), "start");
 	assert_int_equal(rproc_cdev_request(-1, RPROC_CMD_START), -EINVAL);
 	rproc_device_unref(d);
+}
+
+static bool skipped;
+
+/* Run as a test of its own (argument "cdev-ioctl"): qemu-user cannot run it. */
+static void test_cdev_ioctl(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_device *d = NULL;
+	bool flag;
+	int fd, r;
+
+	assert_int_equal(rproc_device_new(f->ctx, "remoteproc2", &d), 0);
+	assert_int_equal(test_write_str(f->root, "/dev/remoteproc2", ""), 0);
+	fd = rproc_cdev_open(d);
+	assert_true(fd >= 0);
+	rproc_device_unref(d);
+
+	/* The ioctls reach the file and its errno comes back unchanged. */
+	r = rproc_cdev_set_shutdown_on_release(fd, true);
+	/*
+	 * qemu-user forwards only the ioctls it has a table entry for and answers
+	 * ENOSYS to the rest, remoteproc's among them; Linux never answers ENOSYS to
+	 * an ioctl on a regular file. meson sets MESON_EXE_WRAPPER for tests of a
+	 * cross build that run under a wrapper.
+	 */
+	if (r == -ENOSYS && getenv("MESON_EXE_WRAPPER")) {
+		close(fd);
+		printf("SKIP: the remoteproc ioctls do not reach the kernel under %s\n",
+		       getenv("MESON_EXE_WRAPPER"));
+		skipped = true;
+		skip();
+	}
+	assert_int_equal(r, -ENOTTY);
+	assert_int_equal(rproc_cdev_get_shutdown_on_release(fd, &flag), -ENOTTY);
+	close(fd);
 }
 
 static int n_logged;
@@ -288,7 +320,7 @@ static void test_ctx_paths(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_enumerate),    cmocka_unit_test(test_enumerate_without_class),
@@ -296,5 +328,15 @@ int main(void)
 		T(test_writes),	      T(test_cdev),
 		T(test_log_callback), cmocka_unit_test(test_ctx_paths),
 	};
+	const struct CMUnitTest ioctl_tests[] = {
+		T(test_cdev_ioctl),
+	};
+	int r;
+
+	if (argc > 1 && strcmp(argv[1], "cdev-ioctl") == 0) {
+		r = cmocka_run_group_tests(ioctl_tests, NULL, NULL);
+		/* 77: meson's SKIP, so that the totals show it. */
+		return r == 0 && skipped ? 77 : r;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

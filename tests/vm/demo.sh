@@ -15,8 +15,11 @@ sim_load names=m4,dsp,r5f detached=0,1,0 boot_ms=0,0,300 channels=,,rpmsg-tty+rp
 fw_install fw32 rproc-demo-m4.elf
 fw_install fw64-rpmsg rproc-demo-r5f.elf
 fw_install fw64-norsc rproc-demo-r5f-safe.elf
-mkdir -p /etc/rprocd/cores
+# Firmware staging's route, as the package installs it: the kernel loads checked copies.
+ln -sfn /run/rprocd/firmware /lib/firmware/rprocd
+mkdir -p /etc/rprocd/cores/m4.core.d
 cp "$RPROCD_SOURCE_DIR"/configs/cores/*.core /etc/rprocd/cores/
+printf '[Core]\nUpdateConfirmSec=2s\n' >/etc/rprocd/cores/m4.core.d/demo-update.conf
 cp "$RPROCD_SOURCE_DIR"/configs/rprocd.conf /etc/rprocd/
 
 echo "Kernel $(uname -r); the kernel's remote processors before rprocd:"
@@ -56,6 +59,24 @@ kill "$mon"
 cat /tmp/monitor.txt
 run rprocctl status r5f
 run busctl get-property org.rprocd1 /org/rprocd1/core/r5f org.rprocd1.Core CrashCount State
+
+say "an A/B update of m4 that commits: staged, checked, booted on trial, committed after UpdateConfirmSec=2s"
+cp "$(fw_image fw32-norsc)" /tmp/m4-v2.elf
+run rprocctl update m4 /tmp/m4-v2.elf
+run busctl get-property org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core FirmwareSource UpdateTrial
+sleep 2.5
+run busctl get-property org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core FirmwareSource UpdateCommitted LastUpdateResult
+
+say "an update of m4 that crashes in its trial: rolled back to the committed image"
+{ cat "$(fw_image fw32)"; echo "build 3"; } >/tmp/m4-v3.elf
+run rprocctl update m4 /tmp/m4-v3.elf
+sim_crash 0
+for ((i = 0; i < 40; i++)); do
+	[[ -z "$(prop m4 UpdateTrial)" && "$(prop m4 Busy)" == false && "$(rproc_state 0)" == running ]] && break
+	sleep 0.25
+done
+run busctl get-property org.rprocd1 /org/rprocd1/core/m4 org.rprocd1.Core FirmwareSource FirmwareDigest LastUpdateResult
+echo "  the kernel loads: $(cat /sys/class/remoteproc/$(sim_rproc 0)/firmware)"
 
 say "kill -TERM rprocd   (OnExit=: m4 stops, dsp detaches and keeps running)"
 rprocd_kill TERM

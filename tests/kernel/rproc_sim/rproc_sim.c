@@ -20,6 +20,7 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/crc32.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/elf.h>
@@ -180,6 +181,9 @@ struct rproc_sim {
 
 	atomic_t n_prepare;
 	atomic_t n_load;
+	/* What the core's loader was handed at the last load: its size and CRC-32. */
+	size_t loaded_size;
+	u32 loaded_crc;
 	atomic_t n_start;
 	atomic_t n_stop;
 	atomic_t n_attach;
@@ -811,8 +815,12 @@ static int sim_load(struct rproc *rproc, const struct firmware *fw)
 	int ret;
 
 	ret = rproc_elf_load_segments(rproc, fw);
-	if (!ret)
+	if (!ret) {
+		/* The bytes the kernel read: tests compare them with the file they checked. */
+		WRITE_ONCE(sim->loaded_size, fw->size);
+		WRITE_ONCE(sim->loaded_crc, ~crc32_le(~0, fw->data, fw->size));
 		atomic_inc(&sim->n_load);
+	}
 	return ret;
 }
 
@@ -965,6 +973,15 @@ static ssize_t counters_show(struct device *dev, struct device_attribute *attr, 
 }
 static DEVICE_ATTR_RO(counters);
 
+static ssize_t loaded_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct rproc_sim *sim = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "size=%zu crc32=%08x\n", READ_ONCE(sim->loaded_size),
+			  READ_ONCE(sim->loaded_crc));
+}
+static DEVICE_ATTR_RO(loaded);
+
 static ssize_t rpmsg_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
 	struct rproc_sim *sim = dev_get_drvdata(dev);
@@ -1046,20 +1063,22 @@ static ssize_t trace_store(struct device *dev, struct device_attribute *attr, co
 			   size_t count)
 {
 	struct rproc_sim *sim = dev_get_drvdata(dev);
+	char line[SIM_TRACE_LINE_MAX + 1];
 	size_t len = count;
-	int ret = count;
+	ssize_t ret = count;
 
 	while (len && buf[len - 1] == '\n')
 		len--;
-	if (!len || len >= SIM_TRACE_LINE_MAX || memchr(buf, '\0', len))
+	if (!len || len >= SIM_TRACE_LINE_MAX || memchr(buf, '\0', len) || memchr(buf, '\n', len))
 		return -EINVAL;
+	/* One line with its newline, written (or, when full, dropped) whole. */
+	memcpy(line, buf, len);
+	line[len++] = '\n';
 	mutex_lock(&sim->rpmsg_lock);
-	if (!sim->trace) {
-		ret = -ENODEV;
-	} else {
-		sim_trace_put_locked(sim, buf, len);
-		sim_trace_put_locked(sim, "\n", 1);
-	}
+	if (!sim->trace || !READ_ONCE(sim->hw_running))
+		ret = -ENODEV; /* no firmware runs to print it */
+	else
+		sim_trace_put_locked(sim, line, len);
 	mutex_unlock(&sim->rpmsg_lock);
 	return ret;
 }
@@ -1073,6 +1092,7 @@ static struct attribute *sim_attrs[] = {
 	&dev_attr_fail_detach.attr,
 	&dev_attr_hw_running.attr,
 	&dev_attr_counters.attr,
+	&dev_attr_loaded.attr,
 	&dev_attr_rpmsg.attr,
 	&dev_attr_trace.attr,
 	NULL,

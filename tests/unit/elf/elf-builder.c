@@ -7,10 +7,6 @@
 
 #include "elf-builder.h"
 
-#if __BYTE_ORDER != __LITTLE_ENDIAN
-#error "elf-builder writes host structures: it needs a little-endian host"
-#endif
-
 /* Large enough for every test; keeps a mistaken filesz from allocating gigabytes. */
 #define SEG_DATA_MAX (1024 * 1024)
 
@@ -129,27 +125,19 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-static void put(uint8_t *b, uint64_t off, uint64_t value, size_t width)
+/* Store the low width bytes of value at b + off in the image's byte order. */
+static void put(uint8_t *b, bool msb, uint64_t off, uint64_t value, size_t width)
 {
-	uint8_t v8 = (uint8_t) value;
-	uint16_t v16 = (uint16_t) value;
-	uint32_t v32 = (uint32_t) value;
+	for (size_t i = 0; i < width; i++) {
+		unsigned shift = 8 * (unsigned) (msb ? width - 1 - i : i);
 
-	switch (width) {
-	case 1:
-		memcpy(b + off, &v8, 1);
-		break;
-	case 2:
-		memcpy(b + off, &v16, 2);
-		break;
-	case 4:
-		memcpy(b + off, &v32, 4);
-		break;
-	default:
-		memcpy(b + off, &value, 8);
-		break;
+		b[off + i] = (uint8_t) (value >> shift);
 	}
 }
+
+/* One field of an ELF structure of type t that starts at base. */
+#define PUT(b, msb, base, t, member, value) \
+	put(b, msb, (base) + offsetof(t, member), (value), sizeof(((t *) 0)->member))
 
 #define BY_CLASS(is32, t32, t64, member)                     \
 	do {                                                 \
@@ -261,66 +249,51 @@ int elf_image_patch(struct elf_image *img, enum elf_field field, unsigned index,
 
 	if (base + off + width > img->size)
 		return -ERANGE;
-	put(img->data, base + off, value, width);
+	put(img->data, img->msb, base + off, value, width);
 	return 0;
 }
 
-static void put_phdr(uint8_t *b, bool is32, uint64_t at, uint32_t type, uint32_t flags,
+static void put_phdr(uint8_t *b, bool msb, bool is32, uint64_t at, uint32_t type, uint32_t flags,
 		     uint64_t offset, uint64_t paddr, uint64_t filesz, uint64_t memsz)
 {
-	if (is32) {
-		Elf32_Phdr p = {
-			.p_type = type,
-			.p_offset = (Elf32_Off) offset,
-			.p_vaddr = (Elf32_Addr) paddr,
-			.p_paddr = (Elf32_Addr) paddr,
-			.p_filesz = (Elf32_Word) filesz,
-			.p_memsz = (Elf32_Word) memsz,
-			.p_flags = flags,
-			.p_align = 4,
-		};
-		memcpy(b + at, &p, sizeof(p));
-	} else {
-		Elf64_Phdr p = {
-			.p_type = type,
-			.p_flags = flags,
-			.p_offset = offset,
-			.p_vaddr = paddr,
-			.p_paddr = paddr,
-			.p_filesz = filesz,
-			.p_memsz = memsz,
-			.p_align = 4,
-		};
-		memcpy(b + at, &p, sizeof(p));
-	}
+#define PHDR(t)                                       \
+	do {                                          \
+		PUT(b, msb, at, t, p_type, type);     \
+		PUT(b, msb, at, t, p_flags, flags);   \
+		PUT(b, msb, at, t, p_offset, offset); \
+		PUT(b, msb, at, t, p_vaddr, paddr);   \
+		PUT(b, msb, at, t, p_paddr, paddr);   \
+		PUT(b, msb, at, t, p_filesz, filesz); \
+		PUT(b, msb, at, t, p_memsz, memsz);   \
+		PUT(b, msb, at, t, p_align, 4);       \
+	} while (0)
+
+	if (is32)
+		PHDR(Elf32_Phdr);
+	else
+		PHDR(Elf64_Phdr);
+#undef PHDR
 }
 
-static void put_shdr(uint8_t *b, bool is32, uint64_t at, uint32_t name, uint32_t type,
+static void put_shdr(uint8_t *b, bool msb, bool is32, uint64_t at, uint32_t name, uint32_t type,
 		     uint64_t flags, uint64_t addr, uint64_t offset, uint64_t size, uint64_t align)
 {
-	if (is32) {
-		Elf32_Shdr s = {
-			.sh_name = name,
-			.sh_type = type,
-			.sh_flags = (Elf32_Word) flags,
-			.sh_addr = (Elf32_Addr) addr,
-			.sh_offset = (Elf32_Off) offset,
-			.sh_size = (Elf32_Word) size,
-			.sh_addralign = (Elf32_Word) align,
-		};
-		memcpy(b + at, &s, sizeof(s));
-	} else {
-		Elf64_Shdr s = {
-			.sh_name = name,
-			.sh_type = type,
-			.sh_flags = flags,
-			.sh_addr = addr,
-			.sh_offset = offset,
-			.sh_size = size,
-			.sh_addralign = align,
-		};
-		memcpy(b + at, &s, sizeof(s));
-	}
+#define SHDR(t)                                          \
+	do {                                             \
+		PUT(b, msb, at, t, sh_name, name);       \
+		PUT(b, msb, at, t, sh_type, type);       \
+		PUT(b, msb, at, t, sh_flags, flags);     \
+		PUT(b, msb, at, t, sh_addr, addr);       \
+		PUT(b, msb, at, t, sh_offset, offset);   \
+		PUT(b, msb, at, t, sh_size, size);       \
+		PUT(b, msb, at, t, sh_addralign, align); \
+	} while (0)
+
+	if (is32)
+		SHDR(Elf32_Shdr);
+	else
+		SHDR(Elf64_Shdr);
+#undef SHDR
 }
 
 /* Append name to the string table; returns its offset. */
@@ -335,7 +308,7 @@ static uint32_t strtab_add(char *tab, size_t *len, const char *name)
 
 int elf_build(const struct elf_spec *spec, struct elf_image *ret)
 {
-	bool is32 = spec->elf_class == 32;
+	bool is32 = spec->elf_class == 32, msb = spec->msb;
 	size_t ehsize = is32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr);
 	size_t phentsize = is32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr);
 	size_t shentsize = is32 ? sizeof(Elf32_Shdr) : sizeof(Elf64_Shdr);
@@ -394,77 +367,63 @@ int elf_build(const struct elf_spec *spec, struct elf_image *ret)
 		off = shoff + (uint64_t) shnum * shentsize;
 	}
 
-	b = calloc(1, off);
+	/* Bounded by SEG_DATA_MAX per segment: fits a size_t on every host. */
+	b = calloc(1, (size_t) off);
 	if (!b)
 		return -ENOMEM;
 
 	/* ELF header */
-	if (is32) {
-		Elf32_Ehdr e = {
-			.e_type = ET_EXEC,
-			.e_machine = spec->machine,
-			.e_version = EV_CURRENT,
-			.e_entry = (Elf32_Addr) spec->entry,
-			.e_phoff = (Elf32_Off) phoff,
-			.e_shoff = (Elf32_Off) shoff,
-			.e_ehsize = (Elf32_Half) ehsize,
-			.e_phentsize = (Elf32_Half) phentsize,
-			.e_phnum = (Elf32_Half) phnum,
-			.e_shentsize = (Elf32_Half) (shnum ? shentsize : 0),
-			.e_shnum = (Elf32_Half) shnum,
-			.e_shstrndx = (Elf32_Half) (shstrndx > 0 ? shstrndx : SHN_UNDEF),
-		};
-		memcpy(e.e_ident, ELFMAG, SELFMAG);
-		e.e_ident[EI_CLASS] = ELFCLASS32;
-		e.e_ident[EI_DATA] = ELFDATA2LSB;
-		e.e_ident[EI_VERSION] = EV_CURRENT;
-		memcpy(b, &e, sizeof(e));
-	} else {
-		Elf64_Ehdr e = {
-			.e_type = ET_EXEC,
-			.e_machine = spec->machine,
-			.e_version = EV_CURRENT,
-			.e_entry = spec->entry,
-			.e_phoff = phoff,
-			.e_shoff = shoff,
-			.e_ehsize = (Elf64_Half) ehsize,
-			.e_phentsize = (Elf64_Half) phentsize,
-			.e_phnum = (Elf64_Half) phnum,
-			.e_shentsize = (Elf64_Half) (shnum ? shentsize : 0),
-			.e_shnum = (Elf64_Half) shnum,
-			.e_shstrndx = (Elf64_Half) (shstrndx > 0 ? shstrndx : SHN_UNDEF),
-		};
-		memcpy(e.e_ident, ELFMAG, SELFMAG);
-		e.e_ident[EI_CLASS] = ELFCLASS64;
-		e.e_ident[EI_DATA] = ELFDATA2LSB;
-		e.e_ident[EI_VERSION] = EV_CURRENT;
-		memcpy(b, &e, sizeof(e));
-	}
+	memcpy(b, ELFMAG, SELFMAG);
+	b[EI_CLASS] = is32 ? ELFCLASS32 : ELFCLASS64;
+	b[EI_DATA] = msb ? ELFDATA2MSB : ELFDATA2LSB;
+	b[EI_VERSION] = EV_CURRENT;
+#define EHDR(t)                                                                                \
+	do {                                                                                   \
+		PUT(b, msb, 0, t, e_type, ET_EXEC);                                            \
+		PUT(b, msb, 0, t, e_machine, spec->machine);                                   \
+		PUT(b, msb, 0, t, e_version, EV_CURRENT);                                      \
+		PUT(b, msb, 0, t, e_entry, spec->entry);                                       \
+		PUT(b, msb, 0, t, e_phoff, phoff);                                             \
+		PUT(b, msb, 0, t, e_shoff, shoff);                                             \
+		PUT(b, msb, 0, t, e_ehsize, ehsize);                                           \
+		PUT(b, msb, 0, t, e_phentsize, phentsize);                                     \
+		PUT(b, msb, 0, t, e_phnum, phnum);                                             \
+		PUT(b, msb, 0, t, e_shentsize, shnum ? shentsize : 0);                         \
+		PUT(b, msb, 0, t, e_shnum, shnum);                                             \
+		PUT(b, msb, 0, t, e_shstrndx, shstrndx > 0 ? (unsigned) shstrndx : SHN_UNDEF); \
+	} while (0)
+	if (is32)
+		EHDR(Elf32_Ehdr);
+	else
+		EHDR(Elf64_Ehdr);
+#undef EHDR
 
 	/* Program headers and segment data */
 	for (unsigned i = 0; i < spec->n_segs; i++) {
 		const struct elf_seg *s = &spec->segs[i];
 
-		put_phdr(b, is32, phoff + i * phentsize, s->type ? s->type : PT_LOAD, PF_R | PF_X,
-			 seg_off[i], s->paddr, s->filesz, s->memsz ? s->memsz : s->filesz);
+		put_phdr(b, msb, is32, phoff + i * phentsize, s->type ? s->type : PT_LOAD,
+			 PF_R | PF_X, seg_off[i], s->paddr, s->filesz,
+			 s->memsz ? s->memsz : s->filesz);
 		if (s->data && s->filesz)
-			memcpy(b + seg_off[i], s->data, s->filesz);
+			memcpy(b + seg_off[i], s->data, (size_t) s->filesz);
 	}
 	if (note_phdr)
-		put_phdr(b, is32, phoff + spec->n_segs * phentsize, PT_NOTE, PF_R, note_off, 0,
+		put_phdr(b, msb, is32, phoff + spec->n_segs * phentsize, PT_NOTE, PF_R, note_off, 0,
 			 note_size, note_size);
 
 	/* The GNU build-id note: namesz, descsz, type, "GNU\0", descriptor */
 	if (note) {
-		put(b, note_off, 4, 4);
-		put(b, note_off + 4, spec->build_id_len, 4);
-		put(b, note_off + 8, NT_GNU_BUILD_ID, 4);
+		put(b, msb, note_off, 4, 4);
+		put(b, msb, note_off + 4, spec->build_id_len, 4);
+		put(b, msb, note_off + 8, NT_GNU_BUILD_ID, 4);
 		memcpy(b + note_off + 12, "GNU", 4);
 		if (spec->build_id_len)
 			memcpy(b + note_off + 16, spec->build_id, spec->build_id_len);
 	}
-	if (rsc_size)
-		memcpy(b + rsc_off, rsc, rsc_size);
+	/* The firmware's words, in the firmware's byte order. */
+	for (size_t i = 0; i < rsc_size / 4; i++)
+		put(b, msb, rsc_off + 4 * i, rsc[i], 4);
 
 	/* Sections */
 	if (shnum) {
@@ -475,25 +434,26 @@ int elf_build(const struct elf_spec *spec, struct elf_image *ret)
 			uint64_t size = spec->n_segs ? spec->segs[0].filesz : 0;
 			uint64_t at = spec->n_segs ? seg_off[0] : ehsize;
 
-			put_shdr(b, is32, shoff + idx++ * shentsize, name_text, SHT_PROGBITS,
+			put_shdr(b, msb, is32, shoff + idx++ * shentsize, name_text, SHT_PROGBITS,
 				 SHF_ALLOC | SHF_EXECINSTR, addr, at, size, 4);
 		}
 		if (spec->rsc != ELF_RSC_NONE)
-			put_shdr(b, is32, shoff + idx++ * shentsize, name_rsc,
+			put_shdr(b, msb, is32, shoff + idx++ * shentsize, name_rsc,
 				 spec->rsc == ELF_RSC_NOBITS ? SHT_NOBITS : SHT_PROGBITS, SHF_ALLOC,
 				 0, rsc_off, rsc_size, 8);
 		if (note && spec->build_id_in_section)
-			put_shdr(b, is32, shoff + idx++ * shentsize, name_note, SHT_NOTE, SHF_ALLOC,
-				 0, note_off, note_size, 4);
+			put_shdr(b, msb, is32, shoff + idx++ * shentsize, name_note, SHT_NOTE,
+				 SHF_ALLOC, 0, note_off, note_size, 4);
 		memcpy(b + strtab_off, strtab, strtab_len);
-		put_shdr(b, is32, shoff + idx * shentsize, name_shstrtab, SHT_STRTAB, 0, 0,
+		put_shdr(b, msb, is32, shoff + idx * shentsize, name_shstrtab, SHT_STRTAB, 0, 0,
 			 strtab_off, strtab_len, 1);
 	}
 
 	*ret = (struct elf_image){
 		.data = b,
-		.size = off,
+		.size = (size_t) off,
 		.elf_class = spec->elf_class,
+		.msb = msb,
 		.phoff = phoff,
 		.shoff = shoff,
 		.phnum = phnum,

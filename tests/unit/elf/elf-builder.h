@@ -2,8 +2,10 @@
 #pragma once
 
 /*
- * Builds little-endian ELF images in memory for the firmware validator's
- * tests and for the fuzzers' seed corpora.
+ * Builds ELF images in memory for the firmware validator's tests and for the
+ * fuzzers' seed corpora: either class, either byte order (little-endian
+ * unless the spec says msb), on a host of either byte order: every field is
+ * written byte by byte, never as a host structure.
  *
  * Layout of a built image, in file order:
  *   ELF header, program headers (PT_LOADs in the order given, then the
@@ -18,8 +20,8 @@
  *
  * Overrides patch raw fields after building, in the order given, and any
  * truncation comes last; the patches of program and section headers find
- * them where they were built, and in the class they were built with,
- * whatever e_phoff, e_shoff or EI_CLASS are patched to.
+ * them where they were built, and in the class and byte order they were
+ * built with, whatever e_phoff, e_shoff, EI_CLASS or EI_DATA are patched to.
  */
 
 #include <stdbool.h>
@@ -89,6 +91,7 @@ struct elf_override {
 
 struct elf_spec {
 	int elf_class; /* 32 or 64 */
+	bool msb;      /* ELFDATA2MSB: every field big-endian; else ELFDATA2LSB */
 	uint16_t machine;
 	uint64_t entry;
 	struct elf_seg segs[ELF_BUILDER_MAX_SEGS];
@@ -110,6 +113,7 @@ struct elf_image {
 	uint8_t *data;
 	size_t size;
 	int elf_class;	       /* as built */
+	bool msb;	       /* as built: the byte order of patches */
 	uint64_t phoff, shoff; /* as built: where overrides find the tables */
 	unsigned phnum, shnum;
 };
@@ -124,7 +128,8 @@ enum elf_section {
 
 /**
  * elf_spec_init() - a valid image: one PT_LOAD of 16 code bytes at 0x1000,
- * entry 0x1000, EM_ARM (32) or EM_AARCH64 (64), no build-id, no sections.
+ * entry 0x1000, EM_ARM (32) or EM_AARCH64 (64), little-endian, no build-id,
+ * no sections.
  */
 void elf_spec_init(struct elf_spec *spec, int elf_class);
 

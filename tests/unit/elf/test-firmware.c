@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <gelf.h>
 
 #include "elf-builder.h"
 #include "rproc/firmware.h"
@@ -254,6 +255,43 @@ static void test_build_id_too_long(void **state)
 	assert_build_id(&info, "");
 }
 
+static void test_build_id_note_outside(void **state)
+{
+	static const uint64_t past[] = { UINT64_C(1) << 32, UINT64_C(1) << 63, UINT64_MAX };
+	struct rproc_fw_info info;
+	struct elf_image img;
+	struct elf_spec spec;
+
+	(void) state;
+	/*
+	 * A PT_NOTE that does not lie inside the file gives no build-id, however
+	 * its size reads in a size_t: 2^32 + n is n on a 32-bit host. The kernel
+	 * never reads a PT_NOTE, so the image itself is valid.
+	 */
+	for (int c = 32; c <= 64; c += 32) {
+		elf_spec_init(&spec, c);
+		spec.build_id = elf_test_build_id;
+		spec.build_id_len = sizeof(elf_test_build_id);
+		spec.build_id_in_phdr = true;
+		assert_int_equal(elf_build(&spec, &img), 0);
+		assert_int_equal(img.phnum, 2);
+		/* the note as built is found ... */
+		assert_int_equal(validate_bytes(img.data, img.size, &expect_any, &info), 0);
+		assert_int_equal(info.build_id_len, 20);
+		/* ... and is 36 bytes long: that is what a wrapped p_filesz would read as */
+		for (size_t i = 0; i < sizeof(past) / sizeof(past[0]) && c == 64; i++) {
+			assert_int_equal(elf_image_patch(&img, ELF_F_P_FILESZ, 1, 36 + past[i]), 0);
+			assert_int_equal(validate_bytes(img.data, img.size, &expect_any, &info), 0);
+			assert_int_equal(info.build_id_len, 0);
+		}
+		/* one byte past the end, in either class */
+		assert_int_equal(elf_image_patch(&img, ELF_F_P_FILESZ, 1, img.size), 0);
+		assert_int_equal(validate_bytes(img.data, img.size, &expect_any, &info), 0);
+		assert_int_equal(info.build_id_len, 0);
+		elf_image_free(&img);
+	}
+}
+
 static void test_info_may_be_null(void **state)
 {
 	struct elf_spec spec;
@@ -448,6 +486,144 @@ static void test_big_endian(void **state)
 	spec_full(&spec, 64);
 	assert_int_equal(validate_with(&spec, ELF_F_EI_DATA, 0, ELFDATANONE),
 			 RPROC_FW_E_BAD_ENDIAN);
+}
+
+/*
+ * Every class and byte order, built in memory. libelf reads the images in
+ * their own byte order (so the builder wrote what it meant to); the validator
+ * takes little-endian ones and refuses big-endian ones as the kernel does on
+ * a little-endian host (rproc_elf_sanity_check(): firmware in the host's byte
+ * order), whatever the byte order and word size of the host it runs on.
+ */
+static void test_byte_orders(void **state)
+{
+	(void) state;
+	for (int c = 32; c <= 64; c += 32)
+		for (int msb = 0; msb <= 1; msb++) {
+			struct rproc_fw_info info;
+			struct elf_image img;
+			struct elf_spec spec;
+			GElf_Ehdr eh;
+			GElf_Phdr ph;
+			Elf *elf;
+
+			print_message("ELF%d %s\n", c, msb ? "MSB" : "LSB");
+			spec_full(&spec, c);
+			spec.msb = msb;
+			spec.entry = c == 64 ? UINT64_C(0x1000001000) : 0x1000;
+			assert_int_equal(elf_build(&spec, &img), 0);
+
+			/* e_machine at offset 18 in both classes, in the image's byte order */
+			assert_int_equal(img.data[18], msb ? 0 : spec.machine);
+			assert_int_equal(img.data[19], msb ? spec.machine : 0);
+			assert_int_not_equal(elf_version(EV_CURRENT), EV_NONE);
+			elf = elf_memory((char *) img.data, img.size);
+			assert_non_null(elf);
+			assert_non_null(gelf_getehdr(elf, &eh));
+			assert_int_equal(gelf_getclass(elf), c == 32 ? ELFCLASS32 : ELFCLASS64);
+			assert_int_equal(eh.e_ident[EI_DATA], msb ? ELFDATA2MSB : ELFDATA2LSB);
+			assert_int_equal(eh.e_machine, spec.machine);
+			assert_int_equal(eh.e_entry, spec.entry);
+			assert_int_equal(eh.e_phnum, 2);
+			assert_int_equal(eh.e_shnum, 5);
+			assert_non_null(gelf_getphdr(elf, 0, &ph));
+			assert_int_equal(ph.p_type, PT_LOAD);
+			assert_int_equal(ph.p_paddr, 0x1000);
+			assert_int_equal(ph.p_filesz, 16);
+			elf_end(elf);
+
+			memset(&info, 0xaa, sizeof(info));
+			if (!msb) {
+				assert_int_equal(
+					validate_bytes(img.data, img.size, &expect_any, &info), 0);
+				assert_int_equal(info.elf_class, c);
+				assert_int_equal(info.machine, spec.machine);
+				assert_int_equal(info.entry, spec.entry);
+				assert_int_equal(info.load_min_addr, 0x1000);
+				assert_true(info.has_resource_table);
+				assert_build_id(&info, ELF_TEST_BUILD_ID_HEX);
+			} else {
+				assert_int_equal(
+					validate_bytes(img.data, img.size, &expect_any, &info),
+					RPROC_FW_E_BAD_ENDIAN);
+				assert_int_equal(info.size, img.size);
+				/* nothing of the header is reported as read */
+				assert_int_equal(info.elf_class, 0);
+				assert_int_equal(info.machine, 0);
+				assert_int_equal(info.build_id_len, 0);
+				/*
+				 * Relabelled little-endian, the big-endian fields do not
+				 * pass for valid ones: e_version reads 0x01000000.
+				 */
+				assert_int_equal(
+					elf_image_patch(&img, ELF_F_EI_DATA, 0, ELFDATA2LSB), 0);
+				assert_int_equal(
+					validate_bytes(img.data, img.size, &expect_any, NULL),
+					RPROC_FW_E_BAD_VERSION);
+			}
+			elf_image_free(&img);
+		}
+}
+
+/*
+ * The same on images the real toolchains linked (fixtures/, made by
+ * fixtures/make-fixtures, committed: nothing runs at test time but the test,
+ * so a cross build checks them too). RPROC_ELF_FIXTURES names the directory.
+ */
+static void test_toolchain_images(void **state)
+{
+	static const struct {
+		const char *file;
+		int elf_class;
+		unsigned machine;
+		bool msb;
+		size_t size;
+		const char *build_id;
+	} images[] = {
+		{ "fw32-lsb.elf", 32, EM_ARM, false, 432,
+		  "f263cb54d9cee8fbbe2740585a4bdf77b321ddd6" },
+		{ "fw32-msb.elf", 32, EM_ARM, true, 432, NULL },
+		{ "fw64-lsb.elf", 64, EM_AARCH64, false, 608,
+		  "c0bda7c65e4c3b3b0eb30e10d15361f750b13d47" },
+		{ "fw64-msb.elf", 64, EM_AARCH64, true, 608, NULL },
+	};
+	const char *dir = getenv("RPROC_ELF_FIXTURES");
+	char path[4096];
+
+	(void) state;
+	/* not a skip: without the images this test proves nothing */
+	assert_non_null(dir);
+	for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
+		struct rproc_fw_expect other = { RPROC_FW_FORMAT_ELF, 96 - images[i].elf_class,
+						 -1 };
+		struct rproc_fw_info info;
+
+		print_message("%s\n", images[i].file);
+		snprintf(path, sizeof(path), "%s/%s", dir, images[i].file);
+		memset(&info, 0xaa, sizeof(info));
+		if (images[i].msb) {
+			assert_int_equal(rproc_firmware_validate_path(path, &expect_any, &info),
+					 RPROC_FW_E_BAD_ENDIAN);
+			assert_int_equal(info.size, images[i].size);
+			assert_int_equal(info.elf_class, 0);
+			continue;
+		}
+		assert_int_equal(rproc_firmware_validate_path(path, &expect_any, &info), 0);
+		assert_int_equal(info.size, images[i].size);
+		assert_int_equal(info.format, RPROC_FW_FORMAT_ELF);
+		assert_int_equal(info.elf_class, images[i].elf_class);
+		assert_int_equal(info.machine, images[i].machine);
+		assert_int_equal(info.entry, 0x1000);
+		assert_int_equal(info.n_segments, 2);
+		assert_int_equal(info.n_load, 1);
+		assert_int_equal(info.load_min_addr, 0x1000);
+		/* .text, padding, the 16-byte table and the 36-byte note */
+		assert_int_equal(info.load_memsz, 0x3c);
+		assert_true(info.has_resource_table);
+		assert_build_id(&info, images[i].build_id);
+		assert_int_equal(rproc_firmware_validate_path(path, &other, NULL),
+				 RPROC_FW_E_CLASS_MISMATCH);
+	}
 }
 
 static void test_bad_version(void **state)
@@ -1047,6 +1223,35 @@ static void test_path_valid(void **state)
 	elf_image_free(&img);
 }
 
+static void test_path_after_2038(void **state)
+{
+	/* 2040-01-01T00:00:00Z, and a second past the 32-bit time_t's end */
+	static const int64_t when[] = { INT64_C(2208988800), INT64_C(2147483648) };
+	struct files *f = *state;
+	struct rproc_fw_info info;
+	struct elf_image img;
+	struct elf_spec spec;
+
+	/* On a 32-bit time_t host fstat() fails with EOVERFLOW: the firmware would not load. */
+	spec_full(&spec, 32);
+	assert_int_equal(elf_build(&spec, &img), 0);
+	assert_int_equal(test_write(f->root, "late.elf", img.data, img.size), 0);
+	elf_image_free(&img);
+	for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		struct timespec ts[2] = { { .tv_sec = (time_t) when[i], .tv_nsec = 5 },
+					  { .tv_sec = (time_t) when[i], .tv_nsec = 5 } };
+
+		struct stat st;
+
+		assert_int_equal(utimensat(AT_FDCWD, files_path(f, "late.elf"), ts, 0), 0);
+		/* Needs a 64-bit time_t (test-abi) and a /tmp that keeps dates past 2038. */
+		assert_int_equal(stat(f->path, &st), 0);
+		assert_int_equal(st.st_mtim.tv_sec, when[i]);
+		assert_int_equal(rproc_firmware_validate_path(f->path, &expect_any, &info), 0);
+		assert_int_equal(info.mtime_nsec, when[i] * 1000000000 + 5);
+	}
+}
+
 static void test_path_malformed(void **state)
 {
 	struct files *f = *state;
@@ -1223,6 +1428,7 @@ int main(void)
 		cmocka_unit_test(test_build_id_from_phdr),
 		cmocka_unit_test(test_build_id_from_section),
 		cmocka_unit_test(test_build_id_too_long),
+		cmocka_unit_test(test_build_id_note_outside),
 		cmocka_unit_test(test_info_may_be_null),
 		cmocka_unit_test(test_expectations_met),
 		cmocka_unit_test(test_class_mismatch),
@@ -1234,6 +1440,8 @@ int main(void)
 		cmocka_unit_test(test_truncated_header),
 		cmocka_unit_test(test_bad_class),
 		cmocka_unit_test(test_big_endian),
+		cmocka_unit_test(test_byte_orders),
+		cmocka_unit_test(test_toolchain_images),
 		cmocka_unit_test(test_bad_version),
 		cmocka_unit_test(test_bad_header_sizes),
 		cmocka_unit_test(test_no_program_headers),
@@ -1261,6 +1469,7 @@ int main(void)
 		cmocka_unit_test(test_bad_resource_table),
 		cmocka_unit_test(test_truncated_everywhere),
 		cmocka_unit_test(test_path_valid),
+		cmocka_unit_test(test_path_after_2038),
 		cmocka_unit_test(test_path_malformed),
 		cmocka_unit_test(test_path_opaque),
 		cmocka_unit_test(test_path_directory),

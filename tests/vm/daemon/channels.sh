@@ -274,14 +274,16 @@ Coredump=enabled"
 	log=$(rprocd_log)
 	assert_eq "$(count_lines "$log" "m4: boot 1, firmware")" 1 "banner forwarded once"
 	# A crash: the kernel recovers; the dump and the last trace, side by side.
+	# (Read once before the crash: the kernel restarts the core at once, and
+	# then the last read is what the dump gets; test_crash_trace_* cover the rest.)
 	echo "the last words" >"$(sim_dev 0)/trace"
+	wait_for "the last words forwarded" grep -qF "m4[firmware]: the last words" /run/rprocd-test.log
 	echo 1 >"$(sim_dev 0)/crash"
 	wait_for "a coredump saved" sh -c 'ls /var/lib/rprocd/coredump/m4-*.core >/dev/null 2>&1'
 	wait_for "its trace saved" sh -c 'ls /var/lib/rprocd/coredump/m4-*.trace >/dev/null 2>&1'
 	dump=$(ls /var/lib/rprocd/coredump/m4-*.core)
 	assert_eq "$(ls /var/lib/rprocd/coredump/m4-*.trace)" "${dump%.core}.trace" "trace named as its dump"
 	grep -qF "the last words" "${dump%.core}.trace" || _assert_fail "the trace saved is not the crashed firmware's: $(tail -c 300 "${dump%.core}.trace")"
-	grep -qF "control crash: 1" "${dump%.core}.trace" || _assert_fail "the crash line is not in the saved trace"
 }
 
 # A restart of rprocd goes on where the last run left the buffer: after a
@@ -317,5 +319,89 @@ Firmware=fw64-rpmsg.elf"
 	wait_for "the second boot's banner" grep -qF "m4[firmware]: rproc_sim m4: boot 2," /run/rprocd-test.log
 }
 
-run_cases test_firmware_log_across_restart test_firmware_log_wraps test_firmware_log test_channel_gone_while_held test_odd_channel_names test_wait test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
+# The trace beside a dump is the crashed firmware's: with a slow restart
+# (boot_ms) the crashed image is still there when rprocd looks; when rprocd
+# looks only after the kernel restarted the core (held with SIGSTOP), the
+# new boot's buffer is never taken for the crashed one.
+trace_core() {
+	sim_load names=m4 channels=rpmsg-tty "$@"
+	fw_install fw64-rpmsg
+	daemon_conf "TraceIntervalSec=200ms"
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf
+OnCrash=kernel
+Coredump=enabled"
+	rprocd_up
+	wait_for "the boot banner forwarded" grep -qF "m4[firmware]: rproc_sim m4: boot 1," /run/rprocd-test.log
+}
+
+saved_trace() {
+	wait_for "a trace saved" sh -c 'ls /var/lib/rprocd/coredump/m4-*.trace >/dev/null 2>&1'
+	cat /var/lib/rprocd/coredump/m4-*.trace
+}
+
+test_crash_trace_slow_restart() {
+	local t
+	trace_core boot_ms=1500
+	echo "the last words" >"$(sim_dev 0)/trace"
+	echo 1 >"$(sim_dev 0)/crash"
+	t=$(saved_trace)
+	assert_contains "$t" "the last words" "the crashed firmware's last line"
+	assert_contains "$t" "control crash: 1" "its crash"
+	assert_not_contains "$t" "boot 2," "not the next boot's buffer"
+}
+
+test_crash_trace_late_look() {
+	local pid t
+	trace_core
+	sleep 0.5
+	pid=$(cat /run/rprocd-test.pid)
+	kill -STOP "$pid"
+	echo "said while rprocd slept" >"$(sim_dev 0)/trace"
+	echo 1 >"$(sim_dev 0)/crash"
+	wait_state 0 running 10
+	grep -q "boot 2," "/sys/kernel/debug/remoteproc/$(rproc_core 0)/trace0" ||
+		_assert_fail "the kernel did not restart the firmware"
+	kill -CONT "$pid"
+	t=$(saved_trace)
+	assert_contains "$t" "boot 1," "the crashed boot's buffer (as last read)"
+	assert_not_contains "$t" "boot 2," "never the new boot's"
+}
+
+# The saved state is for the cores rprocd finds at start-up only: a device
+# that comes later (the driver reloaded, its buffer reading as the first
+# boot's did) starts afresh, its banner forwarded again.
+test_firmware_log_state_first_look_only() {
+	local log
+	rpmsg_core
+	core_conf m4 "[Core]
+Firmware=fw64-rpmsg.elf"
+	rprocd_up
+	wait_for "the boot banner forwarded" grep -qF "m4[firmware]: rproc_sim m4: boot 1," /run/rprocd-test.log
+	rprocd_kill TERM
+	[[ -e /var/lib/rprocd/trace/remoteproc0 ]] || _assert_fail "no state saved at the clean exit"
+	rpmsg_core # reloaded: boot 1 again, at remoteproc0 again
+	rprocd_up
+	wait_state 0 running 10
+	sleep 1.5
+	log=$(rprocd_log)
+	assert_eq "$(count_lines "$log" "m4: boot 1, firmware")" 2 "the new device's banner is forwarded"
+	[[ ! -e /var/lib/rprocd/trace/remoteproc0 ]] || _assert_fail "the stale state was not removed"
+	# The same, with the device added while rprocd runs: the state saved for
+	# remoteproc0 is dropped once rprocd has looked at the cores it found.
+	rprocd_kill TERM
+	[[ -e /var/lib/rprocd/trace/remoteproc0 ]] || _assert_fail "no state saved at the second exit"
+	sim_unload
+	rprocd_up
+	sleep 1
+	[[ ! -e /var/lib/rprocd/trace/remoteproc0 ]] || _assert_fail "the state outlived the first look"
+	rpmsg_core
+	wait_state 0 running 10
+	sleep 1.5
+	log=$(rprocd_log)
+	assert_eq "$(count_lines "$log" "m4: boot 1, firmware")" 3 "a hotplugged device's banner too"
+}
+
+run_cases test_crash_trace_slow_restart test_crash_trace_late_look \
+	test_firmware_log_state_first_look_only test_firmware_log_across_restart test_firmware_log_wraps test_firmware_log test_channel_gone_while_held test_odd_channel_names test_wait test_channels_and_ready test_runtime_changes test_ready_timeout_stop \
 	test_ready_timeout_restart

@@ -198,25 +198,6 @@ manager_error() {
 	echo "$out" | sed -nE 's/^Error ([A-Za-z0-9_.]+):.*/\1/p' | head -n1
 }
 
-# bus_policy_open [ATTRS] / bus_policy_close - a bus policy file that lets the
-# callers of <policy ATTRS> (default context="default": everyone) send to
-# rprocd, so that the daemon's own access check is what decides
-bus_policy_open() {
-	cat >/etc/dbus-1/system.d/rprocd-test-open.conf <<XML
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><policy ${1:-context=\"default\"}><allow send_destination="org.rprocd1"/></policy></busconfig>
-XML
-	if [[ -S /run/dbus/system_bus_socket ]]; then
-		bus_reload
-		sleep 0.5
-	fi
-}
-bus_policy_close() {
-	rm -f /etc/dbus-1/system.d/rprocd-test-open.conf
-	bus_reload
-}
-
 # two_booted_cores [SIM_PARAMS...] - cores "a" and "b" booted from fw.elf by rprocd
 two_booted_cores() {
 	sim_load names=a,b "$@"

@@ -55,6 +55,32 @@ Firmware=m4.elf"
 	kill -HUP "$(cat /run/rprocd-test.pid)"
 	wait_prop m4 Coredump disabled
 	assert_contains "$(grep -c '^RELOADING=1' "$NOTIFY_LOG")" 2 "RELOADING=1 sent twice"
+	# A reload that meets an error (rprocd.conf unreadable: a directory) ends
+	# the reload too: READY=1 after every RELOADING=1, which carries
+	# MONOTONIC_USEC=.
+	mv /etc/rprocd/rprocd.conf /etc/rprocd/rprocd.conf.away 2>/dev/null || true
+	mkdir /etc/rprocd/rprocd.conf
+	kill -HUP "$(cat /run/rprocd-test.pid)"
+	for ((i = 0; i < 100; i++)); do
+		(($(grep -c '^RELOADING=1' "$NOTIFY_LOG") == 3)) && (($(grep -c '^READY=1' "$NOTIFY_LOG") == 4)) && break
+		sleep 0.1
+	done
+	rmdir /etc/rprocd/rprocd.conf
+	assert_contains "$(rprocd_log)" "rprocd.conf: cannot be read" "the error is logged"
+	python3 - "$NOTIFY_LOG" <<'PY'
+import sys, time
+lines = [l.rstrip("\n") for l in open(sys.argv[1])]
+reloads = [i for i, l in enumerate(lines) if l == "RELOADING=1"]
+assert len(reloads) == 3, lines
+now = time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6
+for i in reloads:
+    assert lines[i + 1].startswith("MONOTONIC_USEC="), lines[i:i + 3]
+    usec = int(lines[i + 1].split("=", 1)[1])
+    assert 0 < usec <= now, (usec, now)
+    assert "READY=1" in lines[i + 1:], ("no READY=1 after the reload at", i, lines)
+    nxt = [j for j in reloads if j > i]
+    assert "READY=1" in lines[i + 1:nxt[0] if nxt else len(lines)], ("no READY=1 before the next reload", lines)
+PY
 }
 
 test_crash_leave() {
@@ -68,7 +94,7 @@ OnCrash=leave"
 	sim_crash 0
 	wait_prop m4 State crashed
 	assert_eq "$(prop m4 CrashCount)" 1 CrashCount
-	assert_ne "$(prop m4 LastCrashUSec)" 0 LastCrashUSec
+	assert_ne "$(prop m4 LastCrashTimestamp)" 0 LastCrashTimestamp
 	sleep 1
 	assert_state 0 crashed
 	assert_eq "$(sim_counter 0 start)" 1 "left crashed, not restarted"

@@ -63,16 +63,17 @@ test_kill9_then_adopt() {
 
 test_bad_config_isolated() {
 	three_cores
+	# Start= is strict: an invalid value leaves the core unmanaged (OnCrash= would be ignored).
 	core_conf r5f "[Core]
 Firmware=r5f.elf
-OnCrash=sometimes"
+Start=sometimes"
 	rprocd_up
 	assert_state 0 running
 	assert_state 1 attached
 	assert_state 2 offline
 	assert_eq "$(prop r5f Managed)" false "r5f with a broken file is not managed"
 	assert_contains "$(prop r5f LastError)" "/etc/rprocd/cores/r5f.core:3" "LastError names file:line"
-	assert_contains "$(rprocd_log)" "/etc/rprocd/cores/r5f.core:3: invalid value \"sometimes\" for OnCrash=" \
+	assert_contains "$(rprocd_log)" "/etc/rprocd/cores/r5f.core:3: invalid value \"sometimes\" for Start=" \
 		"logged with file:line"
 	assert_eq "$(dbus_error r5f Start)" org.rprocd1.Error.NotManaged "Start on the broken core"
 	assert_eq "$(sim_counter 2 start)" 0 "r5f never started"

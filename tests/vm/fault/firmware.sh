@@ -10,7 +10,7 @@
 # status and the log, before the kernel sees them: no "Booting fw image", no
 # load, the sysfs firmware attribute untouched; an offline core stays offline,
 # a running core keeps running its image, the other cores are unaffected.
-# Images the validator accepts and the kernel refuses give KernelError with the
+# Images the validator accepts and the kernel refuses give org.rprocd1.Error.Kernel.EINVAL with the
 # errno and an offline core, never retried. A file replaced between validation
 # and boot is noticed: a malformed replacement stops the core, a valid one
 # runs with a warning.
@@ -237,7 +237,7 @@ t_config_kernel_refuses() {
 	assert_contains "$(dmesg)" "Booting fw image norsc.elf" "the kernel saw it"
 	assert_eq "$(sim_counter 2 prepare)" 1 "one boot attempt at start-up"
 	call strict Start
-	assert_eq "$err" org.rprocd1.Error.KernelError "Start"
+	assert_eq "$err" org.rprocd1.Error.Kernel.EINVAL "Start"
 	assert_contains "$(rprocctl status strict)" "EINVAL" "rprocctl status"
 	sleep 2
 	assert_eq "$(sim_counter 2 prepare)" 2 "one more attempt, and no retry"
@@ -344,7 +344,7 @@ t_kernel_refuses_offline() {
 		call m4 SetFirmware "string:kern/$f"
 		assert_eq "$err" ok "SetFirmware kern/$f"
 		call m4 Start
-		assert_eq "$err" org.rprocd1.Error.KernelError "Start with kern/$f"
+		assert_eq "$err" org.rprocd1.Error.Kernel.EINVAL "Start with kern/$f"
 		props m4 LastError State ConfiguredFirmware
 		assert_contains "$p_LastError" "EINVAL" "LastError has the kernel's errno"
 		assert_eq "$p_State" offline "State"
@@ -363,7 +363,7 @@ t_kernel_refuses_running() {
 	local start err
 	start=$(sim_counter 1 start)
 	call dsp SetFirmwareAndRestart string:kern/outside-mem.elf
-	assert_eq "$err" org.rprocd1.Error.KernelError "SetFirmwareAndRestart kern/outside-mem.elf"
+	assert_eq "$err" org.rprocd1.Error.Kernel.EINVAL "SetFirmwareAndRestart kern/outside-mem.elf"
 	props dsp LastError State
 	assert_contains "$p_LastError" "EINVAL" "LastError has the kernel's errno"
 	assert_eq "$p_State" offline "State"

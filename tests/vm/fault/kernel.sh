@@ -109,7 +109,7 @@ test_stop_fails() {
 	same_state m4 0
 	sim_fail 0 stop 22
 	assert_eq "$(dbus_error m4 Start)" ok "Start"
-	assert_eq "$(dbus_error m4 Stop)" org.rprocd1.Error.KernelError "Stop failing again"
+	assert_eq "$(dbus_error m4 Stop)" org.rprocd1.Error.Kernel.EINVAL "Stop failing again"
 	# The kernel keeps the core running when its stop fails; so do we.
 	assert_state 0 running
 	same_state m4 0
@@ -124,7 +124,7 @@ Start=attach"
 	rprocd_up
 	assert_state 0 attached
 	sim_fail 0 detach 110
-	assert_eq "$(dbus_error dsp Detach)" org.rprocd1.Error.KernelError "Detach failing"
+	assert_eq "$(dbus_error dsp Detach)" org.rprocd1.Error.Kernel.ETIMEDOUT "Detach failing"
 	assert_state 0 attached
 	same_state dsp 0
 	assert_contains "$(prop dsp LastError)" "(ETIMEDOUT)" "the kernel's error"

@@ -57,7 +57,7 @@ step_methods() {
 	assert_eq "$(dbus_error m4 SetFirmwareAndRestart string:other.elf)" ok "another image"
 	assert_eq "$(prop m4 Firmware)" other.elf "running the other image"
 	sim_fail 0 stop 5
-	assert_eq "$(dbus_error m4 Stop)" org.rprocd1.Error.KernelError "a kernel error"
+	assert_eq "$(dbus_error m4 Stop)" org.rprocd1.Error.Kernel.EIO "a kernel error"
 	rprocctl list >/dev/null
 	rprocctl status m4 >/dev/null
 	# exit 3: a core that is not running (r5f), as systemctl status does

@@ -120,6 +120,28 @@ Start=attach"
 	out=$(journal_since -x MESSAGE_ID=0889c47d424f429aa7f40a91eda70567)
 	assert_contains "$out" "Subject: Remote processor m4 booted" "journalctl -x"
 	assert_contains "$out" "rprocd loaded firmware m4.elf into remote processor m4" "journalctl -x"
+	# Plain journalctl names the core on each of its lines, as systemd names
+	# units ("m4: booted …"): every entry about a core (RPROC_CORE=) starts
+	# its MESSAGE with the core's name, and the plain output shows it.
+	sim_crash 0
+	wait_until 10 "the crash is logged" sh -c "journalctl -b -u $UNIT -o cat --since=@$JOURNAL_SINCE | grep -q crashed"
+	journal_since -u "$UNIT" -o json >/tmp/journal.json
+	out=$(journal_since -u "$UNIT")
+	python3 - /tmp/journal.json <<'PY' "$out"
+import json, sys
+plain = sys.argv[2]
+n = 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    core = e.get("RPROC_CORE")
+    if not core or e.get("RPROC_SOURCE") == "firmware":
+        continue
+    msg = e["MESSAGE"]
+    assert msg.startswith(core + ": "), ("MESSAGE without its core", core, msg)
+    assert msg in plain, ("not in plain journalctl output", msg)
+    n += 1
+assert n >= 4, ("too few core entries", n)
+PY
 }
 
 # udevd runs (and processes remoteproc's uevents) next to rprocd's own
