@@ -264,13 +264,18 @@ test_help_and_diagnostics() {
 	assert_contains "$(err)" "rprocctl: Failed to attach m4: " "the action and the core in the message"
 	# verify's findings go to stderr, its summary to stdout
 	core_conf bad "[Core]
-Start=sometimes"
+OnCrash=sometimes
+Firmware=../../etc/shadow"
 	ctl verify
 	expect_rc 1 "verify with a broken file"
 	stderr_prefixed "verify"
-	assert_contains "$(err)" "rprocctl: /etc/rprocd/cores/bad.core:2: error: " "verify's error"
-	assert_contains "$(out)" "1 invalid" "verify's summary"
+	assert_contains "$(err)" "rprocctl: /etc/rprocd/cores/bad.core:2: warning: " "verify's warning"
+	assert_contains "$(err)" "rprocctl: /etc/rprocd/cores/bad.core:3: error: " "verify's error"
+	assert_contains "$(out)" "bad: /etc/rprocd/cores/bad.core: not managed" "verify's line for bad"
+	assert_match "$(out)" "3 core files: 2 managed, 1 not managed, .*; 1 errors, 1 warnings" \
+		"verify's summary"
 	ctl -q verify
+	expect_rc 1 "verify -q"
 	[[ ! -s "$OUT" ]] || _assert_fail "verify -q printed: $(out)"
 }
 
@@ -439,10 +444,10 @@ Start=no"
 	wait_prop m4 LastError "start: Input/output error (EIO)" 30
 	ctl status m4
 	assert_contains "$(out)" "Last error: start: Input/output error (EIO)" "status shows it"
-	# the checks before sending: an unmanaged core
+	# the checks before sending: an unmanaged core (an invalid value of a strict key)
 	core_conf m4 "[Core]
-Firmware=m4.elf
-Start=sometimes"
+Firmware=../../etc/shadow
+Start=no"
 	assert_success "$RPROCCTL" reload
 	ctl --no-block start m4
 	expect_rc 1 "--no-block start of an unmanaged core"
