@@ -566,8 +566,9 @@ static int action_failed(const struct action *a, const char *core, const sd_bus_
  * and the bus answers that before it forwards the reply; the second Ping
  * reaches rprocd after the bus's answer, so its reply comes after rprocd's
  * decision. A refusal (by the bus's policy, or rprocd's: access, state, a
- * full queue) arrives before that reply and is reported; what happens later
- * shows in LastError and the journal.
+ * full queue) arrives before that reply and is reported, and so does the
+ * outcome of an operation that failed at once; what happens later shows in
+ * LastError and the journal.
  */
 static int on_early_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
