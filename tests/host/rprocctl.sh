@@ -31,6 +31,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A cross build runs its programs under qemu-user (RPROCD_EXE_WRAPPER, docs/PORTING.md):
+# scripts in $tmp/bin run the binaries the same way for everything here, the
+# terminal, the pager and the completion included.
+read -r -a wrap <<<"${RPROCD_EXE_WRAPPER:-}"
+mkdir -p "$tmp/bin"
+for p in rprocd:"$RPROCD" rprocctl:"$RPROCCTL"; do
+	printf '#!/bin/sh\nexec %s %q "$@"\n' "${wrap[*]}" "${p#*:}" >"$tmp/bin/${p%%:*}"
+	chmod +x "$tmp/bin/${p%%:*}"
+done
+RPROCD=$tmp/bin/rprocd
+RPROCCTL=$tmp/bin/rprocctl
+
 fail() {
 	echo "FAIL: $*" >&2
 	[ -f "$tmp/rprocd.log" ] && sed 's/^/  rprocd: /' "$tmp/rprocd.log" >&2
@@ -430,7 +442,7 @@ done
 [[ "$(cat "$tmp/out")" == start:* ]] || fail "--no-block start: rprocd did not try: $(cat "$tmp/out")"
 
 # ---- bash completion -----------------------------------------------------------------
-out=$(PATH=$(dirname "$RPROCCTL"):$PATH bash -c '
+out=$(PATH=$tmp/bin:$PATH bash -c '
 	. "$1"
 	c() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _rprocctl; echo "${COMPREPLY[*]}"; }
 	c rprocctl ""; c rprocctl is-r; c rprocctl status ""; c rprocctl --json = ""; c rprocctl show -p Sta
