@@ -362,6 +362,14 @@ struct core_call {
 	bool by_name;		 /* the core is the message's first argument, not its object */
 };
 
+/* ConfirmUpdate/RollbackUpdate: a managed core, and rprocd not on its way out. */
+static int update_decision_allowed(struct core *c, sd_bus_error *error)
+{
+	if (c->manager->exiting)
+		return sd_bus_error_set(error, BUS_ERROR_SHUTTING_DOWN, "rprocd is shutting down");
+	return core_check_managed(c, error);
+}
+
 static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_error *error)
 {
 	const char *name = NULL, *firmware = NULL;
@@ -400,10 +408,7 @@ static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_err
 		return core_queue_update(c, fd, msg, error);
 	}
 	case CALL_CONFIRM_UPDATE:
-		if (c->manager->exiting)
-			return sd_bus_error_set(error, BUS_ERROR_SHUTTING_DOWN,
-						"rprocd is shutting down");
-		r = core_check_managed(c, error);
+		r = update_decision_allowed(c, error);
 		if (r < 0)
 			return r;
 		r = core_update_confirm(c);
@@ -417,10 +422,7 @@ static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_err
 				rproc_state_to_string(c->state));
 		return sd_bus_reply_method_return(msg, NULL);
 	case CALL_ROLLBACK_UPDATE:
-		if (c->manager->exiting)
-			return sd_bus_error_set(error, BUS_ERROR_SHUTTING_DOWN,
-						"rprocd is shutting down");
-		r = core_check_managed(c, error);
+		r = update_decision_allowed(c, error);
 		if (r < 0)
 			return r;
 		if (!c->update.trial)

@@ -233,21 +233,6 @@ static char *trace_state_path(const struct manager *m, const char *sysname)
 	return host;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, buf, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		buf += k;
-		n -= (size_t) k;
-	}
-	return 0;
-}
-
 static int write_trace_state(const char *dir, const struct core *c, const char *boot_id)
 {
 	const char *sysname = rproc_device_get_sysname(c->dev);

@@ -46,21 +46,6 @@ char *core_update_image_path(const struct core *c, const char *digest)
 		      : NULL;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, buf, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		buf += k;
-		n -= (size_t) k;
-	}
-	return 0;
-}
-
 /* The state file, atomically: it says what boots after a crash of rprocd or a reboot. */
 static int save_state(struct core *c)
 {

@@ -186,21 +186,6 @@ static int fail(struct coredump_save *s, const char *step, int r)
 	return r;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, buf, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		buf += k;
-		n -= (size_t) k;
-	}
-	return 0;
-}
-
 /* Copy from in into tmp in dfd, keeping the limits at every chunk. */
 static int copy_dump(struct coredump_save *s, int in, int dfd, const char *tmp, struct dump_list *l,
 		     unsigned max_files)

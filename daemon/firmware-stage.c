@@ -170,21 +170,6 @@ static int read_image(int fd, char **ret, size_t *ret_len)
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, buf, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		buf += k;
-		n -= (size_t) k;
-	}
-	return 0;
-}
-
 static bool same_content(int dfd, const char *name, const char *buf, size_t len)
 {
 	_cleanup_free_ char *have = NULL;

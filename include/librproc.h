@@ -2,7 +2,9 @@
 #pragma once
 
 /* librproc: the kernel's remoteproc ABI, rprocd's configuration files and
- * firmware validation. Never prints; reports through the context's log callback. */
+ * firmware validation. Never prints; reports through the context's log callback.
+ * An internal static library of rprocd, rprocctl and the tests: not installed,
+ * no stable API or ABI (docs/LIBRARY.md says why and what a public one needs). */
 
 #include "rproc/config.h"
 #include "rproc/context.h"

@@ -6,7 +6,7 @@
 #include "context-internal.h"
 #include "device-internal.h"
 
-_public_ int rproc_cdev_open(struct rproc_device *dev)
+int rproc_cdev_open(struct rproc_device *dev)
 {
 	_cleanup_free_ char *p = NULL;
 	int fd, r;
@@ -20,7 +20,7 @@ _public_ int rproc_cdev_open(struct rproc_device *dev)
 	return fd;
 }
 
-_public_ int rproc_cdev_request(int fd, enum rproc_command cmd)
+int rproc_cdev_request(int fd, enum rproc_command cmd)
 {
 	const char *w = rproc_command_to_string(cmd);
 	ssize_t n;
@@ -36,7 +36,7 @@ _public_ int rproc_cdev_request(int fd, enum rproc_command cmd)
 	return (size_t) n == strlen(w) ? 0 : -EIO;
 }
 
-_public_ int rproc_cdev_set_shutdown_on_release(int fd, bool enable)
+int rproc_cdev_set_shutdown_on_release(int fd, bool enable)
 {
 	__s32 v = enable;
 
@@ -45,7 +45,7 @@ _public_ int rproc_cdev_set_shutdown_on_release(int fd, bool enable)
 	return 0;
 }
 
-_public_ int rproc_cdev_get_shutdown_on_release(int fd, bool *ret)
+int rproc_cdev_get_shutdown_on_release(int fd, bool *ret)
 {
 	__s32 v = 0;
 

@@ -147,14 +147,14 @@ static const struct conf_key *key_by_id(enum rproc_config_key id)
 	return NULL;
 }
 
-_public_ const char *rproc_config_key_name(enum rproc_config_key id)
+const char *rproc_config_key_name(enum rproc_config_key id)
 {
 	const struct conf_key *k = key_by_id(id);
 
 	return k ? k->full : NULL;
 }
 
-_public_ enum rproc_config_kind rproc_config_key_kind(enum rproc_config_key id)
+enum rproc_config_kind rproc_config_key_kind(enum rproc_config_key id)
 {
 	const struct conf_key *k = key_by_id(id);
 
@@ -243,7 +243,7 @@ static bool core_name_char(char c)
 	return isalnum((unsigned char) c) || strchr("_.-@:", c);
 }
 
-_public_ bool rproc_core_name_is_valid(const char *name)
+bool rproc_core_name_is_valid(const char *name)
 {
 	size_t n;
 

@@ -7,7 +7,7 @@
 #include "rproc/config.h"
 #include "util.h"
 
-_public_ int rproc_parse_boolean(const char *s)
+int rproc_parse_boolean(const char *s)
 {
 	static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
 	static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
@@ -101,7 +101,7 @@ static int parse_time_component(const char **p, rproc_usec_t *ret)
 	return 0;
 }
 
-_public_ int rproc_parse_timespan(const char *s, rproc_usec_t *ret)
+int rproc_parse_timespan(const char *s, rproc_usec_t *ret)
 {
 	rproc_usec_t sum = 0;
 	bool any = false;
@@ -136,7 +136,7 @@ _public_ int rproc_parse_timespan(const char *s, rproc_usec_t *ret)
 	return 0;
 }
 
-_public_ int rproc_parse_size(const char *s, uint64_t *ret)
+int rproc_parse_size(const char *s, uint64_t *ret)
 {
 	static const struct {
 		char c;
@@ -185,7 +185,7 @@ _public_ int rproc_parse_size(const char *s, uint64_t *ret)
 	return 0;
 }
 
-_public_ int rproc_parse_unsigned(const char *s, unsigned *ret)
+int rproc_parse_unsigned(const char *s, unsigned *ret)
 {
 	unsigned long v;
 	char *end;
@@ -202,7 +202,7 @@ _public_ int rproc_parse_unsigned(const char *s, unsigned *ret)
 	return 0;
 }
 
-_public_ char *rproc_format_timespan(char *buf, size_t len, rproc_usec_t usec)
+char *rproc_format_timespan(char *buf, size_t len, rproc_usec_t usec)
 {
 	static const struct {
 		const char *suffix;

@@ -10,7 +10,7 @@
 #include "conf-keys.h"
 #include "rproc/firmware.h"
 
-_public_ struct rproc_config_set *rproc_config_set_free(struct rproc_config_set *set)
+struct rproc_config_set *rproc_config_set_free(struct rproc_config_set *set)
 {
 	if (!set)
 		return NULL;
@@ -91,7 +91,7 @@ static bool reaches(struct rproc_core_config **cfgs, size_t n, size_t at, size_t
 	return false;
 }
 
-_public_ int rproc_core_configs_check(struct rproc_core_config **cfgs, size_t n)
+int rproc_core_configs_check(struct rproc_core_config **cfgs, size_t n)
 {
 	_cleanup_free_ bool *seen = NULL;
 	_cleanup_free_ size_t *path = NULL;
@@ -312,8 +312,7 @@ static int set_diag(struct rproc_config_set *set, int priority, const char *fmt,
 	return conf_diag(&diags, priority, NULL, 0, "%s", msg);
 }
 
-_public_ int rproc_config_set_load(struct rproc_ctx *ctx, unsigned flags,
-				   struct rproc_config_set **ret)
+int rproc_config_set_load(struct rproc_ctx *ctx, unsigned flags, struct rproc_config_set **ret)
 {
 	_cleanup_(rproc_config_set_freep) struct rproc_config_set *set = NULL;
 	_cleanup_strv_free_ char **names = NULL;

@@ -3,7 +3,7 @@
 
 #include "context-internal.h"
 
-_public_ int rproc_ctx_new(const char *root_dir, struct rproc_ctx **ret)
+int rproc_ctx_new(const char *root_dir, struct rproc_ctx **ret)
 {
 	struct rproc_ctx *ctx;
 	size_t l;
@@ -31,14 +31,14 @@ _public_ int rproc_ctx_new(const char *root_dir, struct rproc_ctx **ret)
 	return 0;
 }
 
-_public_ struct rproc_ctx *rproc_ctx_ref(struct rproc_ctx *ctx)
+struct rproc_ctx *rproc_ctx_ref(struct rproc_ctx *ctx)
 {
 	if (ctx)
 		ctx->n_ref++;
 	return ctx;
 }
 
-_public_ struct rproc_ctx *rproc_ctx_unref(struct rproc_ctx *ctx)
+struct rproc_ctx *rproc_ctx_unref(struct rproc_ctx *ctx)
 {
 	if (!ctx || --ctx->n_ref > 0)
 		return NULL;
@@ -47,33 +47,33 @@ _public_ struct rproc_ctx *rproc_ctx_unref(struct rproc_ctx *ctx)
 	return NULL;
 }
 
-_public_ const char *rproc_ctx_get_root(const struct rproc_ctx *ctx)
+const char *rproc_ctx_get_root(const struct rproc_ctx *ctx)
 {
 	return ctx->root;
 }
 
-_public_ void rproc_ctx_set_image(struct rproc_ctx *ctx, int image)
+void rproc_ctx_set_image(struct rproc_ctx *ctx, int image)
 {
 	ctx->image = image;
 }
 
-_public_ void rproc_ctx_set_log_fn(struct rproc_ctx *ctx, rproc_log_fn fn, void *userdata)
+void rproc_ctx_set_log_fn(struct rproc_ctx *ctx, rproc_log_fn fn, void *userdata)
 {
 	ctx->log_fn = fn;
 	ctx->log_userdata = userdata;
 }
 
-_public_ void rproc_ctx_set_log_priority(struct rproc_ctx *ctx, int priority)
+void rproc_ctx_set_log_priority(struct rproc_ctx *ctx, int priority)
 {
 	ctx->log_priority = priority;
 }
 
-_public_ int rproc_ctx_get_log_priority(const struct rproc_ctx *ctx)
+int rproc_ctx_get_log_priority(const struct rproc_ctx *ctx)
 {
 	return ctx->log_priority;
 }
 
-_public_ int rproc_ctx_path(const struct rproc_ctx *ctx, const char *path, char **ret)
+int rproc_ctx_path(const struct rproc_ctx *ctx, const char *path, char **ret)
 {
 	char *p;
 

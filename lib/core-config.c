@@ -15,7 +15,7 @@ const char *const conf_core_dirs[] = {
 	NULL,
 };
 
-_public_ const char *const *rproc_config_dirs(void)
+const char *const *rproc_config_dirs(void)
 {
 	return config_dirs;
 }
@@ -27,32 +27,32 @@ static const char *const exit_names[_RPROC_EXIT_MAX] = { "leave", "stop", "detac
 static const char *const ready_timeout_names[_RPROC_READY_TIMEOUT_MAX] = { "restart", "leave",
 									   "stop" };
 
-_public_ const char *rproc_start_policy_to_string(enum rproc_start_policy p)
+const char *rproc_start_policy_to_string(enum rproc_start_policy p)
 {
 	return (unsigned) p < _RPROC_START_MAX ? start_names[p] : NULL;
 }
 
-_public_ const char *rproc_stop_policy_to_string(enum rproc_stop_policy p)
+const char *rproc_stop_policy_to_string(enum rproc_stop_policy p)
 {
 	return (unsigned) p < _RPROC_STOP_MAX ? stop_names[p] : NULL;
 }
 
-_public_ const char *rproc_crash_policy_to_string(enum rproc_crash_policy p)
+const char *rproc_crash_policy_to_string(enum rproc_crash_policy p)
 {
 	return (unsigned) p < _RPROC_CRASH_MAX ? crash_names[p] : NULL;
 }
 
-_public_ const char *rproc_exit_policy_to_string(enum rproc_exit_policy p)
+const char *rproc_exit_policy_to_string(enum rproc_exit_policy p)
 {
 	return (unsigned) p < _RPROC_EXIT_MAX ? exit_names[p] : NULL;
 }
 
-_public_ const char *rproc_ready_timeout_policy_to_string(enum rproc_ready_timeout_policy p)
+const char *rproc_ready_timeout_policy_to_string(enum rproc_ready_timeout_policy p)
 {
 	return (unsigned) p < _RPROC_READY_TIMEOUT_MAX ? ready_timeout_names[p] : NULL;
 }
 
-_public_ const char *rproc_kernel_events_to_string(enum rproc_kernel_events e)
+const char *rproc_kernel_events_to_string(enum rproc_kernel_events e)
 {
 	static const char *const names[_RPROC_KERNEL_EVENTS_MAX] = { "auto", "kmsg", "sysfs",
 								     "no" };
@@ -60,7 +60,7 @@ _public_ const char *rproc_kernel_events_to_string(enum rproc_kernel_events e)
 	return (unsigned) e < _RPROC_KERNEL_EVENTS_MAX ? names[e] : NULL;
 }
 
-_public_ struct rproc_core_config *rproc_core_config_free(struct rproc_core_config *cfg)
+struct rproc_core_config *rproc_core_config_free(struct rproc_core_config *cfg)
 {
 	if (!cfg)
 		return NULL;
@@ -90,7 +90,7 @@ static void rproc_core_config_freep(struct rproc_core_config **c)
 	rproc_core_config_free(*c);
 }
 
-_public_ int rproc_core_config_list(struct rproc_ctx *ctx, char ***ret_names)
+int rproc_core_config_list(struct rproc_ctx *ctx, char ***ret_names)
 {
 	return conf_list_names(ctx, conf_core_dirs, ".core", ret_names);
 }
@@ -223,9 +223,9 @@ static int load_invalid_name(struct rproc_ctx *ctx, const char *name,
 	return -EBADMSG;
 }
 
-_public_ int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
-				    const struct rproc_daemon_config *defaults,
-				    struct rproc_core_config **ret)
+int rproc_core_config_load(struct rproc_ctx *ctx, const char *name,
+			   const struct rproc_daemon_config *defaults,
+			   struct rproc_core_config **ret)
 {
 	struct conf_env env;
 	int r;
@@ -341,8 +341,7 @@ int core_config_load(struct rproc_ctx *ctx, const char *name,
 	return r;
 }
 
-_public_ const struct rproc_config_diag *rproc_core_config_first_error(
-	const struct rproc_core_config *cfg)
+const struct rproc_config_diag *rproc_core_config_first_error(const struct rproc_core_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_diags; i++)
 		if (cfg->diags[i].priority <= LOG_ERR)
@@ -350,14 +349,13 @@ _public_ const struct rproc_config_diag *rproc_core_config_first_error(
 	return NULL;
 }
 
-_public_ char *rproc_core_config_format_value(const struct rproc_core_config *cfg,
-					      enum rproc_config_key key)
+char *rproc_core_config_format_value(const struct rproc_core_config *cfg, enum rproc_config_key key)
 {
 	return conf_format_value(cfg, NULL, key);
 }
 
-_public_ bool rproc_core_config_matches(const struct rproc_core_config *cfg,
-					const char *kernel_name, const char *devpath)
+bool rproc_core_config_matches(const struct rproc_core_config *cfg, const char *kernel_name,
+			       const char *devpath)
 {
 	const char *want = cfg->match_name ? cfg->match_name : cfg->name;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "conf-keys.h"
 
-_public_ struct rproc_daemon_config *rproc_daemon_config_free(struct rproc_daemon_config *cfg)
+struct rproc_daemon_config *rproc_daemon_config_free(struct rproc_daemon_config *cfg)
 {
 	if (!cfg)
 		return NULL;
@@ -19,7 +19,7 @@ static void rproc_daemon_config_freep(struct rproc_daemon_config **c)
 	rproc_daemon_config_free(*c);
 }
 
-_public_ int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon_config **ret)
+int rproc_daemon_config_load(struct rproc_ctx *ctx, struct rproc_daemon_config **ret)
 {
 	struct conf_env env;
 	int r;

@@ -40,14 +40,14 @@ static int parse_sysname(const char *sysname, unsigned *ret_index)
 	return 0;
 }
 
-_public_ struct rproc_device *rproc_device_ref(struct rproc_device *dev)
+struct rproc_device *rproc_device_ref(struct rproc_device *dev)
 {
 	if (dev)
 		dev->n_ref++;
 	return dev;
 }
 
-_public_ struct rproc_device *rproc_device_unref(struct rproc_device *dev)
+struct rproc_device *rproc_device_unref(struct rproc_device *dev)
 {
 	if (!dev || --dev->n_ref > 0)
 		return NULL;
@@ -66,7 +66,7 @@ static void rproc_device_unrefp(struct rproc_device **d)
 	rproc_device_unref(*d);
 }
 
-_public_ int rproc_device_new(struct rproc_ctx *ctx, const char *sysname, struct rproc_device **ret)
+int rproc_device_new(struct rproc_ctx *ctx, const char *sysname, struct rproc_device **ret)
 {
 	_cleanup_(rproc_device_unrefp) struct rproc_device *dev = NULL;
 	_cleanup_free_ char *link = NULL;
@@ -123,15 +123,14 @@ static int cmp_device(const void *a, const void *b)
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-_public_ void rproc_device_list_free(struct rproc_device **devices, size_t n)
+void rproc_device_list_free(struct rproc_device **devices, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		rproc_device_unref(devices[i]);
 	free(devices);
 }
 
-_public_ int rproc_device_enumerate(struct rproc_ctx *ctx, struct rproc_device ***ret_devices,
-				    size_t *ret_n)
+int rproc_device_enumerate(struct rproc_ctx *ctx, struct rproc_device ***ret_devices, size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_free_ char *dir = NULL;
@@ -192,27 +191,27 @@ struct rproc_ctx *rproc_device_get_ctx(const struct rproc_device *dev)
 	return dev->ctx;
 }
 
-_public_ const char *rproc_device_get_sysname(const struct rproc_device *dev)
+const char *rproc_device_get_sysname(const struct rproc_device *dev)
 {
 	return dev->sysname;
 }
 
-_public_ unsigned rproc_device_get_index(const struct rproc_device *dev)
+unsigned rproc_device_get_index(const struct rproc_device *dev)
 {
 	return dev->index;
 }
 
-_public_ const char *rproc_device_get_name(const struct rproc_device *dev)
+const char *rproc_device_get_name(const struct rproc_device *dev)
 {
 	return dev->name;
 }
 
-_public_ const char *rproc_device_get_devpath(const struct rproc_device *dev)
+const char *rproc_device_get_devpath(const struct rproc_device *dev)
 {
 	return dev->devpath;
 }
 
-_public_ const char *rproc_device_get_devnode(const struct rproc_device *dev)
+const char *rproc_device_get_devnode(const struct rproc_device *dev)
 {
 	return dev->devnode;
 }
@@ -225,7 +224,7 @@ static int attr_path(const struct rproc_device *dev, const char *attr, char **re
 	return *ret ? 0 : -ENOMEM;
 }
 
-_public_ int rproc_device_read_attr(struct rproc_device *dev, const char *attr, char **ret)
+int rproc_device_read_attr(struct rproc_device *dev, const char *attr, char **ret)
 {
 	_cleanup_free_ char *p = NULL;
 	char *v;
@@ -241,7 +240,7 @@ _public_ int rproc_device_read_attr(struct rproc_device *dev, const char *attr, 
 	return 0;
 }
 
-_public_ int rproc_device_read_state(struct rproc_device *dev, enum rproc_state *ret)
+int rproc_device_read_state(struct rproc_device *dev, enum rproc_state *ret)
 {
 	_cleanup_free_ char *s = NULL;
 	int r;
@@ -256,12 +255,12 @@ _public_ int rproc_device_read_state(struct rproc_device *dev, enum rproc_state 
 	return 0;
 }
 
-_public_ int rproc_device_read_firmware(struct rproc_device *dev, char **ret)
+int rproc_device_read_firmware(struct rproc_device *dev, char **ret)
 {
 	return rproc_device_read_attr(dev, "firmware", ret);
 }
 
-_public_ int rproc_device_read_recovery(struct rproc_device *dev, bool *ret_enabled)
+int rproc_device_read_recovery(struct rproc_device *dev, bool *ret_enabled)
 {
 	_cleanup_free_ char *s = NULL;
 	int r;
@@ -278,7 +277,7 @@ _public_ int rproc_device_read_recovery(struct rproc_device *dev, bool *ret_enab
 	return 0;
 }
 
-_public_ int rproc_device_read_coredump(struct rproc_device *dev, enum rproc_coredump_mode *ret)
+int rproc_device_read_coredump(struct rproc_device *dev, enum rproc_coredump_mode *ret)
 {
 	_cleanup_free_ char *s = NULL;
 	int r;
@@ -290,7 +289,7 @@ _public_ int rproc_device_read_coredump(struct rproc_device *dev, enum rproc_cor
 	return *ret == RPROC_COREDUMP_INVALID ? -EBADMSG : 0;
 }
 
-_public_ int rproc_device_write_attr(struct rproc_device *dev, const char *attr, const char *value)
+int rproc_device_write_attr(struct rproc_device *dev, const char *attr, const char *value)
 {
 	_cleanup_free_ char *p = NULL;
 	int r;
@@ -304,14 +303,14 @@ _public_ int rproc_device_write_attr(struct rproc_device *dev, const char *attr,
 	return r;
 }
 
-_public_ int rproc_device_write_firmware(struct rproc_device *dev, const char *name)
+int rproc_device_write_firmware(struct rproc_device *dev, const char *name)
 {
 	if (!name || !*name)
 		return -EINVAL;
 	return rproc_device_write_attr(dev, "firmware", name);
 }
 
-_public_ int rproc_device_write_recovery(struct rproc_device *dev, enum rproc_recovery_cmd cmd)
+int rproc_device_write_recovery(struct rproc_device *dev, enum rproc_recovery_cmd cmd)
 {
 	static const char *const words[_RPROC_RECOVERY_MAX] = {
 		[RPROC_RECOVERY_ENABLED] = "enabled",
@@ -324,7 +323,7 @@ _public_ int rproc_device_write_recovery(struct rproc_device *dev, enum rproc_re
 	return rproc_device_write_attr(dev, "recovery", words[cmd]);
 }
 
-_public_ int rproc_device_write_coredump(struct rproc_device *dev, enum rproc_coredump_mode mode)
+int rproc_device_write_coredump(struct rproc_device *dev, enum rproc_coredump_mode mode)
 {
 	const char *w = rproc_coredump_mode_to_string(mode);
 
@@ -333,8 +332,7 @@ _public_ int rproc_device_write_coredump(struct rproc_device *dev, enum rproc_co
 	return rproc_device_write_attr(dev, "coredump", w);
 }
 
-_public_ int rproc_device_request(struct rproc_device *dev, enum rproc_command cmd,
-				  enum rproc_via via)
+int rproc_device_request(struct rproc_device *dev, enum rproc_command cmd, enum rproc_via via)
 {
 	const char *w = rproc_command_to_string(cmd);
 	_cleanup_close_ int fd = -1;

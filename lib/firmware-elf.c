@@ -379,9 +379,9 @@ static int validate_image(uint8_t *b, size_t size, const struct rproc_fw_expect 
 	return validate_elf(b, size, expect, info);
 }
 
-_public_ int rproc_firmware_validate_buffer(const void *buf, size_t size,
-					    const struct rproc_fw_expect *expect,
-					    struct rproc_fw_info *ret_info)
+int rproc_firmware_validate_buffer(const void *buf, size_t size,
+				   const struct rproc_fw_expect *expect,
+				   struct rproc_fw_info *ret_info)
 {
 	_cleanup_free_ uint8_t *copy = NULL;
 	struct rproc_fw_info info = {};
@@ -401,8 +401,8 @@ _public_ int rproc_firmware_validate_buffer(const void *buf, size_t size,
 	return r;
 }
 
-_public_ int rproc_firmware_validate_fd(int fd, const struct rproc_fw_expect *expect,
-					struct rproc_fw_info *ret_info)
+int rproc_firmware_validate_fd(int fd, const struct rproc_fw_expect *expect,
+			       struct rproc_fw_info *ret_info)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct rproc_fw_info info = {};
@@ -449,8 +449,8 @@ _public_ int rproc_firmware_validate_fd(int fd, const struct rproc_fw_expect *ex
 	return r;
 }
 
-_public_ int rproc_firmware_validate_path(const char *path, const struct rproc_fw_expect *expect,
-					  struct rproc_fw_info *ret_info)
+int rproc_firmware_validate_path(const char *path, const struct rproc_fw_expect *expect,
+				 struct rproc_fw_info *ret_info)
 {
 	_cleanup_close_ int fd = -1;
 
@@ -461,9 +461,9 @@ _public_ int rproc_firmware_validate_path(const char *path, const struct rproc_f
 	return rproc_firmware_validate_fd(fd, expect, ret_info);
 }
 
-_public_ int rproc_firmware_validate(struct rproc_ctx *ctx, const char *name,
-				     const struct rproc_fw_expect *expect,
-				     struct rproc_fw_info *ret_info, char **ret_path)
+int rproc_firmware_validate(struct rproc_ctx *ctx, const char *name,
+			    const struct rproc_fw_expect *expect, struct rproc_fw_info *ret_info,
+			    char **ret_path)
 {
 	_cleanup_free_ char *path = NULL, *host = NULL;
 	int r;

@@ -43,14 +43,14 @@ static const struct {
 				       "the .resource_table section is malformed" },
 };
 
-_public_ const char *rproc_fw_error_to_string(int code)
+const char *rproc_fw_error_to_string(int code)
 {
 	if (code < 0 || code >= _RPROC_FW_E_MAX)
 		return "unknown";
 	return fw_errors[code].name;
 }
 
-_public_ const char *rproc_fw_error_describe(int code)
+const char *rproc_fw_error_describe(int code)
 {
 	if (code < 0 || code >= _RPROC_FW_E_MAX)
 		return "unknown firmware error";
@@ -62,7 +62,7 @@ static const char *const fw_formats[_RPROC_FW_FORMAT_MAX] = {
 	[RPROC_FW_FORMAT_OPAQUE] = "opaque",
 };
 
-_public_ enum rproc_fw_format rproc_fw_format_from_string(const char *s)
+enum rproc_fw_format rproc_fw_format_from_string(const char *s)
 {
 	for (int i = 0; s && i < _RPROC_FW_FORMAT_MAX; i++)
 		if (streq(fw_formats[i], s))
@@ -70,7 +70,7 @@ _public_ enum rproc_fw_format rproc_fw_format_from_string(const char *s)
 	return RPROC_FW_FORMAT_INVALID;
 }
 
-_public_ const char *rproc_fw_format_to_string(enum rproc_fw_format f)
+const char *rproc_fw_format_to_string(enum rproc_fw_format f)
 {
 	if ((unsigned) f >= _RPROC_FW_FORMAT_MAX)
 		return NULL;
@@ -94,7 +94,7 @@ static const struct {
 	{ "BPF", EM_BPF },	   { "LOONGARCH", 258 },
 };
 
-_public_ int rproc_elf_machine_from_string(const char *s)
+int rproc_elf_machine_from_string(const char *s)
 {
 	unsigned long v;
 	char *end;
@@ -114,7 +114,7 @@ _public_ int rproc_elf_machine_from_string(const char *s)
 	return (int) v;
 }
 
-_public_ const char *rproc_elf_machine_to_string(unsigned machine)
+const char *rproc_elf_machine_to_string(unsigned machine)
 {
 	for (size_t i = 0; i < ELEMENTSOF(machines); i++)
 		if (machines[i].machine == machine)
@@ -122,7 +122,7 @@ _public_ const char *rproc_elf_machine_to_string(unsigned machine)
 	return NULL;
 }
 
-_public_ char *rproc_fw_build_id_to_hex(const struct rproc_fw_info *info)
+char *rproc_fw_build_id_to_hex(const struct rproc_fw_info *info)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t n = info->build_id_len > RPROC_FW_BUILD_ID_MAX ? 0 : info->build_id_len;

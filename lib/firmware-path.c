@@ -18,12 +18,12 @@ static const struct {
 	{ "/lib/firmware", false },
 };
 
-_public_ void rproc_strv_free(char **strv)
+void rproc_strv_free(char **strv)
 {
 	strv_free(strv);
 }
 
-_public_ bool rproc_firmware_name_is_valid(const char *name)
+bool rproc_firmware_name_is_valid(const char *name)
 {
 	const char *c;
 	size_t len;
@@ -51,7 +51,7 @@ _public_ bool rproc_firmware_name_is_valid(const char *name)
 	return true;
 }
 
-_public_ int rproc_firmware_search_path(struct rproc_ctx *ctx, char ***ret_dirs)
+int rproc_firmware_search_path(struct rproc_ctx *ctx, char ***ret_dirs)
 {
 	_cleanup_strv_free_ char **dirs = NULL;
 	_cleanup_free_ char *p = NULL, *custom = NULL, *release = NULL;
@@ -92,7 +92,7 @@ _public_ int rproc_firmware_search_path(struct rproc_ctx *ctx, char ***ret_dirs)
 	return 0;
 }
 
-_public_ int rproc_firmware_resolve(struct rproc_ctx *ctx, const char *name, char **ret_path)
+int rproc_firmware_resolve(struct rproc_ctx *ctx, const char *name, char **ret_path)
 {
 	_cleanup_strv_free_ char **dirs = NULL;
 	bool saw_dir = false, saw_other = false;

@@ -36,7 +36,7 @@ static bool word_eq(const char *word, const char *s)
 	return true;
 }
 
-_public_ enum rproc_state rproc_state_from_string(const char *s)
+enum rproc_state rproc_state_from_string(const char *s)
 {
 	if (!s)
 		return RPROC_STATE_INVALID;
@@ -46,14 +46,14 @@ _public_ enum rproc_state rproc_state_from_string(const char *s)
 	return RPROC_STATE_INVALID;
 }
 
-_public_ const char *rproc_state_to_string(enum rproc_state state)
+const char *rproc_state_to_string(enum rproc_state state)
 {
 	if ((unsigned) state >= _RPROC_STATE_MAX)
 		return "invalid";
 	return state_table[state];
 }
 
-_public_ enum rproc_coredump_mode rproc_coredump_mode_from_string(const char *s)
+enum rproc_coredump_mode rproc_coredump_mode_from_string(const char *s)
 {
 	if (!s)
 		return RPROC_COREDUMP_INVALID;
@@ -63,14 +63,14 @@ _public_ enum rproc_coredump_mode rproc_coredump_mode_from_string(const char *s)
 	return RPROC_COREDUMP_INVALID;
 }
 
-_public_ const char *rproc_coredump_mode_to_string(enum rproc_coredump_mode mode)
+const char *rproc_coredump_mode_to_string(enum rproc_coredump_mode mode)
 {
 	if ((unsigned) mode >= _RPROC_COREDUMP_MAX)
 		return NULL;
 	return coredump_table[mode];
 }
 
-_public_ const char *rproc_command_to_string(enum rproc_command cmd)
+const char *rproc_command_to_string(enum rproc_command cmd)
 {
 	if ((unsigned) cmd >= _RPROC_CMD_MAX)
 		return NULL;

@@ -230,6 +230,21 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size)
 	return 0;
 }
 
+int write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, buf, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		buf += k;
+		n -= (size_t) k;
+	}
+	return 0;
+}
+
 int write_string_file(const char *path, const char *value)
 {
 	_cleanup_close_ int fd = -1;

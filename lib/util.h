@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#define _public_       __attribute__((visibility("default")))
 #define _cleanup_(f)   __attribute__((cleanup(f)))
 #define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
@@ -121,6 +120,8 @@ char *path_join(const char *dir, const char *name);
  */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 /* Write the bytes of value to an existing file (O_WRONLY, no O_CREAT), in one write(). */
+/* All n bytes to fd, across short writes and EINTR: 0 or a negative errno. */
+int write_all(int fd, const char *buf, size_t n);
 int write_string_file(const char *path, const char *value);
 /* Create path and its missing parents (parents 0755, path itself mode); an existing one is fine. */
 int mkdir_p(const char *path, mode_t mode);

@@ -1022,9 +1022,12 @@ int main(int argc, char **argv)
 		kmodel_free(b.m);
 		if (root == tmp) {
 			char cmd[64];
+			int rc;
 
 			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-			(void) system(cmd);
+			/* Best effort; a variable, as _FORTIFY_SOURCE warns on (void). */
+			rc = system(cmd);
+			(void) rc;
 		}
 	}
 	return 0;
