@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,10 +127,14 @@ static int read_image(int fd, char **ret, size_t *ret_len)
 	if (!S_ISREG(st.st_mode))
 		return -EBADFD;
 	/* A file whose reads someone else answers (FUSE, NFS, CIFS) could hold the worker forever. */
-	if (fstatfs(fd, &sfs) >= 0 &&
-	    (sfs.f_type == FUSE_SUPER_MAGIC || sfs.f_type == NFS_SUPER_MAGIC ||
-	     sfs.f_type == CIFS_SUPER_MAGIC || sfs.f_type == SMB2_SUPER_MAGIC))
-		return -EREMOTE;
+	if (fstatfs(fd, &sfs) >= 0) {
+		/* f_type is a signed int on 32-bit hosts; the magic numbers are 32-bit patterns. */
+		uint32_t type = (uint32_t) sfs.f_type;
+
+		if (type == (uint32_t) FUSE_SUPER_MAGIC || type == (uint32_t) NFS_SUPER_MAGIC ||
+		    type == (uint32_t) CIFS_SUPER_MAGIC || type == (uint32_t) SMB2_SUPER_MAGIC)
+			return -EREMOTE;
+	}
 	if ((uint64_t) st.st_size > RPROC_FIRMWARE_SIZE_MAX)
 		return -EFBIG;
 	size = (size_t) st.st_size + 1;
