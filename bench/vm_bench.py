@@ -386,7 +386,7 @@ class Monitor:
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         ev = json.loads(line)
-        ch = ev.get("changed", {})
+        ch = ev.get("Changed", {})
         if "State" in ch:
             self.state = ch["State"]
             self.trace.append(ch["State"])
@@ -401,7 +401,7 @@ class Monitor:
             t, ev = self.next(max(0, deadline - now()))
             if ev is None:
                 return None
-            if ev.get("changed", {}).get("State") == want:
+            if ev.get("Changed", {}).get("State") == want:
                 return t
 
     def wait_recovered(self, timeout):
@@ -413,7 +413,7 @@ class Monitor:
             t, ev = self.next(max(0, deadline - now()))
             if ev is None:
                 return None
-            ch = ev.get("changed", {})
+            ch = ev.get("Changed", {})
             if "CrashCount" in ch or ch.get("State", "running") != "running":
                 told = True
             if told and self.state == "running":

@@ -154,6 +154,43 @@ const char *rproc_config_key_name(enum rproc_config_key id)
 	return k ? k->full : NULL;
 }
 
+enum rproc_config_kind rproc_config_key_kind(enum rproc_config_key id)
+{
+	const struct conf_key *k = key_by_id(id);
+
+	switch (k ? k->type : T_TEXT) {
+	case T_BOOL:
+		return RPROC_CONFIG_KIND_BOOLEAN;
+	case T_UNSIGNED:
+	case T_UNSIGNED_POS:
+	case T_ELF_CLASS:
+		return RPROC_CONFIG_KIND_UNSIGNED;
+	case T_SIZE:
+		return RPROC_CONFIG_KIND_SIZE;
+	case T_TIMESPAN:
+		return RPROC_CONFIG_KIND_TIMESPAN;
+	case T_POLL:
+		return RPROC_CONFIG_KIND_POLL;
+	case T_CORE_LIST:
+	case T_CHANNEL_LIST:
+	case T_DIGEST_LIST:
+	case T_MATCH_LIST:
+		return RPROC_CONFIG_KIND_LIST;
+	case T_TEXT:
+	case T_KERNEL_NAME:
+	case T_FIRMWARE:
+	case T_ABS_GLOB:
+	case T_ABS_PATH:
+	case T_GROUP:
+	case T_ENUM:
+	case T_COREDUMP:
+	case T_FW_FORMAT:
+	case T_ELF_MACHINE:
+		break;
+	}
+	return RPROC_CONFIG_KIND_STRING;
+}
+
 static const char *const *enum_words(const struct conf_key *k)
 {
 	static const char *const coredump_words[] = { "disabled", "enabled", "inline", NULL };

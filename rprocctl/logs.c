@@ -12,6 +12,8 @@
 #include <systemd/sd-journal.h>
 #include <time.h>
 
+#include "json.h"
+#include "output.h"
 #include "rprocctl.h"
 
 static int print_entry(sd_journal *j, const char *core)
@@ -28,12 +30,30 @@ static int print_entry(sd_journal *j, const char *core)
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
 	(void) sd_journal_get_realtime_usec(j, &usec);
+	/* data is "MESSAGE=…", not NUL-terminated */
+	data = (const char *) data + strlen("MESSAGE=");
+	len -= strlen("MESSAGE=");
+	if (arg.json) {
+		struct json js;
+		char *text = strndup(data, len);
+
+		if (!text)
+			return -ENOMEM;
+		/* One document per line: {"Core":…,"Timestamp":µs,"Message":…} */
+		json_init(&js, stdout, arg.json);
+		json_begin_object(&js, NULL);
+		json_string(&js, "Core", core);
+		json_uint(&js, "Timestamp", usec);
+		json_string(&js, "Message", text);
+		json_end_object(&js);
+		json_finish(&js);
+		free(text);
+		return 0;
+	}
 	t = (time_t) (usec / 1000000);
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%b %d %H:%M:%S", &tm);
-	/* data is "MESSAGE=…", not NUL-terminated */
-	printf("%s %s: %.*s\n", when, core, (int) (len - strlen("MESSAGE=")),
-	       (const char *) data + strlen("MESSAGE="));
+	printf("%s %s: %.*s\n", when, core, (int) len, (const char *) data);
 	return 0;
 }
 
@@ -56,7 +76,7 @@ int verb_logs(int argc, char **argv)
 	if (r >= 0)
 		r = sd_journal_add_match(j, "_UID=0", 0);
 	if (r < 0) {
-		fprintf(stderr, "rprocctl logs: cannot read the journal: %s\n", strerror(-r));
+		log_error("Failed to read the journal: %s", strerror(-r));
 		code = EXIT_FAILED;
 		goto finish;
 	}
@@ -68,11 +88,14 @@ int verb_logs(int argc, char **argv)
 			r = sd_journal_seek_head(j); /* fewer than N: all of them */
 	} else
 		r = sd_journal_seek_head(j);
+	/* -f never pages: the pager would hold the lines until the end. */
+	if (!arg.follow)
+		pager_open();
 	for (;;) {
 		while (r >= 0 && (r = sd_journal_next(j)) > 0)
 			r = print_entry(j, core);
 		if (r < 0) {
-			fprintf(stderr, "rprocctl logs: %s\n", strerror(-r));
+			log_error("Failed to read the journal: %s", strerror(-r));
 			code = EXIT_FAILED;
 			break;
 		}

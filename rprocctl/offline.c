@@ -9,7 +9,9 @@
 
 #include "json.h"
 #include "librproc.h"
+#include "output.h"
 #include "rprocctl.h"
+#include "util.h"
 
 static void print_fw_info(const char *file, const struct rproc_fw_info *i)
 {
@@ -37,24 +39,26 @@ static void json_fw_info(struct json *j, const char *file, int r, const struct r
 	char *bid = rproc_fw_build_id_to_hex(i);
 
 	json_begin_object(j, NULL);
-	json_string(j, "file", file);
-	json_bool(j, "valid", r == 0);
+	json_string(j, "File", file);
+	json_bool(j, "Valid", r == 0);
 	if (r != 0) {
-		json_string(j, "error", r > 0 ? rproc_fw_error_to_string(r) : "io-error");
-		json_string(j, "message", r > 0 ? rproc_fw_error_describe(r) : strerror(-r));
+		json_string(j, "Error", r > 0 ? rproc_fw_error_to_string(r) : "io-error");
+		json_string(j, "Message", r > 0 ? rproc_fw_error_describe(r) : strerror(-r));
 	} else {
-		json_string(j, "format", rproc_fw_format_to_string(i->format));
-		json_uint(j, "size", i->size);
+		json_string(j, "Format", rproc_fw_format_to_string(i->format));
+		json_uint(j, "Size", i->size);
 		if (i->format == RPROC_FW_FORMAT_ELF) {
-			json_uint(j, "class", (uint64_t) i->elf_class);
-			json_uint(j, "machine", i->machine);
-			json_string(j, "machine_name", rproc_elf_machine_to_string(i->machine));
-			json_uint(j, "entry", i->entry);
-			json_uint(j, "segments", i->n_segments);
-			json_uint(j, "loadable_segments", i->n_load);
-			json_uint(j, "load_size", i->load_memsz);
-			json_bool(j, "resource_table", i->has_resource_table);
-			json_string(j, "build_id", bid && *bid ? bid : NULL);
+			json_uint(j, "Class", (uint64_t) i->elf_class);
+			json_uint(j, "Machine", i->machine);
+			json_string(j, "MachineName", rproc_elf_machine_to_string(i->machine));
+			json_uint(j, "Entry", i->entry);
+			json_uint(j, "Segments", i->n_segments);
+			json_uint(j, "LoadableSegments", i->n_load);
+			json_uint(j, "LoadSize", i->load_memsz);
+			json_uint(j, "LoadMinAddress", i->load_min_addr);
+			json_uint(j, "LoadMaxAddress", i->load_max_addr);
+			json_bool(j, "ResourceTable", i->has_resource_table);
+			json_string(j, "BuildId", bid && *bid ? bid : NULL);
 		}
 	}
 	json_end_object(j);
@@ -64,18 +68,19 @@ static void json_fw_info(struct json *j, const char *file, int r, const struct r
 int verb_validate(int argc, char **argv)
 {
 	struct rproc_fw_expect expect = { .format = RPROC_FW_FORMAT_ELF, .machine = -1 };
-	struct json j = { .f = stdout };
+	struct json j;
 	int ret = EXIT_OK;
 
+	json_init(&j, stdout, arg.json);
 	if (argc < 2) {
-		fprintf(stderr, "validate: name at least one firmware file\n");
+		log_error("validate: name at least one firmware file");
 		return EXIT_USAGE;
 	}
 	if (arg.opaque)
 		expect.format = RPROC_FW_FORMAT_OPAQUE;
 	if (arg.fw_class) {
 		if (strcmp(arg.fw_class, "32") && strcmp(arg.fw_class, "64")) {
-			fprintf(stderr, "validate: --class takes 32 or 64\n");
+			log_error("--class takes 32 or 64, not \"%s\"", arg.fw_class);
 			return EXIT_USAGE;
 		}
 		expect.elf_class = atoi(arg.fw_class);
@@ -83,11 +88,12 @@ int verb_validate(int argc, char **argv)
 	if (arg.fw_machine) {
 		expect.machine = rproc_elf_machine_from_string(arg.fw_machine);
 		if (expect.machine < 0) {
-			fprintf(stderr, "validate: unknown ELF machine \"%s\"\n", arg.fw_machine);
+			log_error("Unknown ELF machine \"%s\"", arg.fw_machine);
 			return EXIT_USAGE;
 		}
 	}
 
+	pager_open();
 	if (arg.json)
 		json_begin_array(&j, NULL);
 	for (int i = 1; i < argc; i++) {
@@ -98,13 +104,16 @@ int verb_validate(int argc, char **argv)
 			ret = EXIT_FAILED;
 		if (arg.json)
 			json_fw_info(&j, argv[i], r, &info);
-		else if (r == 0)
-			print_fw_info(argv[i], &info);
-		else if (r > 0)
-			printf("%s: invalid: %s (%s)\n", argv[i], rproc_fw_error_describe(r),
+		else if (r == 0) {
+			if (!arg.quiet)
+				print_fw_info(argv[i], &info);
+		} else if (r > 0)
+			printf("%s: %sinvalid%s: %s (%s)\n", argv[i], color_on(COLOR_RED),
+			       color_off(), rproc_fw_error_describe(r),
 			       rproc_fw_error_to_string(r));
 		else
-			printf("%s: cannot be read: %s\n", argv[i], strerror(-r));
+			/* no verdict: a diagnostic */
+			log_error("%s: cannot be read: %s", argv[i], strerror(-r));
 	}
 	if (arg.json) {
 		json_end_array(&j);
@@ -119,8 +128,7 @@ static int open_ctx(struct rproc_ctx **ctx)
 	int r = rproc_ctx_new(arg.root, ctx);
 
 	if (r < 0) {
-		fprintf(stderr, "cannot use root %s: %s\n", arg.root ? arg.root : "/",
-			strerror(-r));
+		log_error("Cannot use root %s: %s", arg.root ? arg.root : "/", strerror(-r));
 		return r;
 	}
 	if (arg.root)
@@ -134,10 +142,10 @@ static int load_set(struct rproc_ctx *ctx, unsigned flags, struct rproc_config_s
 	int r = rproc_config_set_load(ctx, flags, ret);
 
 	if (r < 0 && arg.root && (r == -ENOENT || r == -ENOTDIR))
-		fprintf(stderr, "cannot use root %s: %s\n", arg.root,
-			r == -ENOENT ? "no such directory" : "not a directory");
+		log_error("Cannot use root %s: %s", arg.root,
+			  r == -ENOENT ? "no such directory" : "not a directory");
 	else if (r < 0)
-		fprintf(stderr, "cannot read the configuration: %s\n", strerror(-r));
+		log_error("Cannot read the configuration: %s", strerror(-r));
 	return r;
 }
 
@@ -151,12 +159,13 @@ static void print_diags(const struct rproc_config_diag *d, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *level = diag_level(d[i].priority);
 
+		/* On standard error, with the prefix: what was found is not the output. */
 		if (!d[i].file)
-			printf("%s: %s\n", level, d[i].message);
+			log_error("%s: %s", level, d[i].message);
 		else if (d[i].line)
-			printf("%s:%u: %s: %s\n", d[i].file, d[i].line, level, d[i].message);
+			log_error("%s:%u: %s: %s", d[i].file, d[i].line, level, d[i].message);
 		else
-			printf("%s: %s: %s\n", d[i].file, level, d[i].message);
+			log_error("%s: %s: %s", d[i].file, level, d[i].message);
 	}
 }
 
@@ -187,42 +196,145 @@ static void print_merged(const struct rproc_core_config *c)
 	}
 }
 
+/* The diagnostics as elements of the array being written: {"Level","File","Line","Message"}. */
+static void json_diag_items(struct json *j, const struct rproc_config_diag *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_begin_object(j, NULL);
+		json_string(j, "Level", diag_level(d[i].priority));
+		json_string(j, "File", d[i].file);
+		json_uint(j, "Line", d[i].line);
+		json_string(j, "Message", d[i].message);
+		json_end_object(j);
+	}
+}
+
+static void json_diags(struct json *j, const char *key, const struct rproc_config_diag *d, size_t n)
+{
+	json_begin_array(j, key);
+	json_diag_items(j, d, n);
+	json_end_array(j);
+}
+
+static void json_strv(struct json *j, const char *key, char **l)
+{
+	json_begin_array(j, key);
+	for (char **i = l; i && *i; i++)
+		json_string(j, NULL, *i);
+	json_end_array(j);
+}
+
+/*
+ * A key's value typed as rprocctl(1) says: numbers (sizes in bytes, time
+ * spans in µs) as numbers, yes/no as booleans, lists as arrays; the text
+ * as a file would have it when it does not read back (never, but safe).
+ */
+static void json_setting_value(struct json *j, enum rproc_config_key k, const char *text)
+{
+	uint64_t u;
+	rproc_usec_t t;
+	char *end;
+	int b;
+
+	switch (rproc_config_key_kind(k)) {
+	case RPROC_CONFIG_KIND_BOOLEAN:
+		b = rproc_parse_boolean(text);
+		if (b >= 0) {
+			json_bool(j, "Value", b);
+			return;
+		}
+		break;
+	case RPROC_CONFIG_KIND_UNSIGNED:
+		errno = 0;
+		u = strtoull(text, &end, 10);
+		if (!errno && end != text && !*end) {
+			json_uint(j, "Value", u);
+			return;
+		}
+		break;
+	case RPROC_CONFIG_KIND_SIZE:
+		if (rproc_parse_size(text, &u) >= 0) {
+			json_uint(j, "Value", u);
+			return;
+		}
+		break;
+	case RPROC_CONFIG_KIND_POLL:
+		if (streq(text, "auto"))
+			break;
+		/* fall through */
+	case RPROC_CONFIG_KIND_TIMESPAN:
+		if (rproc_parse_timespan(text, &t) >= 0) {
+			json_uint(j, "Value", t);
+			return;
+		}
+		break;
+	case RPROC_CONFIG_KIND_LIST: {
+		/* words separated by spaces; "…" around one with a space, \" and \\ inside */
+		char *w = malloc(strlen(text) + 1);
+		const char *p = text;
+
+		if (!w)
+			break;
+		json_begin_array(j, "Value");
+		while (*p) {
+			size_t n = 0;
+			bool quoted = false;
+
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (!*p)
+				break;
+			for (; *p && (quoted || (*p != ' ' && *p != '\t')); p++) {
+				if (*p == '"')
+					quoted = !quoted;
+				else if (quoted && *p == '\\' && p[1])
+					w[n++] = *++p;
+				else
+					w[n++] = *p;
+			}
+			w[n] = 0;
+			json_string(j, NULL, w);
+		}
+		json_end_array(j);
+		free(w);
+		return;
+	}
+	case RPROC_CONFIG_KIND_STRING:
+		break;
+	}
+	json_string(j, "Value", text);
+}
+
 static void json_core_config(struct json *j, const struct rproc_core_config *c)
 {
 	json_begin_object(j, NULL);
-	json_string(j, "name", c->name);
-	json_bool(j, "masked", c->masked);
-	json_bool(j, "valid", c->valid);
-	json_bool(j, "other_board", c->other_board);
-	json_string(j, "path", c->path);
-	json_begin_array(j, "dropins");
-	for (char **d = c->dropins; d && *d; d++)
-		json_string(j, NULL, *d);
-	json_end_array(j);
-	json_begin_object(j, "settings");
+	json_string(j, "Name", c->name);
+	json_string(j, "Path", c->path);
+	json_strv(j, "DropIns", c->dropins);
+	json_strv(j, "DefaultsFiles", c->defaults_files);
+	json_bool(j, "Masked", c->masked);
+	json_bool(j, "OtherBoard", c->other_board);
+	json_bool(j, "Valid", c->valid);
+	json_begin_object(j, "Settings");
 	for (int k = 0; k < _RPROC_KEY_MAX && !c->masked; k++) {
 		char *v = rproc_core_config_format_value(c, (enum rproc_config_key) k);
 
 		if (!v)
 			continue;
 		json_begin_object(j, rproc_config_key_name((enum rproc_config_key) k));
-		json_string(j, "value", v);
-		json_string(j, "file", c->origin[k].file);
-		json_uint(j, "line", c->origin[k].line);
+		json_setting_value(j, (enum rproc_config_key) k, v);
+		json_string(j, "Text", v);
+		/* null, null: the built-in default */
+		json_string(j, "File", c->origin[k].file);
+		if (c->origin[k].file)
+			json_uint(j, "Line", c->origin[k].line);
+		else
+			json_null(j, "Line");
 		json_end_object(j);
 		free(v);
 	}
 	json_end_object(j);
-	json_begin_array(j, "diagnostics");
-	for (size_t i = 0; i < c->n_diags; i++) {
-		json_begin_object(j, NULL);
-		json_string(j, "level", diag_level(c->diags[i].priority));
-		json_string(j, "file", c->diags[i].file);
-		json_uint(j, "line", c->diags[i].line);
-		json_string(j, "message", c->diags[i].message);
-		json_end_object(j);
-	}
-	json_end_array(j);
+	json_diags(j, "Diagnostics", c->diags, c->n_diags);
 	json_end_object(j);
 }
 
@@ -239,11 +351,12 @@ int verb_cat(int argc, char **argv)
 {
 	struct rproc_ctx *ctx = NULL;
 	struct rproc_config_set *set = NULL;
-	struct json j = { .f = stdout };
+	struct json j;
 	int ret = EXIT_OK;
 
+	json_init(&j, stdout, arg.json);
 	if (argc < 2) {
-		fprintf(stderr, "cat: name at least one core\n");
+		log_error("cat: name at least one core");
 		return EXIT_USAGE;
 	}
 	if (open_ctx(&ctx) < 0)
@@ -256,13 +369,14 @@ int verb_cat(int argc, char **argv)
 		ret = EXIT_FAILED;
 	if (!arg.json)
 		print_diags(set->daemon->diags, set->daemon->n_diags);
+	pager_open();
 	if (arg.json)
 		json_begin_array(&j, NULL);
 	for (int i = 1; i < argc; i++) {
 		const struct rproc_core_config *c = set_find(set, argv[i]);
 
 		if (!c) {
-			fprintf(stderr, "%s: no such core configuration\n", argv[i]);
+			log_error("%s: no such core configuration", argv[i]);
 			ret = EXIT_NO_SUCH_CORE;
 			continue;
 		}
@@ -335,10 +449,12 @@ int verb_verify(int argc, char **argv)
 	struct rproc_ctx *ctx = NULL;
 	struct rproc_config_set *set = NULL;
 	unsigned n_ok = 0, n_bad = 0, n_masked = 0, n_other = 0, errors = 0, warnings = 0;
+	struct json j;
 
 	(void) argv;
+	json_init(&j, stdout, arg.json);
 	if (argc > 1) {
-		fprintf(stderr, "verify: takes no arguments (it checks every file; see --root)\n");
+		log_error("verify: takes no arguments (it checks every file; see --root)");
 		return EXIT_USAGE;
 	}
 	if (open_ctx(&ctx) < 0)
@@ -348,18 +464,33 @@ int verb_verify(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 
-	print_diags(set->daemon->diags, set->daemon->n_diags);
 	count_diags(set->daemon->diags, set->daemon->n_diags, &errors, &warnings);
-	print_diags(set->diags, set->n_diags);
 	count_diags(set->diags, set->n_diags, &errors, &warnings);
-	for (size_t i = 0; i < set->n_cores; i++) {
-		const struct rproc_core_config *c = set->cores[i];
-
-		print_diags(c->diags, c->n_diags);
-		count_diags(c->diags, c->n_diags, &errors, &warnings);
+	for (size_t i = 0; i < set->n_cores; i++)
+		count_diags(set->cores[i]->diags, set->cores[i]->n_diags, &errors, &warnings);
+	if (!arg.json) {
+		print_diags(set->daemon->diags, set->daemon->n_diags);
+		print_diags(set->diags, set->n_diags);
+		for (size_t i = 0; i < set->n_cores; i++)
+			print_diags(set->cores[i]->diags, set->cores[i]->n_diags);
 	}
-
-	print_board(set);
+	pager_open();
+	if (arg.json) {
+		/* {"Diagnostics":[…],"Board":{…},"Cores":[{"Name":…,…}],"NCores":…,…} */
+		json_begin_object(&j, NULL);
+		/* rprocd.conf's and those of the checks across cores, in one array */
+		json_begin_array(&j, "Diagnostics");
+		json_diag_items(&j, set->daemon->diags, set->daemon->n_diags);
+		json_diag_items(&j, set->diags, set->n_diags);
+		json_end_array(&j);
+		json_begin_object(&j, "Board");
+		json_bool(&j, "Known", set->board_known);
+		json_strv(&j, "Compatible", set->board_compatible);
+		json_string(&j, "Model", set->board_model);
+		json_end_object(&j);
+		json_begin_array(&j, "Cores");
+	} else if (!arg.quiet)
+		print_board(set);
 	for (size_t i = 0; i < set->n_cores; i++) {
 		const struct rproc_core_config *c = set->cores[i];
 		const char *what = c->masked	    ? "masked"
@@ -367,7 +498,17 @@ int verb_verify(int argc, char **argv)
 				   : c->valid	    ? "managed"
 						    : "not managed";
 
-		printf("%s: %s: %s\n", c->name, c->path, what);
+		if (arg.json) {
+			json_begin_object(&j, NULL);
+			json_string(&j, "Name", c->name);
+			json_string(&j, "Path", c->path);
+			json_bool(&j, "Masked", c->masked);
+			json_bool(&j, "OtherBoard", c->other_board);
+			json_bool(&j, "Valid", c->valid);
+			json_diags(&j, "Diagnostics", c->diags, c->n_diags);
+			json_end_object(&j);
+		} else if (!arg.quiet)
+			printf("%s: %s: %s\n", c->name, c->path, what);
 		if (c->masked)
 			n_masked++;
 		else if (c->other_board)
@@ -377,9 +518,21 @@ int verb_verify(int argc, char **argv)
 		else
 			n_bad++;
 	}
-	printf("%zu core files: %u managed, %u not managed, %u masked, %u not for this board; "
-	       "%u errors, %u warnings\n",
-	       set->n_cores, n_ok, n_bad, n_masked, n_other, errors, warnings);
+	if (arg.json) {
+		json_end_array(&j);
+		json_uint(&j, "NCores", set->n_cores);
+		json_uint(&j, "NManaged", n_ok);
+		json_uint(&j, "NNotManaged", n_bad);
+		json_uint(&j, "NMasked", n_masked);
+		json_uint(&j, "NOtherBoard", n_other);
+		json_uint(&j, "NErrors", errors);
+		json_uint(&j, "NWarnings", warnings);
+		json_end_object(&j);
+		json_finish(&j);
+	} else if (!arg.quiet)
+		printf("%zu core files: %u managed, %u not managed, %u masked, %u not for this "
+		       "board; %u errors, %u warnings\n",
+		       set->n_cores, n_ok, n_bad, n_masked, n_other, errors, warnings);
 	rproc_config_set_free(set);
 	rproc_ctx_unref(ctx);
 	return errors || warnings ? EXIT_FAILED : EXIT_OK;

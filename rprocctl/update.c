@@ -7,30 +7,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus.h"
+#include "output.h"
 #include "rprocctl.h"
 
-#define DEST	"org.rprocd1"
-#define MANAGER "/org/rprocd1"
-#define IFACE	"org.rprocd1.Manager"
-
 /* UpdateCore(sh) with the file opened here: rprocd reads what this caller may read. */
-static int call_update(sd_bus *bus, const char *core, const char *file, sd_bus_error *e)
+static int call_update(sd_bus *bus, const char *core, int fd, sd_bus_error *e)
 {
 	sd_bus_message *m = NULL, *reply = NULL;
-	int fd, r;
+	int r;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	r = sd_bus_message_new_method_call(bus, &m, DEST, MANAGER, IFACE, "UpdateCore");
+	r = sd_bus_message_new_method_call(bus, &m, DEST, MANAGER_PATH, MANAGER_IFACE,
+					   "UpdateCore");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "sh", core, fd);
-	/* Answered when the trial boot is done: no timeout of our own. */
+	/* Answered when the trial boot is done: no time limit unless --timeout= */
 	if (r >= 0)
-		r = sd_bus_call(bus, m, UINT64_MAX, e, &reply);
+		r = sd_bus_call(bus, m, bus_action_timeout(), e, &reply);
 	sd_bus_message_unref(m);
 	sd_bus_message_unref(reply);
-	close(fd);
 	return r;
 }
 
@@ -39,32 +34,44 @@ int verb_update(int argc, char **argv)
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus *bus = NULL;
 	const char *core = argv[1];
-	int r, code = EXIT_OK;
+	char text[512];
+	int fd = -1, r, code = EXIT_OK;
 
 	if (arg.update_confirm + arg.update_rollback + (argc > 2) != 1) {
-		fprintf(stderr,
-			"rprocctl: update CORE FILE, or update CORE --confirm|--rollback\n");
+		log_error("update CORE FILE, or update CORE --confirm|--rollback");
 		return EXIT_USAGE;
 	}
-	r = sd_bus_open_system(&bus);
-	if (r < 0) {
-		fprintf(stderr, "rprocctl: cannot reach the system bus: %s\n", strerror(-r));
+	if (argc > 2 && arg.host) {
+		log_error("update CORE FILE passes the file's descriptor: not through -H (copy the "
+			  "file there and run rprocctl there)");
+		return EXIT_USAGE;
+	}
+	if (argc > 2) {
+		fd = open(argv[2], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0) {
+			log_error("Failed to update %s: %s: %m", core, argv[2]);
+			return EXIT_FAILED;
+		}
+	}
+	if (bus_connect(&bus) < 0) {
+		if (fd >= 0)
+			close(fd);
 		return EXIT_NO_DAEMON;
 	}
 	if (arg.update_confirm || arg.update_rollback)
-		r = sd_bus_call_method(bus, DEST, MANAGER, IFACE,
+		r = sd_bus_call_method(bus, DEST, MANAGER_PATH, MANAGER_IFACE,
 				       arg.update_confirm ? "ConfirmCoreUpdate"
 							  : "RollbackCoreUpdate",
 				       &e, NULL, "s", core);
 	else
-		r = call_update(bus, core, argv[2], &e);
+		r = call_update(bus, core, fd, &e);
 	if (r < 0) {
-		fprintf(stderr, "rprocctl: update %s: %s\n", core,
-			e.message ? e.message : strerror(-r));
-		code = sd_bus_error_has_name(&e, "org.rprocd1.Error.NoSuchCore") ? EXIT_NO_SUCH_CORE
-		       : sd_bus_error_has_name(&e, SD_BUS_ERROR_ACCESS_DENIED)	 ? EXIT_DENIED
-										 : EXIT_FAILED;
+		log_error("Failed to update %s: %s", core,
+			  bus_error_text(&e, r, text, sizeof(text)));
+		code = bus_exit_code(&e, r);
 	}
+	if (fd >= 0)
+		close(fd);
 	sd_bus_error_free(&e);
 	sd_bus_flush_close_unref(bus);
 	return code;

@@ -12,11 +12,10 @@
 #include <systemd/sd-bus.h>
 #include <time.h>
 
+#include "bus.h"
 #include "librproc.h"
+#include "output.h"
 #include "rprocctl.h"
-
-#define DEST	   "org.rprocd1"
-#define CORE_IFACE "org.rprocd1.Core"
 
 static uint64_t now_usec(void)
 {
@@ -56,6 +55,15 @@ static int check(sd_bus *bus, const char *path, char **state)
 	return !strcmp(s, "running") || !strcmp(s, "attached");
 }
 
+static void report_timeout(size_t n, char **names, char **states, const bool *done)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!done[i])
+			log_error("%s is %s%s after the timeout", names[i],
+				  states[i] ? states[i] : "unknown",
+				  arg.ready ? ", not ready," : "");
+}
+
 int verb_wait(int argc, char **argv)
 {
 	size_t n = (size_t) argc - 1;
@@ -66,6 +74,7 @@ int verb_wait(int argc, char **argv)
 	int r, code = EXIT_OK;
 
 	if (!paths || !states || !done) {
+		log_error("Out of memory");
 		code = EXIT_FAILED;
 		goto finish;
 	}
@@ -73,23 +82,19 @@ int verb_wait(int argc, char **argv)
 		deadline = arg.timeout_usec > UINT64_MAX - 1 - now_usec()
 				   ? UINT64_MAX - 1
 				   : now_usec() + arg.timeout_usec;
-	r = sd_bus_open_system(&bus);
-	if (r < 0) {
-		fprintf(stderr, "rprocctl wait: cannot connect to the system bus: %s\n",
-			strerror(-r));
+	if (bus_connect(&bus) < 0) {
 		code = EXIT_NO_DAEMON;
 		goto finish;
 	}
 	r = sd_bus_match_signal(bus, NULL, DEST, NULL, "org.freedesktop.DBus.Properties",
 				"PropertiesChanged", on_change, &changed);
 	if (r < 0) {
-		fprintf(stderr, "rprocctl wait: cannot subscribe to rprocd's signals: %s\n",
-			strerror(-r));
-		code = EXIT_FAILED;
+		log_error("Failed to subscribe to rprocd's signals: %s", strerror(-r));
+		code = bus_exit_code(NULL, r);
 		goto finish;
 	}
 	for (size_t i = 0; i < n; i++) {
-		r = core_object_path(bus, argv[i + 1], &paths[i], &code);
+		r = bus_core_path(bus, argv[i + 1], &paths[i], &code);
 		if (r < 0)
 			goto finish;
 	}
@@ -102,10 +107,9 @@ int verb_wait(int argc, char **argv)
 				continue;
 			r = check(bus, paths[i], &states[i]);
 			if (r < 0) {
-				fprintf(stderr, "rprocctl wait: %s: %s\n", argv[i + 1],
-					strerror(-r));
+				log_error("%s: %s", argv[i + 1], strerror(-r));
 				code = r == -ENOENT || r == -EBADR ? EXIT_NO_SUCH_CORE
-								   : EXIT_FAILED;
+								   : bus_exit_code(NULL, r);
 				goto finish;
 			}
 			done[i] = r > 0;
@@ -114,12 +118,7 @@ int verb_wait(int argc, char **argv)
 		if (all)
 			goto finish;
 		if (now_usec() >= deadline) {
-			for (size_t i = 0; i < n; i++)
-				if (!done[i])
-					fprintf(stderr,
-						"rprocctl wait: %s is %s%s after the timeout\n",
-						argv[i + 1], states[i] ? states[i] : "unknown",
-						arg.ready ? ", not ready," : "");
+			report_timeout(n, argv + 1, states, done);
 			code = EXIT_NOT_RUNNING;
 			goto finish;
 		}
@@ -131,27 +130,21 @@ int verb_wait(int argc, char **argv)
 				break;
 			r = sd_bus_process(bus, NULL);
 			if (r < 0) {
-				fprintf(stderr, "rprocctl wait: lost the bus: %s\n", strerror(-r));
+				log_error("Lost the bus: %s", strerror(-r));
 				code = EXIT_NO_DAEMON;
 				goto finish;
 			}
 			if (r > 0)
 				continue;
 			if (t >= deadline) {
-				for (size_t i = 0; i < n; i++)
-					if (!done[i])
-						fprintf(stderr,
-							"rprocctl wait: %s is %s%s after the "
-							"timeout\n",
-							argv[i + 1],
-							states[i] ? states[i] : "unknown",
-							arg.ready ? ", not ready," : "");
+				report_timeout(n, argv + 1, states, done);
 				code = EXIT_NOT_RUNNING;
 				goto finish;
 			}
 			r = sd_bus_wait(bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - t);
 			if (r < 0 && r != -EINTR) {
-				code = EXIT_FAILED;
+				log_error("Lost the bus: %s", strerror(-r));
+				code = bus_exit_code(NULL, r);
 				goto finish;
 			}
 		}

@@ -160,6 +160,25 @@ enum rproc_config_key {
 /** rproc_config_key_name() - "Section.Key", e.g. "Core.Firmware" */
 const char *rproc_config_key_name(enum rproc_config_key key);
 
+/* What a key's value is, for typed output (rprocctl --json). */
+enum rproc_config_kind {
+	RPROC_CONFIG_KIND_STRING,   /* text, a name, a path, one of a set of words */
+	RPROC_CONFIG_KIND_BOOLEAN,  /* yes or no */
+	RPROC_CONFIG_KIND_UNSIGNED, /* a number */
+	RPROC_CONFIG_KIND_SIZE,	    /* bytes (a K, M, G or T suffix in files) */
+	RPROC_CONFIG_KIND_TIMESPAN, /* a time span, µs ("infinity": RPROC_USEC_INFINITY) */
+	RPROC_CONFIG_KIND_POLL,	    /* "auto", or a time span */
+	RPROC_CONFIG_KIND_LIST,	    /* words separated by spaces; one with a space, a quote or a
+				       backslash in double quotes, \" and \\ escaped (a "!" before
+				       the quote stays the word's) */
+};
+/**
+ * rproc_config_key_kind() - how the value of key is typed, so that its
+ * rproc_core_config_format_value() text can be read back as a number, a
+ * boolean or a list. RPROC_CONFIG_KIND_STRING for an unknown key.
+ */
+enum rproc_config_kind rproc_config_key_kind(enum rproc_config_key key);
+
 struct rproc_core_config {
 	char *name;		 /* NAME of NAME.core */
 	char *match_name;	 /* [Match] Name= (default: NAME) */

@@ -46,7 +46,7 @@ check "ELF64 LSB: build-id" grep -q "build-id: c0bda7c65e4c3b3b0eb30e10d15361f75
 check "ELF32 MSB is refused" run 1 validate "$FIXTURES/fw32-msb.elf"
 check "ELF32 MSB: bad-endian" grep -q "(bad-endian)" <<<"$out"
 check "ELF64 MSB is refused" run 1 --json validate "$FIXTURES/fw64-msb.elf"
-check "ELF64 MSB: bad-endian in JSON" grep -q '"error":"bad-endian"' <<<"$out"
+check "ELF64 MSB: bad-endian in JSON" grep -q '"Error":"bad-endian"' <<<"$out"
 check "--class 64 on ELF32" run 1 validate --class 64 "$FIXTURES/fw32-lsb.elf"
 
 cp "$FIXTURES/fw32-lsb.elf" "$tmp/late.elf"
@@ -56,7 +56,7 @@ check "an image dated 2040 is read" run 0 validate "$tmp/late.elf"
 # --lines is parsed before anything else is done: a bad one is a usage error (2).
 for bad in 4294967296 18446744073709551616 -1 "" 12x; do
 	check "--lines '$bad' refused" run 2 logs core0 -n "$bad"
-	check "--lines '$bad' named" grep -q "invalid --lines" <<<"$out"
+	check "--lines '$bad' named" grep -q "^rprocctl: Invalid --lines" <<<"$out"
 done
 
 echo "rprocctl-offline: $passed passed, $failed failed"

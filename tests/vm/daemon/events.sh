@@ -99,7 +99,7 @@ monitor_start() {
 	echo $! >"$MON_PIDFILE"
 	# The match is added (synchronously) before this line is printed.
 	for ((i = 0; i < 200; i++)); do
-		grep -q '^Monitoring' "$MON_ERR" && return 0
+		grep -q '^rprocctl: Monitoring' "$MON_ERR" && return 0
 		sleep 0.05
 	done
 	_assert_fail "rprocctl monitor did not start: $(cat "$MON_ERR")"

@@ -231,11 +231,11 @@ test_rprocctl_json_and_text() {
 	rprocctl --json list >/tmp/list.json
 	python3 - /tmp/list.json <<'PY'
 import json, sys
-cores = {c["name"]: c for c in json.load(open(sys.argv[1]))}
-assert cores["m4"]["state"] == "running", cores
-assert cores["m4"]["managed"] is True, cores
-assert cores["dsp"]["state"] == "attached", cores
-assert cores["m4"]["object_path"] == "/org/rprocd1/core/m4", cores
+cores = {c["Name"]: c for c in json.load(open(sys.argv[1]))}
+assert cores["m4"]["State"] == "running", cores
+assert cores["m4"]["Managed"] is True, cores
+assert cores["dsp"]["State"] == "attached", cores
+assert cores["m4"]["ObjectPath"] == "/org/rprocd1/core/m4", cores
 PY
 	rprocctl --json status m4 >/tmp/status.json
 	python3 - /tmp/status.json <<'PY'
