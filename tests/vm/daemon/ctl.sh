@@ -459,6 +459,49 @@ Start=no"
 	assert_contains "$(err)" "not managed" "why"
 }
 
+# The timeout policy of org.rprocd1(5) on a boot of a minute: an operation's
+# call returns when the operation is done, rprocctl waits for it with no time
+# limit, and a client that keeps sd-bus's default (busctl's 25 s) gives up
+# while rprocd goes on and the core comes up. Two cores boot at once (each
+# operation runs on its own worker), so the case takes one boot, not two.
+test_sixty_second_boot() {
+	local t0 ms bus_rc=0 bus_ms ctl_pid rc
+	sim_load names=m4,dsp boot_ms=60000
+	fw_install fw64 m4.elf
+	core_conf m4 "[Core]
+Firmware=m4.elf
+Start=no"
+	core_conf dsp "[Core]
+Firmware=m4.elf
+Start=no"
+	rprocd_up
+	mkdir -p "$CTL_DIR"
+	t0=$(date +%s%N)
+	"$RPROCCTL" start m4 >"$CTL_DIR/slow.out" 2>"$CTL_DIR/slow.err" &
+	ctl_pid=$!
+	# busctl with its default timeout, the by-name method
+	busctl call org.rprocd1 /org/rprocd1 org.rprocd1.Manager StartCore s dsp \
+		>"$CTL_DIR/busctl.out" 2>&1 || bus_rc=$?
+	bus_ms=$((($(date +%s%N) - t0) / 1000000))
+	((bus_rc != 0)) || _assert_fail "busctl's StartCore returned before the 60 s boot ended ($bus_ms ms)"
+	assert_contains "$(<"$CTL_DIR/busctl.out")" "timed out" "busctl gave up on its own timeout"
+	((bus_ms < 55000)) || _assert_fail "busctl gave up after $bus_ms ms, not at its 25 s default"
+	log "busctl gave up after $bus_ms ms"
+	assert_eq "$(prop dsp Busy)" true "dsp's boot goes on without busctl"
+	rc=0
+	wait "$ctl_pid" || rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	((rc == 0)) || _assert_fail "rprocctl start of a 60 s boot: exit $rc ($(<"$CTL_DIR/slow.err"))"
+	((ms >= 60000)) || _assert_fail "rprocctl returned after $ms ms, before the boot could end"
+	log "rprocctl start returned after $ms ms"
+	[[ ! -s "$CTL_DIR/slow.out" && ! -s "$CTL_DIR/slow.err" ]] ||
+		_assert_fail "rprocctl start printed: $(<"$CTL_DIR/slow.out") $(<"$CTL_DIR/slow.err")"
+	assert_state 0 running
+	# and the call busctl gave up on has done its work
+	wait_state 1 running 30
+	assert_eq "$(prop dsp LastError)" "" "dsp's boot succeeded"
+}
+
 # ---- the kernel's errno, the methods by name, access, the crash time ----------------------
 
 test_errors_by_name_access() {
@@ -644,5 +687,5 @@ test_completion() {
 }
 
 run_cases test_json_every_command test_help_and_diagnostics test_show_is_legend_quiet \
-	test_colors_and_pager test_slow_boot_timeouts_no_block test_errors_by_name_access \
+	test_colors_and_pager test_slow_boot_timeouts_no_block test_sixty_second_boot test_errors_by_name_access \
 	test_remote_host test_completion
