@@ -428,8 +428,7 @@ static int core_call_run(struct core_call *call, sd_bus_message *msg, sd_bus_err
 		if (!c->update.trial)
 			return sd_bus_error_setf(error, BUS_ERROR_NO_UPDATE,
 						 "core %s has no update on trial", c->name);
-		core_update_rollback(c, "rolled back by the operator", true);
-		return sd_bus_reply_method_return(msg, NULL);
+		return core_queue_rollback(c, msg, error);
 	}
 	return -EINVAL;
 }

@@ -947,6 +947,32 @@ int core_queue_restart(struct core *c, sd_bus_message *msg, sd_bus_error *error)
 	return core_queue(c, j, error);
 }
 
+/*
+ * RollbackUpdate: the restart that boots the previous image is queued first,
+ * with the caller's message (answered when that boot is done, as Restart is),
+ * and the decision is made only once it is in the queue: a call refused
+ * (Busy, shutting down) leaves the trial as it was. The operator's word
+ * resets the start limit, as Start's does.
+ */
+int core_queue_rollback(struct core *c, sd_bus_message *msg, sd_bus_error *error)
+{
+	struct job *j;
+	int r;
+
+	r = core_check_managed(c, error);
+	if (r < 0)
+		return r;
+	j = job_new(JOB_RESTART_STOP, msg);
+	if (!j)
+		return -ENOMEM;
+	r = core_queue(c, j, error);
+	if (r < 0)
+		return r;
+	core_reset_start_limit(c);
+	core_update_rollback(c, "rolled back by the operator", false);
+	return r;
+}
+
 int core_queue_set_firmware(struct core *c, const char *name, bool restart, sd_bus_message *msg,
 			    sd_bus_error *error)
 {

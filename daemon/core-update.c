@@ -193,8 +193,13 @@ void core_update_rollback(struct core *c, const char *why, bool restart)
 	       c->update.committed ? c->update.committed : "Firmware=");
 	c->manager->stage_gc_pending = true;
 	core_update_prune(c);
-	if (restart)
-		(void) core_queue_internal(c, JOB_RESTART_STOP);
+	if (restart) {
+		r = core_queue_internal(c, JOB_RESTART_STOP);
+		if (r < 0)
+			log_error_errno(r, "%s: cannot queue the restart that boots %s: %m",
+					c->name,
+					c->update.committed ? c->update.committed : "Firmware=");
+	}
 }
 
 static int commit(struct core *c, const char *how)

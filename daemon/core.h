@@ -207,6 +207,7 @@ int core_apply_config(struct core *c, const struct rproc_core_config *old,
 int core_queue_method(struct core *c, enum core_method method, sd_bus_message *msg,
 		      sd_bus_error *error);
 int core_queue_restart(struct core *c, sd_bus_message *msg, sd_bus_error *error);
+int core_queue_rollback(struct core *c, sd_bus_message *msg, sd_bus_error *error);
 int core_queue_update(struct core *c, int fd, sd_bus_message *msg, sd_bus_error *error);
 /* NotManaged (unconfigured, masked) as a D-Bus error: 0, or the error set. */
 int core_check_managed(struct core *c, sd_bus_error *error);

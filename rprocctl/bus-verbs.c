@@ -456,7 +456,14 @@ int verb_is(int argc, char **argv)
 		int c = EXIT_FAILED, r, yes = 0;
 		bool ok;
 
-		r = bus_core_path(bus, argv[i], &path, &c);
+		/* A core that does not exist is an answer (4, "unknown"): -q keeps it quiet. */
+		r = bus_get_core(bus, argv[i], &path, &e);
+		if (r < 0) {
+			c = bus_exit_code(&e, r);
+			if (!arg.quiet || c != EXIT_NO_SUCH_CORE)
+				log_error("%s", bus_error_text(&e, r, text, sizeof(text)));
+			sd_bus_error_free(&e);
+		}
 		if (r >= 0)
 			r = sd_bus_get_property_string(bus, DEST, path, CORE_IFACE, "State", &e,
 						       &state);
@@ -547,11 +554,22 @@ static int action_failed(const struct action *a, const char *core, const sd_bus_
 {
 	char text[512], span[64];
 
-	if (r == -ETIMEDOUT && !sd_bus_error_has_name(e, "org.rprocd1.Error.Busy")) {
-		log_error("Failed to %s %s: no answer within %s; rprocd goes on with it (see "
-			  "rprocctl status %s)",
-			  a->what, core,
-			  rproc_format_timespan(span, sizeof(span), arg.timeout_usec), core);
+	/*
+	 * Our own --timeout= (sd-bus's Timeout) or a lost reply, not an error
+	 * rprocd sent: a kernel that refused with ETIMEDOUT arrives as
+	 * Kernel.ETIMEDOUT, and the operation is over then.
+	 */
+	if (r == -ETIMEDOUT && !bus_error_is_rprocd(e)) {
+		if (arg.timeout_set && arg.timeout_usec != UINT64_MAX)
+			log_error("Failed to %s %s: no answer within %s; rprocd goes on with it "
+				  "(see rprocctl status %s)",
+				  a->what, core,
+				  rproc_format_timespan(span, sizeof(span), arg.timeout_usec),
+				  core);
+		else
+			log_error("Failed to %s %s: no answer from rprocd (%s); see rprocctl "
+				  "status %s",
+				  a->what, core, bus_error_text(e, r, text, sizeof(text)), core);
 		return EXIT_FAILED;
 	}
 	log_error("Failed to %s %s: %s", a->what, core, bus_error_text(e, r, text, sizeof(text)));
@@ -559,7 +577,7 @@ static int action_failed(const struct action *a, const char *core, const sd_bus_
 }
 
 /*
- * --no-block: check that the core exists and is managed, send the call, and
+ * --no-block: check that the core exists, send the call, and
  * return once rprocd has decided whether to take it, without its outcome.
  * Two Pings behind the call prove it: rprocd reads its messages in order, so
  * the first Ping's reply comes after rprocd asked the bus who the caller is,
@@ -585,20 +603,12 @@ static int action_no_block(sd_bus *bus, const struct action *a, const char *core
 	sd_bus_message *m = NULL;
 	sd_bus_slot *slot = NULL;
 	char *path = NULL;
-	int code = EXIT_FAILED, managed = 0, r;
+	int code = EXIT_FAILED, r;
 
+	/* No look at Managed here: rprocd decides, after the caller's access, as without --no-block. */
 	r = bus_get_core(bus, core, &path, &e);
-	if (r >= 0)
-		r = sd_bus_get_property_trivial(bus, DEST, path, CORE_IFACE, "Managed", &e, 'b',
-						&managed);
 	if (r < 0) {
 		code = action_failed(a, core, &e, r);
-		goto finish;
-	}
-	if (!managed) {
-		log_error("Failed to %s %s: %s is not managed (no valid configuration, or masked)",
-			  a->what, core, core);
-		code = EXIT_FAILED;
 		goto finish;
 	}
 	r = sd_bus_message_new_method_call(bus, &m, DEST, path, CORE_IFACE, a->core_method);

@@ -9,8 +9,11 @@
 #include "rprocctl.h"
 #include "util.h"
 
-/* Errno values glibc names (strerrorname_np); Linux's go up to EHWPOISON (133). */
-#define ERRNO_MAX 134
+/*
+ * Errno values glibc names (strerrorname_np): up to EHWPOISON (133) on most
+ * architectures, but MIPS goes to 1133 (EDQUOT); the kernel's MAX_ERRNO is 4095.
+ */
+#define ERRNO_MAX 4096
 
 void bus_register_errors(void)
 {
@@ -51,6 +54,12 @@ int bus_error_kernel_errno(const sd_bus_error *e)
 	}
 	/* A name this libc does not know: still the kernel's refusal. */
 	return EIO;
+}
+
+bool bus_error_is_rprocd(const sd_bus_error *e)
+{
+	return e && e->name &&
+	       strncmp(e->name, "org.rprocd1.Error.", strlen("org.rprocd1.Error.")) == 0;
 }
 
 int bus_connect(sd_bus **ret)

@@ -26,6 +26,9 @@ void bus_register_errors(void);
 /* The errno named by a Kernel.<ERRNO> error (EBUSY for ….Kernel.EBUSY), 0 for any other. */
 int bus_error_kernel_errno(const sd_bus_error *e);
 
+/* An error rprocd sent (org.rprocd1.Error.*), not one of sd-bus or the bus. */
+bool bus_error_is_rprocd(const sd_bus_error *e);
+
 /* The system bus here, or on arg.host through ssh; on failure says why and returns < 0. */
 int bus_connect(sd_bus **ret);
 

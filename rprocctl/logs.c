@@ -5,16 +5,19 @@
  * RPROC_SOURCE=firmware), oldest first; -f follows.
  */
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "output.h"
 #include "rprocctl.h"
+#include "util.h"
 
 static int print_entry(sd_journal *j, const char *core)
 {
@@ -57,6 +60,35 @@ static int print_entry(sd_journal *j, const char *core)
 	return 0;
 }
 
+/*
+ * The system journal is readable by root and the groups journald grants it
+ * to; anyone else sees only their own entries, so rprocd's would be missing
+ * without a word. Say so, as journalctl does.
+ */
+static void hint_if_unprivileged(void)
+{
+	static const char *const groups[] = { "systemd-journal", "adm", "wheel" };
+	gid_t list[256];
+	int n;
+
+	if (geteuid() == 0)
+		return;
+	n = getgroups((int) ELEMENTSOF(list), list);
+	for (size_t i = 0; i < ELEMENTSOF(groups); i++) {
+		struct group *g = getgrnam(groups[i]);
+
+		if (!g)
+			continue;
+		if (g->gr_gid == getegid())
+			return;
+		for (int k = 0; k < n; k++)
+			if (list[k] == g->gr_gid)
+				return;
+	}
+	log_notice("Hint: you are not in the systemd-journal or adm group, so the firmware's log "
+		   "(in the system journal) is not shown to you");
+}
+
 int verb_logs(int argc, char **argv)
 {
 	const char *core = argv[1];
@@ -67,6 +99,8 @@ int verb_logs(int argc, char **argv)
 	(void) argc;
 	if (asprintf(&m_core, "RPROC_CORE=%s", core) < 0)
 		return EXIT_FAILED;
+	if (!arg.quiet)
+		hint_if_unprivileged();
 	r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
 	if (r >= 0)
 		r = sd_journal_add_match(j, m_core, 0);

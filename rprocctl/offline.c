@@ -179,7 +179,7 @@ static void print_merged(const struct rproc_core_config *c)
 		char *v = rproc_core_config_format_value(c, (enum rproc_config_key) k);
 		const struct rproc_config_origin *o = &c->origin[k];
 		const char *dot = strchr(full, '.');
-		char line[512];
+		int w;
 
 		if (!v)
 			continue;
@@ -187,11 +187,13 @@ static void print_merged(const struct rproc_core_config *c)
 			printf("%s[%.*s]\n", section ? "\n" : "", (int) (dot - full), full);
 			section = full;
 		}
-		snprintf(line, sizeof(line), "%s=%s", dot + 1, v);
+		/* Whole, however long (a Description=, a list of channels), padded to 40. */
+		w = printf("%s=%s", dot + 1, v);
+		printf("%*s # ", w >= 0 && w < 40 ? 40 - w : 0, "");
 		if (o->file)
-			printf("%-40s # %s:%u\n", line, o->file, o->line);
+			printf("%s:%u\n", o->file, o->line);
 		else
-			printf("%-40s # default\n", line);
+			printf("default\n");
 		free(v);
 	}
 }
@@ -367,8 +369,9 @@ int verb_cat(int argc, char **argv)
 	}
 	if (!set->daemon->valid)
 		ret = EXIT_FAILED;
-	if (!arg.json)
-		print_diags(set->daemon->diags, set->daemon->n_diags);
+	/* rprocd.conf's own (its defaults apply to every core): on standard error in
+	 * both modes, as cat's document is per core, so that exit 1 is explained. */
+	print_diags(set->daemon->diags, set->daemon->n_diags);
 	pager_open();
 	if (arg.json)
 		json_begin_array(&j, NULL);
@@ -476,7 +479,7 @@ int verb_verify(int argc, char **argv)
 	}
 	pager_open();
 	if (arg.json) {
-		/* {"Diagnostics":[…],"Board":{…},"Cores":[{"Name":…,…}],"NCores":…,…} */
+		/* {"Diagnostics":[…],"Board":{…},"Cores":[{"Name":…,…}],"NFiles":…,…} */
 		json_begin_object(&j, NULL);
 		/* rprocd.conf's and those of the checks across cores, in one array */
 		json_begin_array(&j, "Diagnostics");
@@ -520,7 +523,7 @@ int verb_verify(int argc, char **argv)
 	}
 	if (arg.json) {
 		json_end_array(&j);
-		json_uint(&j, "NCores", set->n_cores);
+		json_uint(&j, "NFiles", set->n_cores);
 		json_uint(&j, "NManaged", n_ok);
 		json_uint(&j, "NNotManaged", n_bad);
 		json_uint(&j, "NMasked", n_masked);

@@ -187,7 +187,11 @@ static void __attribute__((noreturn)) pager_child(const struct pager_plan *plan,
 		charset = "utf-8";
 	if (charset)
 		setenv("LESSCHARSET", charset, 1);
-	setenv("LESSSECURE", plan->secure ? "1" : "0", 1);
+	/* less turns secure mode on for any non-empty value, "0" included. */
+	if (plan->secure)
+		setenv("LESSSECURE", "1", 1);
+	else
+		unsetenv("LESSSECURE");
 	/* The pager goes when rprocctl does. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(EXIT_FAILURE);
@@ -244,6 +248,10 @@ void pager_open(void)
 	if (pager_pid == 0) {
 		if (dup2(fd[0], STDIN_FILENO) < 0)
 			_exit(EXIT_FAILURE);
+		/* O_CLOEXEC closes them only at a successful exec: the built-in
+		 * fallback must not hold the write end, or it never sees EOF. */
+		close(fd[0]);
+		close(fd[1]);
 		pager_child(&plan, parent);
 	}
 	saved_stdout = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);

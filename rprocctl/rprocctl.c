@@ -189,7 +189,8 @@ static const struct verb verbs[] = {
 	{ "wait", 2, -1, verb_wait, VERB_BUS, "wait CORE…",
 	  "block until each core is up (--ready: ready)",
 	  "Block until every CORE is up (running or attached) or, with --ready, until it\n"
-	  "is ready. For scripts and ExecStartPre=. Never paged.\n",
+	  "is ready. For scripts and ExecStartPre=. With --timeout=, a core that is not\n"
+	  "there yet is waited for too (exit status 4 if it never comes). Never paged.\n",
 	  "ready wait-timeout host" },
 	{ "monitor", 1, 1, verb_monitor, VERB_BUS, "monitor",
 	  "print property changes as they happen",

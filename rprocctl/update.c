@@ -29,6 +29,22 @@ static int call_update(sd_bus *bus, const char *core, int fd, sd_bus_error *e)
 	return r;
 }
 
+/* Confirm (at once) or roll back (answered when the committed image has booted again). */
+static int call_decision(sd_bus *bus, const char *core, const char *method, sd_bus_error *e)
+{
+	sd_bus_message *m = NULL, *reply = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_call(bus, &m, DEST, MANAGER_PATH, MANAGER_IFACE, method);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", core);
+	if (r >= 0)
+		r = sd_bus_call(bus, m, bus_action_timeout(), e, &reply);
+	sd_bus_message_unref(m);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
 int verb_update(int argc, char **argv)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -59,10 +75,9 @@ int verb_update(int argc, char **argv)
 		return EXIT_NO_DAEMON;
 	}
 	if (arg.update_confirm || arg.update_rollback)
-		r = sd_bus_call_method(bus, DEST, MANAGER_PATH, MANAGER_IFACE,
-				       arg.update_confirm ? "ConfirmCoreUpdate"
-							  : "RollbackCoreUpdate",
-				       &e, NULL, "s", core);
+		r = call_decision(bus, core,
+				  arg.update_confirm ? "ConfirmCoreUpdate" : "RollbackCoreUpdate",
+				  &e);
 	else
 		r = call_update(bus, core, fd, &e);
 	if (r < 0) {

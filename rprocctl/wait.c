@@ -3,7 +3,11 @@
  * rprocctl wait CORE… [--ready] [--timeout=TIME]: block until every core is
  * up (running or attached), or with --ready until its Ready property is
  * true, for scripts and ExecStartPre=. Subscribed to PropertiesChanged
- * before the first look, so no change slips between the two.
+ * and the ObjectManager's signals before the first look, so no change
+ * slips between the two. With --timeout= a core that is not on the bus (yet:
+ * a driver that probes late, rprocd still starting, a module reloaded) is
+ * waited for too; without it, a name no core has is an error at once, so a
+ * typo does not wait for ever.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,36 +36,77 @@ static int on_change(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return 0;
 }
 
-/* 1: the core is where it is waited for, 0: not yet; negative errno. state: for a message. */
-static int check(sd_bus *bus, const char *path, char **state)
+/* A reply that says the core is not there (any more): not an error while waiting for it. */
+static bool error_is_gone(const sd_bus_error *e)
+{
+	return sd_bus_error_has_name(e, "org.rprocd1.Error.NoSuchCore") ||
+	       sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
+	       sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_INTERFACE);
+}
+
+/*
+ * 1: the core is where it is waited for, 0: not yet, -ENXIO: it is not on
+ * the bus; other negative errno (with *exit_code). state: for a message.
+ */
+static int check(sd_bus *bus, const char *name, char **path, char **state, int *exit_code)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
-	char *s = NULL;
+	char *s = NULL, text[512];
 	int r, ready = 0;
 
-	r = sd_bus_get_property_string(bus, DEST, path, CORE_IFACE, "State", &e, &s);
+	if (!*path) {
+		r = bus_get_core(bus, name, path, &e);
+		if (r < 0)
+			goto fail;
+	}
+	r = sd_bus_get_property_string(bus, DEST, *path, CORE_IFACE, "State", &e, &s);
 	if (r >= 0 && arg.ready)
-		r = sd_bus_get_property_trivial(bus, DEST, path, CORE_IFACE, "Ready", &e, 'b',
+		r = sd_bus_get_property_trivial(bus, DEST, *path, CORE_IFACE, "Ready", &e, 'b',
 						&ready);
-	sd_bus_error_free(&e);
 	if (r < 0) {
 		free(s);
-		return r;
+		goto fail;
 	}
 	free(*state);
 	*state = s;
 	if (arg.ready)
 		return ready ? 1 : 0;
 	return !strcmp(s, "running") || !strcmp(s, "attached");
+fail:
+	if (error_is_gone(&e)) {
+		free(*path);
+		*path = NULL;
+		free(*state);
+		*state = NULL;
+		*exit_code = EXIT_NO_SUCH_CORE;
+		if (!arg.timeout_set || arg.timeout_usec == UINT64_MAX)
+			log_error("%s", bus_error_text(&e, r, text, sizeof(text)));
+		sd_bus_error_free(&e);
+		return -ENXIO;
+	}
+	log_error("%s: %s", name, bus_error_text(&e, r, text, sizeof(text)));
+	*exit_code = bus_exit_code(&e, r);
+	sd_bus_error_free(&e);
+	return r;
 }
 
-static void report_timeout(size_t n, char **names, char **states, const bool *done)
+/* The exit code: 4 when a core never appeared, else 3. */
+static int report_timeout(size_t n, char **names, char **paths, char **states, const bool *done)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!done[i])
+	int code = EXIT_NOT_RUNNING;
+
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		if (!paths[i]) {
+			log_error("no core named \"%s\" after the timeout", names[i]);
+			code = EXIT_NO_SUCH_CORE;
+		} else
 			log_error("%s is %s%s after the timeout", names[i],
 				  states[i] ? states[i] : "unknown",
 				  arg.ready ? ", not ready," : "");
+	}
+	return code;
 }
 
 int verb_wait(int argc, char **argv)
@@ -88,28 +133,33 @@ int verb_wait(int argc, char **argv)
 	}
 	r = sd_bus_match_signal(bus, NULL, DEST, NULL, "org.freedesktop.DBus.Properties",
 				"PropertiesChanged", on_change, &changed);
+	if (r >= 0)
+		r = sd_bus_match_signal(bus, NULL, DEST, MANAGER_PATH,
+					"org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
+					on_change, &changed);
+	if (r >= 0)
+		r = sd_bus_match_signal(bus, NULL, DEST, MANAGER_PATH,
+					"org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
+					on_change, &changed);
 	if (r < 0) {
 		log_error("Failed to subscribe to rprocd's signals: %s", strerror(-r));
 		code = bus_exit_code(NULL, r);
 		goto finish;
-	}
-	for (size_t i = 0; i < n; i++) {
-		r = bus_core_path(bus, argv[i + 1], &paths[i], &code);
-		if (r < 0)
-			goto finish;
 	}
 	for (;;) {
 		bool all = true;
 
 		changed = false;
 		for (size_t i = 0; i < n; i++) {
+			int c = EXIT_FAILED;
+
 			if (done[i])
 				continue;
-			r = check(bus, paths[i], &states[i]);
+			r = check(bus, argv[i + 1], &paths[i], &states[i], &c);
+			if (r == -ENXIO && arg.timeout_set && arg.timeout_usec != UINT64_MAX)
+				r = 0; /* not there yet: waited for */
 			if (r < 0) {
-				log_error("%s: %s", argv[i + 1], strerror(-r));
-				code = r == -ENOENT || r == -EBADR ? EXIT_NO_SUCH_CORE
-								   : bus_exit_code(NULL, r);
+				code = c;
 				goto finish;
 			}
 			done[i] = r > 0;
@@ -118,8 +168,7 @@ int verb_wait(int argc, char **argv)
 		if (all)
 			goto finish;
 		if (now_usec() >= deadline) {
-			report_timeout(n, argv + 1, states, done);
-			code = EXIT_NOT_RUNNING;
+			code = report_timeout(n, argv + 1, paths, states, done);
 			goto finish;
 		}
 		while (!changed) {
@@ -137,8 +186,7 @@ int verb_wait(int argc, char **argv)
 			if (r > 0)
 				continue;
 			if (t >= deadline) {
-				report_timeout(n, argv + 1, states, done);
-				code = EXIT_NOT_RUNNING;
+				code = report_timeout(n, argv + 1, paths, states, done);
 				goto finish;
 			}
 			r = sd_bus_wait(bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - t);

@@ -239,6 +239,21 @@ assert s["Core.Stop"] == {"Value": "shutdown", "Text": "shutdown", "File": None,
 assert c["DropIns"] == ["/etc/rprocd/cores/core0.core.d/10-extra.conf"], c
 assert any("UnknownKey" in d["Message"] and d["Level"] == "warning" for d in c["Diagnostics"]), c
 PY
+# an invalid rprocd.conf: cat --json says why it exits 1, on stderr
+cp -a "$root" "$tmp/root-badconf"
+printf '[Daemon]\nthis is not a line\n' >>"$tmp/root-badconf/etc/rprocd/rprocd.conf"
+ctl --json --root="$tmp/root-badconf" cat core0
+expect_rc 1 "cat --json with an invalid rprocd.conf"
+grep -q '^rprocctl: /etc/rprocd/rprocd.conf:[0-9]*: error: ' "$tmp/err" ||
+	fail "cat --json: rprocd.conf's error not said: $(cat "$tmp/err")"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" || fail "cat --json: not JSON"
+# a long value is shown whole in cat's text
+cp -a "$root" "$tmp/root-long"
+long=$(printf 'x%.0s' $(seq 700))
+printf '[Core]\nDescription=%s\n' "$long" >"$tmp/root-long/etc/rprocd/cores/core0.core.d/20-long.conf"
+ctl --root="$tmp/root-long" cat core0
+grep -q "^Description=$long  *# /etc/rprocd/cores/core0.core.d/20-long.conf:2$" "$tmp/out" ||
+	fail "cat cut a long value: $(grep Description "$tmp/out" | cut -c1-80)…"
 # --json=off is the text
 ctl --json=off list
 cp "$tmp/out" "$tmp/off"
@@ -283,6 +298,14 @@ check_diag 4 show nosuch
 check_diag 4 start nosuch
 check_diag 4 --no-block stop nosuch
 check_diag 4 wait nosuch
+# with --timeout=, a core not there yet is waited for: 4 only once the time is up
+t0=$(date +%s%N)
+check_diag 4 wait --timeout=1s nosuch
+(($(date +%s%N) - t0 >= 1000000000)) || fail "wait --timeout=1s nosuch did not wait"
+grep -q 'no core named "nosuch" after the timeout' "$tmp/err" || fail "wait nosuch: $(cat "$tmp/err")"
+check_diag 3 wait --timeout=1s core0
+check_diag 4 wait --timeout=1s core0 nosuch # (4 outranks 3, as in status)
+grep -q "core0 is offline after the timeout" "$tmp/err" || fail "wait core0 nosuch: $(cat "$tmp/err")"
 check_diag 1 --no-block start core1
 check_diag 1 set-firmware core0 ../escape
 check_diag 4 --root="$root" cat nosuch
@@ -346,6 +369,11 @@ is 0 -q is-running core1
 [ ! -s "$tmp/out" ] || fail "-q is-running printed"
 is 3 --quiet is-ready core0 core1
 [ ! -s "$tmp/out" ] || fail "-q is-ready printed"
+# a core that does not exist is an answer: said without -q, not with it
+is 4 is-running nosuch
+grep -q '^rprocctl: .*nosuch' "$tmp/err" || fail "is-running nosuch says nothing on stderr"
+is 4 -q is-running core1 nosuch
+[ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ] || fail "-q is-running nosuch printed: $(cat "$tmp/out" "$tmp/err")"
 
 # ---- --no-legend ---------------------------------------------------------------------
 ctl list
@@ -397,13 +425,13 @@ if command -v script >/dev/null; then
 	grep -q "^PAGED: core1" "$tmp/out" || fail "the output did not go through the pager: $(cat "$tmp/out")"
 	grep -q "LESS=FRSXMK " "$tmp/paged" || fail "LESS is not FRSXMK: $(cat "$tmp/paged")"
 	paged "SYSTEMD_PAGERSECURE=0 SYSTEMD_PAGER=mypager PAGER=more SYSTEMD_LESS=XY $RPROCCTL status core1"
-	grep -q "^mypager LESS=XY LESSSECURE=0" "$tmp/paged" 2>/dev/null ||
+	grep -q "^mypager LESS=XY LESSSECURE=$" "$tmp/paged" 2>/dev/null ||
 		fail "\$SYSTEMD_PAGER, SYSTEMD_LESS: $(cat "$tmp/paged" 2>/dev/null)"
 	# without $SYSTEMD_PAGERSECURE: $PAGER ignored; secure mode (less only) when this
 	# user does not own a login session (a build or CI), else "pager" first
 	paged "PAGER=mypager $RPROCCTL list"
 	case "$(cut -d' ' -f1,3 "$tmp/paged" 2>/dev/null)" in
-	"less LESSSECURE=1" | "pager LESSSECURE=0") ;;
+	"less LESSSECURE=1" | "pager LESSSECURE=") ;;
 	*) fail "without SYSTEMD_PAGERSECURE: $(cat "$tmp/paged" 2>/dev/null)" ;;
 	esac
 	paged "SUDO_UID=1 PAGER=mypager $RPROCCTL list"
@@ -423,6 +451,14 @@ if command -v script >/dev/null; then
 	done
 	paged "SYSTEMD_PAGERSECURE=0 PAGER=mypager $RPROCCTL monitor & sleep 1; kill \$!"
 	[ ! -e "$tmp/paged" ] || fail "monitor paged"
+	# no pager, less or more at all: the built-in one copies the output and ends
+	mkdir -p "$tmp/nopager"
+	((${#wrap[@]} == 0)) || ln -sf "$(command -v "${wrap[0]}")" "$tmp/nopager/"
+	for sec in "SUDO_UID=1" "SYSTEMD_PAGERSECURE=0"; do
+		tty_run "TERM=xterm PATH=$tmp/nopager $sec $(command -v timeout) 20 $RPROCCTL list; echo rc=\$?"
+		grep -q "core1" "$tmp/out" || fail "no pager ($sec): the list is lost: $(cat "$tmp/out")"
+		grep -q "rc=0" "$tmp/out" || fail "no pager ($sec): $(cat "$tmp/out")"
+	done
 	# not a terminal: never
 	rm -f "$tmp/paged"
 	PATH=$fake:$PATH SYSTEMD_PAGERSECURE=0 PAGER=mypager TERM=xterm ctl list
@@ -465,5 +501,21 @@ mapfile -t lines <<<"$out"
 [ "${lines[4]}" = "StartLimitHit StartPolicy State" ] || fail "completion of -p: ${lines[4]}"
 [ "${lines[5]}" = "--no-pager --no-legend --no-block" ] || fail "completion of options: ${lines[5]}"
 [ "${lines[6]}" = "set-firmware" ] || fail "completion of help: ${lines[6]}"
+# "--json pretty" is no valid command line: after --json and a space come the commands
+out=$(PATH=$tmp/bin:$PATH bash -c '. "$1"; COMP_WORDS=(rprocctl --json ""); COMP_CWORD=2; _rprocctl
+	echo "${COMPREPLY[*]}"' _ "$COMPLETION") || fail "completion: $out"
+[[ "$out" == "list status show "* ]] || fail "completion after --json and a space: $out"
+# -H HOST, -H=HOST and --host=HOST (split at '=' by bash): the cores asked of HOST
+mkdir -p "$tmp/fakectl"
+printf '#!/bin/sh
+[ "$1" = -H ] && echo "on-$2 x"
+' >"$tmp/fakectl/rprocctl"
+chmod +x "$tmp/fakectl/rprocctl"
+out=$(PATH=$tmp/fakectl:$PATH bash -c '
+	. "$1"
+	c() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _rprocctl; echo "${COMPREPLY[*]}"; }
+	c rprocctl -H board status ""; c rprocctl --host = board status ""; c rprocctl --host board start ""' \
+	_ "$COMPLETION") || fail "completion: $out"
+[ "$out" = "$(printf 'on-board\non-board\non-board')" ] || fail "completion with -H: $out"
 
 echo "rprocctl on the host: all passed"

@@ -333,15 +333,15 @@ def check_document(verb, doc, args, where):
                 "Settings": t_settings})
     elif verb == "verify":
         check_keys(where, doc, {
-            "Diagnostics": t_diags, "Board": t_board, "Cores": t_verify_cores, "NCores": t_int,
+            "Diagnostics": t_diags, "Board": t_board, "Cores": t_verify_cores, "NFiles": t_int,
             "NManaged": t_int, "NNotManaged": t_int, "NMasked": t_int, "NOtherBoard": t_int,
             "NErrors": t_int, "NWarnings": t_int})
         if isinstance(doc, dict) and isinstance(doc.get("Cores"), list):
-            if doc.get("NCores") != len(doc["Cores"]):
-                fail(where, "NCores is not the number of Cores")
-            if doc.get("NCores") != sum(doc.get(k, 0) for k in (
+            if doc.get("NFiles") != len(doc["Cores"]):
+                fail(where, "NFiles is not the number of Cores")
+            if doc.get("NFiles") != sum(doc.get(k, 0) for k in (
                     "NManaged", "NNotManaged", "NMasked", "NOtherBoard")):
-                fail(where, "NCores is not NManaged + NNotManaged + NMasked + NOtherBoard")
+                fail(where, "NFiles is not NManaged + NNotManaged + NMasked + NOtherBoard")
     elif verb == "validate":
         if not isinstance(doc, list):
             return fail(where, "an array expected")

@@ -168,6 +168,18 @@ test_admin_group() {
 	assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "AccessDenied outside the group"
 	assert_contains "$out" "rprocadm" "the message names the group"
 	assert_state 0 running
+	# A member of the group in /etc/group whose process does not carry the
+	# group: refused. rprocd trusts the connection's credentials, never a
+	# lookup of the user's groups at call time.
+	id rprocuser >/dev/null 2>&1 || useradd -M -N -u 4243 -G rprocadm rprocuser ||
+		_assert_fail "cannot add the user rprocuser"
+	assert_contains "$(id -nG rprocuser)" "rprocadm" "rprocuser is in the group in /etc/group"
+	rc=0
+	out=$(setpriv --reuid=4243 --regid=65534 --clear-groups dbus-send --system --print-reply \
+		--dest=org.rprocd1 /org/rprocd1 org.rprocd1.Manager.StopCore string:m4 2>&1) || rc=$?
+	assert_ne "$rc" 0 "a group member in /etc/group only may not Stop"
+	assert_contains "$out" "org.freedesktop.DBus.Error.AccessDenied" "AccessDenied without the group in the process"
+	assert_state 0 running
 	rc=0
 	out=$(setpriv --reuid=65534 --regid=65534 --groups=4242 dbus-send --system --print-reply \
 		--dest=org.rprocd1 /org/rprocd1 org.rprocd1.Manager.StopCore string:m4 2>&1) || rc=$?
