@@ -266,7 +266,7 @@ int fw_stage(struct fw_stage *s)
 			return fail(s, "firmware read", -errno);
 		if (s->strict) {
 			/* The directories of the name as given (its links live there), then the real one. */
-			_cleanup_free_ char *given_dir = strdup(s->src);
+			_cleanup_free_ char *given_dir = strdup(s->given ?: s->src);
 			char *slash = given_dir ? strrchr(given_dir, '/') : NULL;
 
 			if (slash && slash != given_dir) {

@@ -48,6 +48,9 @@ struct fw_stage {
 	int src_fd;	  /* >= 0: read this instead of opening src (not closed) */
 	const struct rproc_fw_expect *expect; /* the validator's expectations */
 	char *const *digests; /* FirmwareDigest=: "sha256:HEX" allowed (NULL: any) */
+	/* host path of the name as found, its last link not followed, whose directory
+	 * the strict check covers too (NULL: src's) */
+	const char *given;
 
 	/* Output. */
 	char digest[FW_DIGEST_HEX_LEN + 1]; /* of what was read */

@@ -45,7 +45,8 @@ static const char *stage_route(struct manager *m)
 	if (rproc_ctx_path(m->ctx, FW_CLASS_PATH_PARAM, &param) >= 0 &&
 	    read_full_file(param, 4096, &value, NULL) >= 0 && names_stage_dir(strstrip(value)))
 		return "";
-	if (rproc_ctx_path(m->ctx, FW_STAGE_LINK, &link) < 0)
+	/* The link itself; under --root, /lib/firmware may be a link in the root. */
+	if (rproc_ctx_chase(m->ctx, FW_STAGE_LINK, RPROC_CHASE_NOFOLLOW, &link, NULL) < 0)
 		return NULL;
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n <= 0)

@@ -204,7 +204,7 @@ static int recheck_changed_image(struct work *w, const char *name)
  */
 static int prepare_image(struct work *w, const char *name, const char **ret_name)
 {
-	_cleanup_free_ char *path = NULL, *host = NULL, *root = NULL;
+	_cleanup_free_ char *path = NULL, *host = NULL, *given = NULL, *root = NULL;
 	struct fw_stage s = {
 		.src_fd = -1,
 		.dir = w->stage_dir,
@@ -235,12 +235,20 @@ static int prepare_image(struct work *w, const char *name, const char **ret_name
 		if (r < 0)
 			return fail(w, "validate", r);
 	}
-	r = rproc_ctx_path(w->ctx, path, &host);
+	/*
+	 * Under --root, the links on the way are resolved in the root (the host's
+	 * files are not the managed system's); the walk below follows none out of
+	 * it. On the real system both are the path itself.
+	 */
+	r = rproc_ctx_chase(w->ctx, path, 0, &host, NULL);
+	if (r >= 0 && rproc_ctx_get_root(w->ctx)[0])
+		r = rproc_ctx_chase(w->ctx, path, RPROC_CHASE_NOFOLLOW, &given, NULL);
 	if (r >= 0)
 		r = rproc_ctx_path(w->ctx, "/", &root);
 	if (r < 0)
 		return fail(w, "validate", r);
 	s.src = host;
+	s.given = given;
 	s.root = root;
 	if (w->validate_only)
 		s.copy = false;
@@ -276,7 +284,7 @@ static int execute_boot(struct work *w)
 	const char *name = w->firmware, *load = NULL;
 	enum rproc_state now;
 	struct stat st;
-	int r;
+	int r, k;
 
 	if (w->state_before == RPROC_STATE_RUNNING || w->state_before == RPROC_STATE_ATTACHED) {
 		/* Someone brought it up since the job decided: adopt it, never start it twice. */
@@ -329,10 +337,13 @@ static int execute_boot(struct work *w)
 		return fail(w, "start", r);
 
 	/* A staged copy cannot change; a file loaded by name may have. */
-	if (!w->staged_name && rproc_ctx_path(w->ctx, w->fw_path, &host) >= 0 &&
-	    (stat(host, &st) < 0 || !same_file(&w->fw_info, &st))) {
-		w->fw_changed = true;
-		return recheck_changed_image(w, name);
+	if (!w->staged_name) {
+		k = rproc_ctx_chase(w->ctx, w->fw_path, 0, &host, NULL);
+		if (k != -ENOMEM &&
+		    (k < 0 || stat(host, &st) < 0 || !same_file(&w->fw_info, &st))) {
+			w->fw_changed = true;
+			return recheck_changed_image(w, name);
+		}
 	}
 	return 0;
 }

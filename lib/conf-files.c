@@ -7,9 +7,10 @@
 
 /*
  * A symlink whose target is /dev/null (as the managed system sees it), the
- * node itself, or an empty regular file (size 0), as in systemd.
+ * node itself, or an empty regular file (size 0), as in systemd. host_path
+ * is path on the host with its last link not followed.
  */
-static bool is_mask(const char *host_path)
+static bool is_mask(const struct rproc_ctx *ctx, const char *path, const char *host_path)
 {
 	struct stat st;
 	char target[16];
@@ -24,7 +25,21 @@ static bool is_mask(const char *host_path)
 			if (streq(target, "/dev/null"))
 				return true;
 		}
-		if (stat(host_path, &st) < 0)
+		if (ctx->root[0]) {
+			/*
+			 * An image may have no /dev/null: a chain of links is judged by
+			 * where it ends in the image, not by the node found there.
+			 */
+			_cleanup_free_ char *host = NULL, *resolved = NULL;
+
+			if (rproc_ctx_chase(ctx, path, RPROC_CHASE_NONEXISTENT, &host, &resolved) <
+			    0)
+				return false;
+			if (streq(resolved, "/dev/null"))
+				return true;
+			if (stat(host, &st) < 0)
+				return false;
+		} else if (stat(host_path, &st) < 0)
 			return false;
 	}
 	if (S_ISREG(st.st_mode) && st.st_size == 0)
@@ -45,21 +60,36 @@ int conf_find_main(const struct rproc_ctx *ctx, const char *const *dirs, const c
 		path = path_join(*d, name);
 		if (!path)
 			return -ENOMEM;
-		r = rproc_ctx_path(ctx, path, &host);
-		if (r < 0)
+		/* Under a root, its links are resolved there (the host's are not the image's). */
+		r = rproc_ctx_chase(ctx, path, RPROC_CHASE_NOFOLLOW, &host, NULL);
+		if (r == -ENOMEM || r == -EINVAL)
 			return r;
-		if (lstat(host, &st) < 0) {
-			if (errno == ENOENT)
-				continue;
-			ret->error = negative_errno();
-		} else if (is_mask(host))
+		if (r >= 0 && lstat(host, &st) < 0)
+			r = negative_errno();
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			ret->error = r;
+		else if (is_mask(ctx, path, host))
 			ret->masked = true;
-		else if (stat(host, &st) < 0)
-			ret->error = negative_errno();
-		else if (S_ISDIR(st.st_mode))
-			ret->error = -EISDIR;
-		else if (!S_ISREG(st.st_mode))
-			ret->error = -EBADFD;
+		else {
+			/* Without a root the host path is the same either way. */
+			if (ctx->root[0]) {
+				free(host);
+				host = NULL;
+				r = rproc_ctx_chase(ctx, path, 0, &host, NULL);
+				if (r == -ENOMEM)
+					return r;
+			}
+			if (r >= 0 && stat(host, &st) < 0)
+				r = negative_errno();
+			if (r < 0)
+				ret->error = r;
+			else if (S_ISDIR(st.st_mode))
+				ret->error = -EISDIR;
+			else if (!S_ISREG(st.st_mode))
+				ret->error = -EBADFD;
+		}
 		ret->path = TAKE_PTR(path);
 		return 0;
 	}
@@ -99,14 +129,19 @@ int conf_list_dropins(const struct rproc_ctx *ctx, const char *const *dirs, cons
 		dir = path_join(*d, dname);
 		if (!dir)
 			return -ENOMEM;
-		r = rproc_ctx_path(ctx, dir, &host);
-		if (r < 0)
+		r = rproc_ctx_chase(ctx, dir, 0, &host, NULL);
+		if (r == -ENOMEM || r == -EINVAL)
 			break;
-		if (stat(host, &st) < 0) {
-			if (errno != ENOENT)
+		if (r >= 0 && stat(host, &st) < 0)
+			r = negative_errno();
+		if (r < 0) {
+			int e = -r;
+
+			r = 0;
+			if (e != ENOENT)
 				r = conf_diag(diags, LOG_WARNING, dir, 0,
 					      "drop-in directory cannot be read, ignored: %s",
-					      strerror(errno));
+					      strerror(e));
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode)) {
@@ -149,7 +184,7 @@ int conf_list_dropins(const struct rproc_ctx *ctx, const char *const *dirs, cons
 				r = -ENOMEM;
 				break;
 			}
-			list[n - 1].masked = is_mask(fhost);
+			list[n - 1].masked = is_mask(ctx, list[n - 1].path, fhost);
 		}
 	}
 
@@ -185,9 +220,11 @@ int conf_list_names(const struct rproc_ctx *ctx, const char *const *dirs, const 
 		_cleanup_closedir_ DIR *dh = NULL;
 		struct dirent *de;
 
-		r = rproc_ctx_path(ctx, *d, &host);
-		if (r < 0)
+		r = rproc_ctx_chase(ctx, *d, 0, &host, NULL);
+		if (r == -ENOMEM || r == -EINVAL)
 			return r;
+		if (r < 0)
+			continue;
 		dh = opendir(host);
 		if (!dh)
 			continue;

@@ -4,6 +4,7 @@
  * board, and the checks that need them all. rprocd and `rprocctl verify`
  * both load it here, so that what verify passes is what the daemon accepts.
  */
+#include <grp.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -233,7 +234,7 @@ static int check_one_firmware(struct rproc_ctx *ctx, struct rproc_core_config *c
 	};
 	const char *k = strchr(rproc_config_key_name(key), '.') + 1;
 	_cleanup_strv_free_ char **dirs = NULL;
-	_cleanup_free_ char *path = NULL, *where = NULL;
+	_cleanup_free_ char *path = NULL, *where = NULL, *resolved = NULL, *shown = NULL;
 	int r;
 
 	if (!name || (c->unresolved & CONF_KEY_BIT(key)))
@@ -242,19 +243,25 @@ static int check_one_firmware(struct rproc_ctx *ctx, struct rproc_core_config *c
 		/* An absolute Firmware= (firmware staging): the file itself, under the root. */
 		_cleanup_free_ char *host = NULL;
 
-		r = rproc_ctx_path(ctx, name, &host);
-		if (r < 0)
-			return r;
 		path = strdup(name);
 		if (!path)
 			return -ENOMEM;
-		r = rproc_firmware_validate_path(host, &expect, NULL);
+		r = rproc_ctx_chase(ctx, name, 0, &host, NULL);
+		if (r >= 0)
+			r = rproc_firmware_validate_path(host, &expect, NULL);
 		if (r == -ENOENT || r == -EISDIR || r == -EBADFD)
 			return core_diag(c, LOG_ERR, key, "%s=%s: no such file", k, name);
 	} else
 		r = rproc_firmware_validate(ctx, name, &expect, NULL, &path);
 	if (r == 0 || r == -ENOMEM)
 		return r;
+	/* The file judged, where a link led (under a root: in the image). */
+	if (path && ctx->root[0] && rproc_ctx_chase(ctx, path, 0, NULL, &resolved) >= 0 &&
+	    !streq(resolved, path)) {
+		shown = strdup_printf("%s (a link to %s)", path, resolved);
+		if (!shown)
+			return -ENOMEM;
+	}
 	if (r == -ENOENT || r == -EISDIR || r == -EBADFD) {
 		r = rproc_firmware_search_path(ctx, &dirs);
 		if (r < 0)
@@ -268,10 +275,10 @@ static int check_one_firmware(struct rproc_ctx *ctx, struct rproc_core_config *c
 	}
 	if (r > 0)
 		return core_diag(c, LOG_ERR, key, "%s=%s: %s is not a valid image: %s (%s)", k,
-				 name, strempty(path), rproc_fw_error_describe(r),
+				 name, shown ?: strempty(path), rproc_fw_error_describe(r),
 				 rproc_fw_error_to_string(r));
 	return core_diag(c, LOG_ERR, key, "%s=%s: %s cannot be read: %s", k, name,
-			 path ? path : "the firmware", strerror(-r));
+			 shown ?: path ?: "the firmware", strerror(-r));
 }
 
 static int check_firmware(struct rproc_ctx *ctx, struct rproc_config_set *set)
@@ -289,6 +296,127 @@ static int check_firmware(struct rproc_ctx *ctx, struct rproc_config_set *set)
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+/* A group of group(5)'s file at host: 1 with its gid, 0 when the file has none of that name. */
+static int group_file_lookup(const char *host, const char *name, gid_t *ret_gid)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t n = strlen(name);
+	char *line, *save = NULL;
+	int r;
+
+	r = read_full_file(host, 16 * 1024 * 1024, &text, NULL);
+	if (r < 0)
+		return r;
+	/* NAME:PASSWORD:GID:MEMBERS */
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long gid;
+		char *gid_field, *end;
+
+		if (strncmp(line, name, n) != 0 || line[n] != ':')
+			continue;
+		gid_field = strchr(line + n + 1, ':');
+		if (!gid_field)
+			continue;
+		gid_field++;
+		errno = 0;
+		gid = strtoul(gid_field, &end, 10);
+		if (errno || end == gid_field || (*end != ':' && *end) || gid >= (gid_t) -1)
+			continue;
+		*ret_gid = (gid_t) gid;
+		return 1;
+	}
+	return 0;
+}
+
+/* A group through NSS (the running system's view): 1 with its gid, 0 when there is none. */
+static int group_nss_lookup(const char *name, gid_t *ret_gid)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 4096;
+
+	for (;;) {
+		struct group grp, *found = NULL;
+		char *nb = realloc(buf, size);
+		int e;
+
+		if (!nb)
+			return -ENOMEM;
+		buf = nb;
+		e = getgrnam_r(name, &grp, buf, size, &found);
+		if (e == ERANGE && size < 1024 * 1024) {
+			size *= 2;
+			continue;
+		}
+		if (found) {
+			*ret_gid = found->gr_gid;
+			return 1;
+		}
+		/* getgrnam_r(3): these mean "not found" on one libc or another. */
+		if (e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM)
+			return 0;
+		return -e;
+	}
+}
+
+/*
+ * AdminGroup= must name a group, or only root may change cores. For an
+ * image, its own /etc/group decides (NSS would answer for the build host);
+ * for the running system (rprocd, even under a test --root: its callers are
+ * this system's processes), NSS. The gid is kept for rprocd's checks.
+ */
+static int check_admin_group(struct rproc_ctx *ctx, struct rproc_config_set *set)
+{
+	struct rproc_daemon_config *d = set->daemon;
+	struct conf_diags diags = { &d->diags, &d->n_diags, ctx };
+	const struct rproc_config_origin *o = &d->origin[RPROC_KEY_ADMIN_GROUP];
+	const char *file = o->file ? o->file : d->path;
+	gid_t gid = (gid_t) -1;
+	int r;
+
+	d->admin_gid = (gid_t) -1;
+	if (!d->admin_group)
+		return 0;
+	if (ctx->image) {
+		_cleanup_free_ char *host = NULL;
+
+		r = rproc_ctx_chase(ctx, "/etc/group", 0, &host, NULL);
+		if (r >= 0)
+			r = group_file_lookup(host, d->admin_group, &gid);
+		if (r == -ENOMEM)
+			return r;
+		if (r == -ENOENT)
+			return conf_diag(&diags, LOG_WARNING, file, o->line,
+					 "AdminGroup=%s: the image has no /etc/group; only root "
+					 "may change cores",
+					 d->admin_group);
+		if (r < 0)
+			return conf_diag(&diags, LOG_WARNING, file, o->line,
+					 "AdminGroup=%s: the image's /etc/group cannot be read "
+					 "(%s); only root may change cores",
+					 d->admin_group, conf_read_error(-r));
+		if (r == 0)
+			return conf_diag(&diags, LOG_WARNING, file, o->line,
+					 "AdminGroup=%s: no such group in the image's /etc/group; "
+					 "only root may change cores",
+					 d->admin_group);
+	} else {
+		r = group_nss_lookup(d->admin_group, &gid);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return conf_diag(&diags, LOG_WARNING, file, o->line,
+					 "AdminGroup=%s: the group cannot be looked up (%s); only "
+					 "root may change cores",
+					 d->admin_group, strerror(-r));
+		if (r == 0)
+			return conf_diag(&diags, LOG_WARNING, file, o->line,
+					 "AdminGroup=%s: no such group; only root may change cores",
+					 d->admin_group);
+	}
+	d->admin_gid = gid;
 	return 0;
 }
 
@@ -340,6 +468,8 @@ int rproc_config_set_load(struct rproc_ctx *ctx, unsigned flags, struct rproc_co
 		if (r == -EBADMSG)
 			r = 0;
 	}
+	if (r >= 0)
+		r = check_admin_group(ctx, set);
 	if (r >= 0)
 		r = rproc_core_config_list(ctx, &names);
 	for (char **nm = names; r >= 0 && nm && *nm; nm++) {

@@ -314,10 +314,9 @@ int core_config_load(struct rproc_ctx *ctx, const char *name,
 		const char *file = i == 0 ? cfg->path : cfg->dropins[i - 1];
 		_cleanup_free_ char *host = NULL;
 
-		r = rproc_ctx_path(ctx, file, &host);
-		if (r < 0)
-			break;
-		r = conf_parse_file(host, file, conf_assign, &t, &t.diags);
+		r = rproc_ctx_chase(ctx, file, 0, &host, NULL);
+		if (r >= 0)
+			r = conf_parse_file(host, file, conf_assign, &t, &t.diags);
 		if (r == -EBADMSG) {
 			cfg->valid = false;
 			r = 0;

@@ -47,6 +47,7 @@ int daemon_config_load(struct rproc_ctx *ctx, struct conf_env *env,
 	if (!cfg)
 		return -ENOMEM;
 	cfg->valid = true;
+	cfg->admin_gid = (gid_t) -1;
 	cfg->poll_interval_usec = RPROC_POLL_INTERVAL_AUTO;
 	cfg->trace_interval_usec = RPROC_POLL_INTERVAL_AUTO;
 	cfg->kernel_events = RPROC_KERNEL_EVENTS_AUTO;
@@ -94,10 +95,9 @@ int daemon_config_load(struct rproc_ctx *ctx, struct conf_env *env,
 		const char *file = i == 0 ? cfg->path : cfg->dropins[i - 1];
 		_cleanup_free_ char *host = NULL;
 
-		r = rproc_ctx_path(ctx, file, &host);
-		if (r < 0)
-			goto finish;
-		r = conf_parse_file(host, file, conf_assign, &t, &t.diags);
+		r = rproc_ctx_chase(ctx, file, 0, &host, NULL);
+		if (r >= 0)
+			r = conf_parse_file(host, file, conf_assign, &t, &t.diags);
 		if (r == -EBADMSG)
 			cfg->valid = false;
 		else if (r == -ENOMEM)

@@ -471,10 +471,9 @@ int rproc_firmware_validate(struct rproc_ctx *ctx, const char *name,
 	r = rproc_firmware_resolve(ctx, name, &path);
 	if (r < 0)
 		return r;
-	r = rproc_ctx_path(ctx, path, &host);
-	if (r < 0)
-		return r;
-	r = rproc_firmware_validate_path(host, expect, ret_info);
+	r = rproc_ctx_chase(ctx, path, 0, &host, NULL);
+	if (r >= 0)
+		r = rproc_firmware_validate_path(host, expect, ret_info);
 	if (r != 0)
 		rproc_debug(ctx, "firmware %s (%s) refused: %s", name, path,
 			    r > 0 ? rproc_fw_error_describe(r) : strerror(-r));

@@ -112,10 +112,11 @@ int rproc_firmware_resolve(struct rproc_ctx *ctx, const char *name, char **ret_p
 		path = path_join(*d, name);
 		if (!path)
 			return -ENOMEM;
-		r = rproc_ctx_path(ctx, path, &host);
-		if (r < 0)
+		/* An image's links lead into the image (/lib/firmware is often one). */
+		r = rproc_ctx_chase(ctx, path, 0, &host, NULL);
+		if (r == -ENOMEM)
 			return r;
-		if (stat(host, &st) < 0)
+		if (r < 0 || stat(host, &st) < 0)
 			continue;
 		/* The kernel reads only regular files and goes on to the next directory. */
 		if (!S_ISREG(st.st_mode)) {

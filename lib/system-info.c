@@ -18,7 +18,8 @@ static int read_line(const struct rproc_ctx *ctx, const char *path, char **ret)
 	char *s;
 	int r;
 
-	r = rproc_ctx_path(ctx, path, &host);
+	/* An image's /etc/machine-id may be a link, to a path in the image. */
+	r = rproc_ctx_chase(ctx, path, 0, &host, NULL);
 	if (r < 0)
 		return r;
 	r = read_full_file(host, 4096, &text, NULL);
@@ -100,10 +101,10 @@ int sysinfo_kernel_release(const struct rproc_ctx *ctx, char **ret)
 		return *ret ? 0 : -ENOMEM;
 	}
 	/* An image: the kernel it ships, when it ships exactly one. */
-	r = rproc_ctx_path(ctx, "/lib/modules", &modules);
-	if (r < 0)
+	r = rproc_ctx_chase(ctx, "/lib/modules", 0, &modules, NULL);
+	if (r == -ENOMEM)
 		return r;
-	return only_one_subdir(modules, ret) ? 0 : -ENOENT;
+	return r >= 0 && only_one_subdir(modules, ret) ? 0 : -ENOENT;
 }
 
 static bool hostname_is_valid(const char *s)
@@ -138,7 +139,7 @@ int sysinfo_hostname(const struct rproc_ctx *ctx, char **ret)
 		}
 	}
 	/* hostname(5): the first line that is not a comment. */
-	r = rproc_ctx_path(ctx, "/etc/hostname", &host);
+	r = rproc_ctx_chase(ctx, "/etc/hostname", 0, &host, NULL);
 	if (r < 0)
 		return r;
 	r = read_full_file(host, 4096, &text, NULL);
@@ -194,10 +195,10 @@ static int read_dt_property(const struct rproc_ctx *ctx, const char *name, char 
 		path = path_join(dirs[i], name);
 		if (!path)
 			return -ENOMEM;
-		r = rproc_ctx_path(ctx, path, &host);
-		if (r < 0)
-			return r;
-		r = read_full_file(host, 64 * 1024, ret, ret_size);
+		/* /proc/device-tree is a link to /sys/firmware/devicetree/base: in the root. */
+		r = rproc_ctx_chase(ctx, path, 0, &host, NULL);
+		if (r >= 0)
+			r = read_full_file(host, 64 * 1024, ret, ret_size);
 		if (r != -ENOENT)
 			return r;
 	}

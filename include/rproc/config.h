@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "rproc/context.h"
 #include "rproc/firmware.h"
@@ -237,6 +238,8 @@ struct rproc_daemon_config {
 	enum rproc_firmware_staging firmware_staging; /* [Daemon] FirmwareStaging= */
 	bool firmware_strict_modes;		      /* [Daemon] FirmwareStrictModes= */
 	struct rproc_core_settings defaults;	      /* [Defaults] */
+	/* AdminGroup='s gid as rproc_config_set_load() found it; (gid_t) -1: none, or not found */
+	gid_t admin_gid;
 
 	char *path;
 	char **dropins;

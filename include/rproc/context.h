@@ -66,9 +66,41 @@ int rproc_ctx_get_log_priority(const struct rproc_ctx *ctx);
  * @path: an absolute path as the managed system sees it ("/sys/class/…")
  * @ret: newly allocated root + path
  *
+ * Links on the way are left to the host kernel: right for sysfs and the
+ * daemon's own state, whose links are relative or made by rprocd. Files of
+ * the managed system's (configuration, firmware) go through rproc_ctx_chase().
+ *
  * Returns: 0, -EINVAL for a relative path, -ENOMEM.
  */
 int rproc_ctx_path(const struct rproc_ctx *ctx, const char *path, char **ret);
+
+/* Flags of rproc_ctx_chase(). */
+enum {
+	/* A link as the last component is not followed (lstat()'s view). */
+	RPROC_CHASE_NOFOLLOW = 1 << 0,
+	/* A missing component is not an error: it and the rest are kept as written. */
+	RPROC_CHASE_NONEXISTENT = 1 << 1,
+};
+
+/**
+ * rproc_ctx_chase() - map a path of the managed system onto the host, links resolved in the root
+ * @path: an absolute path as the managed system sees it ("/lib/firmware/m4.elf")
+ * @flags: RPROC_CHASE_*
+ * @ret_host: the host path, root + the resolved path (NULL: not wanted)
+ * @ret_path: the resolved path as the managed system sees it (NULL: not wanted)
+ *
+ * Under a root (an image, a test tree), every symlink on the way is resolved
+ * in the root, as the managed system would: an absolute target starts again
+ * at the root, ".." never leaves it. The host path that comes out has no
+ * link below the root, so the host kernel cannot follow one out of it. For
+ * the real system ("/") the path is returned as given (a component not
+ * there is found when the host path is used, and ret_path is not resolved).
+ *
+ * Returns: 0, -EINVAL for a relative path, -ENOMEM, or what the walk meets
+ * (-ENOENT, -ENOTDIR, -ELOOP after 40 links, -EACCES).
+ */
+int rproc_ctx_chase(const struct rproc_ctx *ctx, const char *path, unsigned flags, char **ret_host,
+		    char **ret_path);
 
 #ifdef __cplusplus
 }

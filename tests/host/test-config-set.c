@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core.h"
 #include "harness.h"
@@ -127,12 +128,94 @@ static void test_mask_and_claims(void **state)
 	h_free(h);
 }
 
+/* Not on any build host: a daemon that asked the host kernel would not find these. */
+#define NOT_ON_HOST "/rprocd-host-test-not-on-host"
+
+static void link_in_root(struct harness *h, const char *path, const char *target)
+{
+	_cleanup_free_ char *p = strdup_printf("%s%s", h->root, path);
+
+	assert_non_null(p);
+	assert_int_equal(mkdir_parents(p), 0);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+/*
+ * rprocd --root: the core file, its firmware and a mask are links to
+ * absolute paths in the root (none of them on the host); they are resolved
+ * there, as the kernel of that system would. The core boots from the root's
+ * image.
+ */
+static void test_links_in_root(void **state)
+{
+	struct harness *h = setup();
+	_cleanup_free_ char *fw = NULL, *moved = NULL;
+	int dev, masked;
+
+	(void) state;
+	assert_int_equal(access(NOT_ON_HOST, F_OK), -1);
+	/* The image h_new_default() wrote, moved where only a link leads. */
+	fw = strdup_printf("%s/lib/firmware/fw.elf", h->root);
+	moved = strdup_printf("%s" NOT_ON_HOST "/vendor/fw.elf", h->root);
+	assert_non_null(fw);
+	assert_non_null(moved);
+	assert_int_equal(mkdir_parents(moved), 0);
+	assert_int_equal(rename(fw, moved), 0);
+	link_in_root(h, "/lib/firmware/m4.elf", NOT_ON_HOST "/vendor/fw.elf");
+	assert_int_equal(h_write_file(h, NOT_ON_HOST "/cores/m4.core", "[Core]\nFirmware=m4.elf\n"),
+			 0);
+	link_in_root(h, "/etc/rprocd/cores/m4.core", NOT_ON_HOST "/cores/m4.core");
+	assert_int_equal(
+		h_write_file(h, "/usr/lib/rprocd/cores/dsp.core", "[Core]\nFirmware=fw2.elf\n"), 0);
+	link_in_root(h, "/etc/rprocd/cores/dsp.core", NOT_ON_HOST "/mask");
+	link_in_root(h, NOT_ON_HOST "/mask", "/dev/null");
+	dev = kmodel_add(h->km, "m4", 0);
+	masked = kmodel_add(h->km, "dsp", 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_true(core_is_managed(h_core(h, "m4")));
+	assert_null(h_core(h, "m4")->last_error);
+	assert_int_equal(kmodel_state(h->km, dev), RPROC_STATE_RUNNING);
+	assert_true(h_core(h, "dsp")->config->masked);
+	assert_int_equal(kmodel_state(h->km, masked), RPROC_STATE_OFFLINE);
+	assert_ok(h);
+	h_free(h);
+}
+
+/* AdminGroup=: the gid comes from the configuration set's check (NSS for the running system). */
+static void test_admin_group(void **state)
+{
+	struct harness *h = setup();
+
+	(void) state;
+	assert_int_equal(h_write_file(h, "/etc/rprocd/rprocd.conf",
+				      "[Daemon]\nPollIntervalSec=1h\nAdminGroup=root\n"),
+			 0);
+	assert_int_equal(h_daemon_start(h), 0);
+	h_settle(h, true);
+	assert_true(h->m->admin_gid == 0);
+	assert_int_equal(
+		h_write_file(h, "/etc/rprocd/rprocd.conf",
+			     "[Daemon]\nPollIntervalSec=1h\nAdminGroup=rprocd-no-such-group-x\n"),
+		0);
+	assert_int_equal(h_reload(h), 0);
+	h_settle(h, true);
+	assert_true(h->m->admin_gid == (gid_t) -1);
+	assert_int_equal(h_write_file(h, "/etc/rprocd/rprocd.conf",
+				      "[Daemon]\nPollIntervalSec=1h\nAdminGroup=root\n"),
+			 0);
+	assert_int_equal(h_reload(h), 0);
+	h_settle(h, true);
+	assert_true(h->m->admin_gid == 0);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_board_picks_the_file),
-		cmocka_unit_test(test_invalid_values),
-		cmocka_unit_test(test_mask_and_claims),
+		cmocka_unit_test(test_board_picks_the_file), cmocka_unit_test(test_invalid_values),
+		cmocka_unit_test(test_mask_and_claims),	     cmocka_unit_test(test_links_in_root),
+		cmocka_unit_test(test_admin_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

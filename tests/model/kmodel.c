@@ -455,16 +455,24 @@ fail:
 /* request_firmware() and rproc_elf_sanity_check(): *ret_rsc for an image with a resource table */
 static int request_firmware(struct kmodel *m, struct kdev *d, bool *ret_rsc)
 {
-	_cleanup_free_ char *p = NULL;
+	_cleanup_free_ char *p = NULL, *name = strdup_printf("/lib/firmware/%s", d->firmware);
 	char magic[sizeof(FW_MAGIC_NORSC) - 1];
+	struct rproc_ctx *ctx = NULL;
 	struct stat st;
-	int fd;
+	int fd, r;
 	ssize_t n;
 
-	p = strdup_printf("%s/lib/firmware/%s", m->root, d->firmware);
-	if (!p)
+	if (!name)
 		return -ENOMEM;
-	if (stat(p, &st) < 0 || !S_ISREG(st.st_mode))
+	/* The kernel resolves links in its own root: an image's absolute links lead into it. */
+	r = rproc_ctx_new(m->root, &ctx);
+	if (r < 0)
+		return r;
+	r = rproc_ctx_chase(ctx, name, 0, &p, NULL);
+	rproc_ctx_unref(ctx);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || stat(p, &st) < 0 || !S_ISREG(st.st_mode))
 		return -ENOENT;
 	/* rproc_elf_sanity_check(): the magic is enough for the model */
 	fd = open(p, O_RDONLY | O_CLOEXEC);

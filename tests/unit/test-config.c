@@ -1207,6 +1207,108 @@ static void test_match_board_layering(void **state)
 	rproc_core_config_free(c);
 }
 
+/*
+ * Under a root (an image), links in it lead into it: a core file, rprocd.conf
+ * and a drop-in directory linked to absolute paths the host does not have,
+ * masks whose /dev/null the image does not have, a link out with "..".
+ */
+#define NOT_ON_HOST "/rprocd-config-test-not-on-host"
+static void test_links_in_root(void **state)
+{
+	struct fixture *f = *state;
+	struct rproc_core_config *c = NULL;
+	struct rproc_daemon_config *d = NULL;
+	char **names = NULL;
+
+	assert_int_equal(access(NOT_ON_HOST, F_OK), -1);
+	put(f, NOT_ON_HOST "/m4.core", "[Core]\nFirmware=image.elf\n");
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core", NOT_ON_HOST "/m4.core"),
+			 0);
+	put(f, NOT_ON_HOST "/m4.core.d/10-start.conf", "[Core]\nStart=no\n");
+	assert_int_equal(
+		test_symlink(f->root, "/etc/rprocd/cores/m4.core.d", NOT_ON_HOST "/m4.core.d"), 0);
+	c = load_ok(f, "m4", NULL);
+	assert_false(c->masked);
+	assert_string_equal(c->path, "/etc/rprocd/cores/m4.core");
+	assert_string_equal(c->firmware, "image.elf");
+	assert_string_equal(c->dropins[0], "/etc/rprocd/cores/m4.core.d/10-start.conf");
+	assert_int_equal(c->settings.start, RPROC_START_NO);
+	rproc_core_config_free(c);
+
+	/* The directory of core files itself a link. */
+	put(f, NOT_ON_HOST "/cores/dsp.core", "[Core]\nFirmware=dsp.elf\n");
+	assert_int_equal(test_symlink(f->root, "/run/rprocd/cores", NOT_ON_HOST "/cores"), 0);
+	assert_int_equal(rproc_core_config_list(f->ctx, &names), 0);
+	assert_string_equal(names[0], "dsp");
+	assert_string_equal(names[1], "m4");
+	assert_null(names[2]);
+	rproc_strv_free(names);
+	c = load_ok(f, "dsp", NULL);
+	assert_string_equal(c->firmware, "dsp.elf");
+	rproc_core_config_free(c);
+
+	put(f, NOT_ON_HOST "/rprocd.conf", "[Daemon]\nPollIntervalSec=7s\n");
+	assert_int_equal(
+		test_symlink(f->root, "/etc/rprocd/rprocd.conf", NOT_ON_HOST "/rprocd.conf"), 0);
+	assert_int_equal(rproc_daemon_config_load(f->ctx, &d), 0);
+	assert_true(d->poll_interval_usec == 7 * RPROC_USEC_PER_SEC);
+	rproc_daemon_config_free(d);
+
+	/* A link out of the root with "..": the image's file, or none; never the host's. */
+	assert_int_equal(unlink(host_path(f, "/etc/rprocd/cores/m4.core")), 0);
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core",
+				      "../../../../../../../../.." NOT_ON_HOST "/m4.core"),
+			 0);
+	c = load_ok(f, "m4", NULL);
+	assert_string_equal(c->firmware, "image.elf");
+	rproc_core_config_free(c);
+	put(f, "/usr/lib/rprocd/cores/x.core", "[Core]\n");
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/x.core",
+				      "../../../../../../../../../etc/hostname"),
+			 0);
+	assert_int_equal(rproc_core_config_load(f->ctx, "x", NULL, &c), -EBADMSG);
+	assert_string_equal(c->path, "/etc/rprocd/cores/x.core");
+	assert_non_null(strstr(c->diags[0].message, "no such file"));
+	rproc_core_config_free(c);
+	c = NULL;
+
+	/*
+	 * Masks in an image without /dev/null: the link text, a chain of links and a
+	 * relative link that end at /dev/null, a drop-in masked by a chain.
+	 */
+	assert_int_equal(access(host_path(f, "/dev"), F_OK), -1);
+	assert_int_equal(unlink(host_path(f, "/etc/rprocd/cores/m4.core")), 0);
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core", "/dev/null"), 0);
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", NULL, &c), 0);
+	assert_true(c->masked);
+	rproc_core_config_free(c);
+	assert_int_equal(unlink(host_path(f, "/etc/rprocd/cores/m4.core")), 0);
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core", NOT_ON_HOST "/mask"),
+			 0);
+	assert_int_equal(test_symlink(f->root, NOT_ON_HOST "/mask", "/dev/null"), 0);
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", NULL, &c), 0);
+	assert_true(c->masked);
+	rproc_core_config_free(c);
+	assert_int_equal(unlink(host_path(f, "/etc/rprocd/cores/m4.core")), 0);
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/m4.core", "../../../dev/null"),
+			 0);
+	assert_int_equal(rproc_core_config_load(f->ctx, "m4", NULL, &c), 0);
+	assert_true(c->masked);
+	rproc_core_config_free(c);
+
+	put(f, "/usr/lib/rprocd/cores/dsp.core.d/10-start.conf", "[Core]\nStart=no\n");
+	c = load_ok(f, "dsp", NULL);
+	assert_int_equal(c->settings.start, RPROC_START_NO);
+	rproc_core_config_free(c);
+	assert_int_equal(test_symlink(f->root, "/etc/rprocd/cores/dsp.core.d/10-start.conf",
+				      NOT_ON_HOST "/mask"),
+			 0);
+	c = load_ok(f, "dsp", NULL);
+	assert_int_equal(c->settings.start, RPROC_START_AUTO);
+	assert_null(c->dropins);
+	rproc_core_config_free(c);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1242,6 +1344,7 @@ int main(void)
 		T(test_match_board_sources),
 		T(test_match_board_none),
 		T(test_match_board_layering),
+		T(test_links_in_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* root + path (a static buffer: use it at once). */
+static const char *test_host(struct fixture *f, const char *path)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s%s", f->root, path);
+	return buf;
+}
+
 static void put(struct fixture *f, const char *path, const char *text)
 {
 	assert_int_equal(test_write_str(f->root, path, text), 0);
@@ -348,6 +357,150 @@ static void test_set_parts(void **state)
 	assert_int_equal(f->set->n_diags, 0);
 }
 
+/* Not on any build host: what a lookup that asks the host kernel would miss. */
+#define NOT_ON_HOST "/rprocd-set-test-not-on-host"
+
+/*
+ * An image's firmware links (IMAGE/lib/firmware/m4.elf -> /usr/lib/firmware/…)
+ * are followed in the image: its file is found and judged, never the host's.
+ */
+static void test_firmware_links_in_image(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(access(NOT_ON_HOST, F_OK), -1);
+	rproc_ctx_set_image(f->ctx, 1);
+	put_image(f, NOT_ON_HOST "/vendor/m4.elf");
+	assert_int_equal(
+		test_symlink(f->root, "/lib/firmware/m4.elf", NOT_ON_HOST "/vendor/m4.elf"), 0);
+	/* An absolute Firmware= whose directory is a link. */
+	assert_int_equal(test_symlink(f->root, "/opt/fw", NOT_ON_HOST "/vendor"), 0);
+	/* The core file itself an absolute link. */
+	put(f, NOT_ON_HOST "/cores/m4.core",
+	    "[Core]\nFirmware=m4.elf\nFallbackFirmware=/opt/fw/m4.elf\n");
+	assert_int_equal(
+		test_symlink(f->root, "/etc/rprocd/cores/m4.core", NOT_ON_HOST "/cores/m4.core"),
+		0);
+	/* ".." out of the root stays in it: the image's file. */
+	assert_int_equal(test_symlink(f->root, "/lib/firmware/esc.elf",
+				      "../../../../../../../../.." NOT_ON_HOST "/vendor/m4.elf"),
+			 0);
+	put_core(f, "esc", "[Core]\nFirmware=esc.elf\n");
+	load(f, RPROC_CONFIG_SET_CHECK_FIRMWARE);
+	assert_true(core(f, "m4")->valid);
+	assert_string_equal(core(f, "m4")->path, "/etc/rprocd/cores/m4.core");
+	assert_string_equal(core(f, "m4")->firmware, "m4.elf");
+	assert_int_equal(core(f, "m4")->n_diags, 0);
+	assert_int_equal(core(f, "esc")->n_diags, 0);
+
+	/* What is judged is the image's file: an invalid one is named where the link led. */
+	put(f, NOT_ON_HOST "/vendor/bad.elf", "not an image\n");
+	assert_int_equal(
+		test_symlink(f->root, "/lib/firmware/bad.elf", NOT_ON_HOST "/vendor/bad.elf"), 0);
+	put_core(f, "bad", "[Core]\nFirmware=bad.elf\n");
+	/* The host has /etc/passwd (any file is a valid opaque image); the image has none. */
+	assert_int_equal(access("/etc/passwd", F_OK), 0);
+	assert_int_equal(test_symlink(f->root, "/lib/firmware/host.bin", "/etc/passwd"), 0);
+	assert_int_equal(test_symlink(f->root, "/lib/firmware/host-up.bin",
+				      "../../../../../../../etc/passwd"),
+			 0);
+	put_core(f, "host", "[Core]\nFirmware=host.bin\nFirmwareFormat=opaque\n");
+	put_core(f, "host-up",
+		 "[Core]\nFirmware=host-up.bin\nFallbackFirmware=/etc/"
+		 "passwd\nFirmwareFormat=opaque\n");
+	load(f, RPROC_CONFIG_SET_CHECK_FIRMWARE);
+	expect_diag(core(f, "bad"), LOG_ERR, "/etc/rprocd/cores/bad.core", 2,
+		    "Firmware=bad.elf: /lib/firmware/bad.elf (a link to " NOT_ON_HOST
+		    "/vendor/bad.elf) is not a valid image");
+	expect_diag(core(f, "host"), LOG_ERR, "/etc/rprocd/cores/host.core", 2,
+		    "Firmware=host.bin: no such file in the firmware search path");
+	expect_diag(core(f, "host-up"), LOG_ERR, "/etc/rprocd/cores/host-up.core", 2,
+		    "Firmware=host-up.bin: no such file in the firmware search path");
+	expect_diag(core(f, "host-up"), LOG_ERR, "/etc/rprocd/cores/host-up.core", 3,
+		    "FallbackFirmware=/etc/passwd: no such file");
+	assert_int_equal(core(f, "m4")->n_diags, 0);
+}
+
+/* rprocd.conf's diagnostics (the daemon's part of the set) of this priority holding phrase. */
+static size_t daemon_diags(struct fixture *f, int priority, const char *phrase)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->set->daemon->n_diags; i++) {
+		const struct rproc_config_diag *d = &f->set->daemon->diags[i];
+
+		if (d->priority == priority && strstr(d->message, phrase))
+			n++;
+	}
+	return n;
+}
+
+/* AdminGroup= names a group of the image's /etc/group (an image), or of NSS (the system). */
+static void test_admin_group(void **state)
+{
+	struct fixture *f = *state;
+	const struct rproc_config_diag *d;
+
+	put(f, "/etc/rprocd/rprocd.conf",
+	    "[Daemon]\n# who may change cores\nAdminGroup=rprocadm\n");
+	rproc_ctx_set_image(f->ctx, 1);
+	/* No /etc/group in the image. */
+	load(f, 0);
+	assert_int_equal(f->set->daemon->n_diags, 1);
+	assert_int_equal(daemon_diags(f, LOG_WARNING, "the image has no /etc/group"), 1);
+	assert_true(f->set->daemon->admin_gid == (gid_t) -1);
+
+	/* Missing from it: a warning at the line of the assignment. */
+	put(f, "/etc/group", "root:x:0:\nrprocadmins:x:990:\nrproc:x:991:\n+rprocadm::992:\n");
+	load(f, 0);
+	assert_int_equal(f->set->daemon->n_diags, 1);
+	d = &f->set->daemon->diags[0];
+	assert_int_equal(d->priority, LOG_WARNING);
+	assert_string_equal(d->file, "/etc/rprocd/rprocd.conf");
+	assert_int_equal(d->line, 3);
+	assert_string_equal(d->message, "AdminGroup=rprocadm: no such group in the image's "
+					"/etc/group; only root may change cores");
+	assert_true(f->set->daemon->valid);
+	assert_true(f->set->daemon->admin_gid == (gid_t) -1);
+
+	/* There (the file reached through an absolute link, as /etc/group may be): no warning. */
+	put(f, NOT_ON_HOST "/group", "root:x:0:\nrprocadm:x:993:user1,user2\n");
+	assert_int_equal(unlink(test_host(f, "/etc/group")), 0);
+	assert_int_equal(test_symlink(f->root, "/etc/group", NOT_ON_HOST "/group"), 0);
+	load(f, 0);
+	assert_int_equal(f->set->daemon->n_diags, 0);
+	assert_true(f->set->daemon->admin_gid == 993);
+
+	/* In a drop-in: the diagnostic is at the drop-in's line. */
+	put(f, "/etc/rprocd/rprocd.conf.d/50-group.conf", "[Daemon]\nAdminGroup=ghost\n");
+	load(f, 0);
+	assert_int_equal(f->set->daemon->n_diags, 1);
+	assert_string_equal(f->set->daemon->diags[0].file,
+			    "/etc/rprocd/rprocd.conf.d/50-group.conf");
+	assert_int_equal(f->set->daemon->diags[0].line, 2);
+
+	/* The running system (not an image, a test root as rprocd --root has): NSS. */
+	rproc_ctx_set_image(f->ctx, 0);
+	put(f, "/etc/rprocd/rprocd.conf.d/50-group.conf", "[Daemon]\nAdminGroup=root\n");
+	load(f, 0);
+	assert_int_equal(f->set->daemon->n_diags, 0);
+	assert_true(f->set->daemon->admin_gid == 0);
+	put(f, "/etc/rprocd/rprocd.conf.d/50-group.conf",
+	    "[Daemon]\nAdminGroup=rprocd-no-such-group-x\n");
+	load(f, 0);
+	assert_int_equal(daemon_diags(f, LOG_WARNING,
+				      "AdminGroup=rprocd-no-such-group-x: no such group; only root "
+				      "may change cores"),
+			 1);
+	assert_true(f->set->daemon->admin_gid == (gid_t) -1);
+
+	/* No AdminGroup=: nothing to check. */
+	put(f, "/etc/rprocd/rprocd.conf.d/50-group.conf", "[Daemon]\nAdminGroup=\n");
+	load(f, 0);
+	assert_int_equal(f->set->daemon->n_diags, 0);
+	assert_true(f->set->daemon->admin_gid == (gid_t) -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -361,6 +514,8 @@ int main(void)
 		T(test_firmware),
 		T(test_firmware_unresolved),
 		T(test_set_parts),
+		T(test_firmware_links_in_image),
+		T(test_admin_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
