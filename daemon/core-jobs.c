@@ -332,7 +332,7 @@ static const char *job_what(const struct job *j)
 		return core_method_to_string(j->method);
 	case JOB_RESTART_STOP:
 	case JOB_RESTART_START:
-		return "Restart";
+		return j->rollback ? "RollbackUpdate (the boot of the committed image)" : "Restart";
 	case JOB_SET_FIRMWARE:
 		return "SetFirmware";
 	case JOB_UPDATE:
@@ -965,6 +965,7 @@ int core_queue_rollback(struct core *c, sd_bus_message *msg, sd_bus_error *error
 	j = job_new(JOB_RESTART_STOP, msg);
 	if (!j)
 		return -ENOMEM;
+	j->rollback = true;
 	r = core_queue(c, j, error);
 	if (r < 0)
 		return r;

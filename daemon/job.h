@@ -29,6 +29,7 @@ struct job {
 	bool validated;	     /* JOB_SET_FIRMWARE, JOB_UPDATE: the image passed */
 	int update_fd;	     /* JOB_UPDATE: the candidate, from the caller (-1 otherwise) */
 	bool update;	     /* the restart that boots an update's candidate */
+	bool rollback;	     /* the restart that boots the committed image after RollbackUpdate */
 	sd_bus_message *msg; /* the call to answer, or NULL */
 	bool replied;
 };

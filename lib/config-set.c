@@ -4,7 +4,10 @@
  * board, and the checks that need them all. rprocd and `rprocctl verify`
  * both load it here, so that what verify passes is what the daemon accepts.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <grp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
@@ -321,12 +324,62 @@ static int group_file_lookup(const char *host, const char *name, gid_t *ret_gid)
 		if (!gid_field)
 			continue;
 		gid_field++;
+		if (!isdigit((unsigned char) gid_field[0])) /* as glibc: no sign, no blank */
+			continue;
 		errno = 0;
 		gid = strtoul(gid_field, &end, 10);
 		if (errno || end == gid_field || (*end != ':' && *end) || gid >= (gid_t) -1)
 			continue;
 		*ret_gid = (gid_t) gid;
 		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A group that systemd-sysusers creates at boot: a "g NAME" or "u NAME" line
+ * (a user brings its group) in the image's sysusers.d. 1 with the file that
+ * declares it, 0 when none does.
+ */
+static int sysusers_declares(struct rproc_ctx *ctx, const char *name, char **ret_file)
+{
+	static const char *const dirs[] = { "/etc/sysusers.d", "/run/sysusers.d",
+					    "/usr/local/lib/sysusers.d", "/usr/lib/sysusers.d" };
+
+	for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+		_cleanup_free_ char *host = NULL;
+		_cleanup_(closedirp) DIR *dir = NULL;
+		struct dirent *de;
+
+		if (rproc_ctx_chase(ctx, dirs[i], 0, &host, NULL) < 0)
+			continue;
+		dir = opendir(host);
+		if (!dir)
+			continue;
+		while ((de = readdir(dir))) {
+			_cleanup_free_ char *path = NULL, *file = NULL, *text = NULL;
+			char *line, *save = NULL;
+			size_t l = strlen(de->d_name);
+
+			if (l < 6 || strcmp(de->d_name + l - 5, ".conf") != 0)
+				continue;
+			if (asprintf(&path, "%s/%s", dirs[i], de->d_name) < 0)
+				return -ENOMEM;
+			if (rproc_ctx_chase(ctx, path, 0, &file, NULL) < 0 ||
+			    read_full_file(file, 1024 * 1024, &text, NULL) < 0)
+				continue;
+			for (line = strtok_r(text, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
+				char type[4], who[257];
+
+				if (sscanf(line, " %3s %256s", type, who) != 2)
+					continue;
+				if ((streq(type, "g") || streq(type, "u")) && streq(who, name)) {
+					*ret_file = TAKE_PTR(path);
+					return 1;
+				}
+			}
+		}
 	}
 	return 0;
 }
@@ -379,14 +432,38 @@ static int check_admin_group(struct rproc_ctx *ctx, struct rproc_config_set *set
 	d->admin_gid = (gid_t) -1;
 	if (!d->admin_group)
 		return 0;
-	if (ctx->image) {
-		_cleanup_free_ char *host = NULL;
+	if (ctx->image && ctx->root[0]) {
+		_cleanup_free_ char *host = NULL, *declared = NULL;
 
 		r = rproc_ctx_chase(ctx, "/etc/group", 0, &host, NULL);
 		if (r >= 0)
 			r = group_file_lookup(host, d->admin_group, &gid);
 		if (r == -ENOMEM)
 			return r;
+		/* Not (yet) in /etc/group: nss-altfiles' /usr/lib/group, or sysusers.d at first boot. */
+		if (r <= 0) {
+			_cleanup_free_ char *alt = NULL;
+			int k = rproc_ctx_chase(ctx, "/usr/lib/group", 0, &alt, NULL);
+
+			if (k >= 0)
+				k = group_file_lookup(alt, d->admin_group, &gid);
+			if (k == -ENOMEM)
+				return k;
+			if (k > 0)
+				r = k;
+		}
+		if (r <= 0) {
+			int k = sysusers_declares(ctx, d->admin_group, &declared);
+
+			if (k == -ENOMEM)
+				return k;
+			if (k > 0)
+				return conf_diag(
+					&diags, LOG_NOTICE, file, o->line,
+					"AdminGroup=%s: not in the image's /etc/group, created "
+					"at boot by %s",
+					d->admin_group, declared);
+		}
 		if (r == -ENOENT)
 			return conf_diag(&diags, LOG_WARNING, file, o->line,
 					 "AdminGroup=%s: the image has no /etc/group; only root "

@@ -181,15 +181,17 @@ static int chase_in_root(const struct rproc_ctx *ctx, const char *path, unsigned
 			continue;
 		}
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			/* "missing/..": the kernel says ENOENT; going back up
+			 * from a name never looked at would skip its checks. */
+			if (missing)
+				return -ENOENT;
 			/* At the root, ".." is the root. */
 			if (*done) {
 				*strrchr(done, '/') = 0;
-				if (!missing) {
-					child = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-					if (child < 0)
-						return negative_errno();
-					replace_fd(&fd, child);
-				}
+				child = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (child < 0)
+					return negative_errno();
+				replace_fd(&fd, child);
 			}
 			p = e;
 			continue;

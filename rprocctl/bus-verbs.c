@@ -559,8 +559,14 @@ static int action_failed(const struct action *a, const char *core, const sd_bus_
 	 * rprocd sent: a kernel that refused with ETIMEDOUT arrives as
 	 * Kernel.ETIMEDOUT, and the operation is over then.
 	 */
+	if (sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY)) {
+		log_error("Failed to %s %s: rprocd went away without answering (restarted or "
+			  "crashed); see rprocctl status %s",
+			  a->what, core, core);
+		return EXIT_NO_DAEMON;
+	}
 	if (r == -ETIMEDOUT && !bus_error_is_rprocd(e)) {
-		if (arg.timeout_set && arg.timeout_usec != UINT64_MAX)
+		if (bus_action_timeout() != UINT64_MAX)
 			log_error("Failed to %s %s: no answer within %s; rprocd goes on with it "
 				  "(see rprocctl status %s)",
 				  a->what, core,

@@ -68,25 +68,31 @@ static int print_entry(sd_journal *j, const char *core)
 static void hint_if_unprivileged(void)
 {
 	static const char *const groups[] = { "systemd-journal", "adm", "wheel" };
-	gid_t list[256];
+	gid_t *list = NULL;
 	int n;
 
 	if (geteuid() == 0)
 		return;
-	n = getgroups((int) ELEMENTSOF(list), list);
+	n = getgroups(0, NULL);
+	if (n > 0) {
+		list = calloc((size_t) n, sizeof(gid_t));
+		n = list ? getgroups(n, list) : -1;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(groups); i++) {
 		struct group *g = getgrnam(groups[i]);
 
 		if (!g)
 			continue;
 		if (g->gr_gid == getegid())
-			return;
+			goto done;
 		for (int k = 0; k < n; k++)
 			if (list[k] == g->gr_gid)
-				return;
+				goto done;
 	}
 	log_notice("Hint: you are not in the systemd-journal or adm group, so the firmware's log "
 		   "(in the system journal) is not shown to you");
+done:
+	free(list);
 }
 
 int verb_logs(int argc, char **argv)

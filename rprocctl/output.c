@@ -195,9 +195,22 @@ static void __attribute__((noreturn)) pager_child(const struct pager_plan *plan,
 	/* The pager goes when rprocctl does. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(EXIT_FAILURE);
-	if (plan->cmd)
-		execl("/bin/sh", "sh", "-c", plan->cmd, (char *) NULL);
-	else {
+	if (plan->cmd) {
+		/*
+		 * As systemd: the command's words run directly, so a pager that
+		 * is not there falls through to the built-in one (through sh it
+		 * would "succeed" and lose the output).
+		 */
+		char *copy = strdup(plan->cmd), *argv[16], *save = NULL;
+		size_t n = 0;
+
+		for (char *w = copy ? strtok_r(copy, " \t", &save) : NULL; w && n < 15;
+		     w = strtok_r(NULL, " \t", &save))
+			argv[n++] = w;
+		argv[n] = NULL;
+		if (n > 0)
+			execvp(argv[0], argv);
+	} else {
 		/* Debian's alternative for pagers is "pager"; only less has a secure mode. */
 		if (!plan->secure)
 			execlp("pager", "pager", (char *) NULL);
@@ -246,11 +259,15 @@ void pager_open(void)
 		return;
 	}
 	if (pager_pid == 0) {
-		if (dup2(fd[0], STDIN_FILENO) < 0)
+		/* With standard input closed, pipe2() gave 0 as the read end. */
+		if (fd[0] == STDIN_FILENO)
+			(void) fcntl(STDIN_FILENO, F_SETFD, 0);
+		else if (dup2(fd[0], STDIN_FILENO) < 0)
 			_exit(EXIT_FAILURE);
 		/* O_CLOEXEC closes them only at a successful exec: the built-in
 		 * fallback must not hold the write end, or it never sees EOF. */
-		close(fd[0]);
+		if (fd[0] != STDIN_FILENO)
+			close(fd[0]);
 		close(fd[1]);
 		pager_child(&plan, parent);
 	}
@@ -262,7 +279,11 @@ void pager_open(void)
 		saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 		(void) dup2(fd[1], STDERR_FILENO);
 	}
-	close(fd[0]);
+	if (fd[0] != STDIN_FILENO)
+		close(fd[0]);
+	else
+		/* Not ours to read: back to a closed standard input. */
+		close(STDIN_FILENO);
 	close(fd[1]);
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "librproc.h"
 #include "output.h"
 #include "rprocctl.h"
 
@@ -80,7 +81,15 @@ int verb_update(int argc, char **argv)
 				  &e);
 	else
 		r = call_update(bus, core, fd, &e);
-	if (r < 0) {
+	if (r == -ETIMEDOUT && !bus_error_is_rprocd(&e) && bus_action_timeout() != UINT64_MAX) {
+		char span[64];
+
+		/* --timeout= ran out: rprocd goes on with the update, as with the actions */
+		log_error("Failed to update %s: no answer within %s; rprocd goes on with it (see "
+			  "rprocctl status %s)",
+			  core, rproc_format_timespan(span, sizeof(span), arg.timeout_usec), core);
+		code = EXIT_FAILED;
+	} else if (r < 0) {
 		log_error("Failed to update %s: %s", core,
 			  bus_error_text(&e, r, text, sizeof(text)));
 		code = bus_exit_code(&e, r);

@@ -29,6 +29,19 @@ static uint64_t now_usec(void)
 	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
+static bool owner_changed;
+
+/* NameOwnerChanged for org.rprocd1: rprocd went or came; its objects are new. */
+static int on_owner(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *name = NULL;
+
+	(void) error;
+	if (sd_bus_message_read(m, "s", &name) >= 0 && name && strcmp(name, DEST) == 0)
+		*(bool *) userdata = true;
+	return 0;
+}
+
 static int on_change(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	(void) m, (void) error;
@@ -79,7 +92,7 @@ fail:
 		free(*state);
 		*state = NULL;
 		*exit_code = EXIT_NO_SUCH_CORE;
-		if (!arg.timeout_set || arg.timeout_usec == UINT64_MAX)
+		if (!arg.timeout_set)
 			log_error("%s", bus_error_text(&e, r, text, sizeof(text)));
 		sd_bus_error_free(&e);
 		return -ENXIO;
@@ -141,6 +154,14 @@ int verb_wait(int argc, char **argv)
 		r = sd_bus_match_signal(bus, NULL, DEST, MANAGER_PATH,
 					"org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
 					on_change, &changed);
+	/*
+	 * A new rprocd announces its cores before it owns the name, so those
+	 * signals never match: its taking the name is the cue to look again.
+	 */
+	if (r >= 0)
+		r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+					"org.freedesktop.DBus", "NameOwnerChanged", on_owner,
+					&owner_changed);
 	if (r < 0) {
 		log_error("Failed to subscribe to rprocd's signals: %s", strerror(-r));
 		code = bus_exit_code(NULL, r);
@@ -149,15 +170,21 @@ int verb_wait(int argc, char **argv)
 	for (;;) {
 		bool all = true;
 
-		changed = false;
+		if (owner_changed)
+			/* Look every core up again with the new rprocd. */
+			for (size_t i = 0; i < n; i++) {
+				free(paths[i]);
+				paths[i] = NULL;
+			}
+		changed = owner_changed = false;
 		for (size_t i = 0; i < n; i++) {
 			int c = EXIT_FAILED;
 
 			if (done[i])
 				continue;
 			r = check(bus, argv[i + 1], &paths[i], &states[i], &c);
-			if (r == -ENXIO && arg.timeout_set && arg.timeout_usec != UINT64_MAX)
-				r = 0; /* not there yet: waited for */
+			if (r == -ENXIO && arg.timeout_set)
+				r = 0; /* not there yet: waited for ("infinity" too) */
 			if (r < 0) {
 				code = c;
 				goto finish;
@@ -171,7 +198,7 @@ int verb_wait(int argc, char **argv)
 			code = report_timeout(n, argv + 1, paths, states, done);
 			goto finish;
 		}
-		while (!changed) {
+		while (!changed && !owner_changed) {
 			uint64_t t = now_usec();
 
 			/* Before processing: a stream of signals must not push the timeout back. */

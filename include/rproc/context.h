@@ -91,8 +91,10 @@ enum {
  *
  * Under a root (an image, a test tree), every symlink on the way is resolved
  * in the root, as the managed system would: an absolute target starts again
- * at the root, ".." never leaves it. The host path that comes out has no
- * link below the root, so the host kernel cannot follow one out of it. For
+ * at the root, ".." never leaves it. The host path that comes out had no
+ * link below the root when it was walked: the host kernel cannot follow one
+ * out of it unless the tree changes between the walk and the use (so run
+ * verify on a tree only trusted users can write while it runs). For
  * the real system ("/") the path is returned as given (a component not
  * there is found when the host path is used, and ret_path is not resolved).
  *

@@ -47,7 +47,8 @@ dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile &
 pids+=($!)
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/bus
 for _ in $(seq 200); do [ -S "$tmp/bus" ] && break; sleep 0.05; done
-"${wrap[@]}" "$OLD_RPROCD" >"$tmp/calls" 2>&1 &
+# O_APPEND: the file is emptied before each call, under the writer
+"${wrap[@]}" "$OLD_RPROCD" >>"$tmp/calls" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do grep -q READY "$tmp/calls" 2>/dev/null && break; sleep 0.05; done
 grep -q READY "$tmp/calls" || fail "old-rprocd did not start: $(cat "$tmp/calls")"

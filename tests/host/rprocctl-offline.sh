@@ -103,6 +103,14 @@ check "verify: the warning at AdminGroup='s line" grep -q \
 check "verify: one warning, no error" grep -q "; 0 errors, 1 warnings$" <<<"$out"
 check "verify --json: the warning" run 1 --json --root="$img" verify
 check "verify --json: at its line" grep -q '"Level":"warning","File":"/etc/rprocd/rprocd.conf","Line":2' <<<"$out"
+# created at first boot by systemd-sysusers: a note, verify passes
+mkdir -p "$img/usr/lib/sysusers.d"
+printf '# rprocd\ng rprocadm -\n' >"$img/usr/lib/sysusers.d/rprocd.conf"
+check "verify passes: AdminGroup= from sysusers.d" run 0 --root="$img" verify
+check "verify: a note names sysusers.d" grep -q \
+	"note: AdminGroup=rprocadm: not in the image's /etc/group, created at boot by /usr/lib/sysusers.d/rprocd.conf" \
+	<<<"$out"
+rm -r "$img/usr/lib/sysusers.d"
 printf 'root:x:0:\nrprocadm:x:991:\n' >"$img/etc/group"
 check "verify passes: AdminGroup= in the image" run 0 --root="$img" verify
 

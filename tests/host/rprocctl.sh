@@ -459,12 +459,21 @@ if command -v script >/dev/null; then
 		grep -q "core1" "$tmp/out" || fail "no pager ($sec): the list is lost: $(cat "$tmp/out")"
 		grep -q "rc=0" "$tmp/out" || fail "no pager ($sec): $(cat "$tmp/out")"
 	done
+	# ... also with standard input closed (the pipe's read end is then fd 0)
+	tty_run "TERM=xterm PATH=$tmp/nopager SUDO_UID=1 $(command -v timeout) 20 $RPROCCTL list <&-; echo rc=\$?"
+	grep -q "core1" "$tmp/out" && grep -q "rc=0" "$tmp/out" ||
+		fail "no pager, stdin closed: $(cat "$tmp/out")"
+	# a $SYSTEMD_PAGER that does not exist: the built-in one, nothing lost
+	tty_run "TERM=xterm SYSTEMD_PAGERSECURE=0 SYSTEMD_PAGER=nosuchpager $RPROCCTL list; echo rc=\$?"
+	grep -q "core1" "$tmp/out" && grep -q "rc=0" "$tmp/out" ||
+		fail "a missing \$SYSTEMD_PAGER lost the output: $(cat "$tmp/out")"
 	# not a terminal: never
 	rm -f "$tmp/paged"
 	PATH=$fake:$PATH SYSTEMD_PAGERSECURE=0 PAGER=mypager TERM=xterm ctl list
 	[ ! -e "$tmp/paged" ] || fail "paged without a terminal"
 else
-	echo "SKIP: no script(1): colours and the pager on a terminal not tested"
+	# script(1) is in bsdutils, essential in Debian: its absence is a broken host
+	fail "no script(1) (bsdutils): colours and the pager on a terminal cannot be tested"
 fi
 
 # ---- --no-block: rprocd has it when rprocctl returns; its outcome is in LastError -----

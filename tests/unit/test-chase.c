@@ -145,7 +145,11 @@ static void test_nonexistent_and_loops(void **state)
 	expect_chase(f, "/etc/rprocd/cores/m4.core", RPROC_CHASE_NONEXISTENT, "/dev/null");
 	link_to(f, "/etc/rprocd/cores/rel.core", "../../../../../dev/./null");
 	expect_chase(f, "/etc/rprocd/cores/rel.core", RPROC_CHASE_NONEXISTENT, "/dev/null");
-	expect_chase(f, "/no/such/../dir", RPROC_CHASE_NONEXISTENT, "/no/dir");
+	/* "missing/.." is ENOENT, as in the kernel: going back up past a name
+	 * never looked at would let "/missing/../hostlink/x" reach the host */
+	expect_chase_error(f, "/no/such/../dir", RPROC_CHASE_NONEXISTENT, -ENOENT);
+	link_to(f, "/hostetc", "/etc");
+	expect_chase_error(f, "/missing/../hostetc/passwd", RPROC_CHASE_NONEXISTENT, -ENOENT);
 
 	link_to(f, "/loop/a", "b");
 	link_to(f, "/loop/b", "/loop/a");
