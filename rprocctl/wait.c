@@ -86,6 +86,15 @@ static int check(sd_bus *bus, const char *name, char **path, char **state, int *
 		return ready ? 1 : 0;
 	return !strcmp(s, "running") || !strcmp(s, "attached");
 fail:
+	/* With --timeout=, rprocd itself not on the bus (yet: being started) is waited for too. */
+	if (arg.timeout_set && (sd_bus_error_has_name(&e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+				sd_bus_error_has_name(&e, SD_BUS_ERROR_NAME_HAS_NO_OWNER))) {
+		free(*path);
+		*path = NULL;
+		sd_bus_error_free(&e);
+		*exit_code = EXIT_NO_DAEMON;
+		return -ENXIO;
+	}
 	if (error_is_gone(&e)) {
 		free(*path);
 		*path = NULL;

@@ -3,7 +3,8 @@
  * An rprocd before the by-name Manager methods (the development snapshots):
  * org.rprocd1 with Manager.GetCore and one Core object, core0, whose Start,
  * Stop, Restart, Attach, Detach and Recover only say on stdout that they were
- * called; no StartCore & co., so a call by name gets UnknownMethod. For
+ * called, and a State that is "running"; no StartCore & co., so a call by
+ * name gets UnknownMethod. For
  * tests/host/rprocctl-fallback.sh: rprocctl falls back to GetCore +
  * Core.<Method> and reports the same outcome.
  *
@@ -55,6 +56,7 @@ static const sd_bus_vtable manager_vtable[] = {
 
 static const sd_bus_vtable core_vtable[] = {
 	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("State", "s", NULL, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_METHOD("Start", "", "", core_method, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Stop", "", "", core_method, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("Restart", "", "", core_method, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -63,6 +65,9 @@ static const sd_bus_vtable core_vtable[] = {
 	SD_BUS_METHOD("Recover", "", "", core_method, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_VTABLE_END,
 };
+
+/* core0's State: "running" (a const string property read through the userdata pointer). */
+static const char *state = "running";
 
 int main(void)
 {
@@ -75,7 +80,7 @@ int main(void)
 					     manager_vtable, NULL);
 	if (r >= 0)
 		r = sd_bus_add_object_vtable(bus, NULL, CORE0, "org.rprocd1.Core", core_vtable,
-					     NULL);
+					     (void *) &state);
 	if (r >= 0)
 		r = sd_bus_request_name(bus, "org.rprocd1", 0);
 	if (r < 0) {

@@ -76,4 +76,21 @@ grep -q '^rprocctl: Failed to stop core0: .*(EBUSY)' "$tmp/err" || fail "stop's 
 ctl start nosuch
 [ "$rc" = 4 ] || fail "start nosuch through the fallback: exit $rc"
 grep -q 'no core named "nosuch"' "$tmp/err" || fail "start nosuch: $(cat "$tmp/err")"
+# wait --timeout= while rprocd is not on the bus: the new rprocd's taking the
+# name (it announces no core: NameOwnerChanged is the only cue) ends the wait
+kill "${pids[1]}"
+wait "${pids[1]}" 2>/dev/null || true
+t0=$(date +%s%N)
+"${wrap[@]}" "$RPROCCTL" wait --timeout=30s core0 >"$tmp/wait.out" 2>&1 &
+waiter=$!
+pids+=("$waiter")
+sleep 1
+kill -0 "$waiter" 2>/dev/null || fail "wait gave up while rprocd was away: $(cat "$tmp/wait.out")"
+"${wrap[@]}" "$OLD_RPROCD" >>"$tmp/calls" 2>&1 &
+pids+=($!)
+rc=0
+wait "$waiter" || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$rc" = 0 ] || fail "wait across rprocd's start: exit $rc: $(cat "$tmp/wait.out")"
+((ms < 15000)) || fail "wait noticed the new rprocd only after $ms ms (at its deadline?)"
 echo "rprocctl's fallback to GetCore + Core.<Method>: all passed"
