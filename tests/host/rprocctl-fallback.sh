@@ -6,6 +6,8 @@
 # gets UnknownMethod, and falls back to GetCore + Core.<Method>, with the
 # same exit codes and messages as against rprocd. On a private system bus.
 set -euo pipefail
+# shellcheck source=tests/host/lib-bus.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-bus.sh"
 
 OLD_RPROCD=${OLD_RPROCD:?path to old-rprocd}
 RPROCCTL=${RPROCCTL:?path to the rprocctl binary}
@@ -28,25 +30,7 @@ fail() {
 	exit 1
 }
 
-cat >"$tmp/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$tmp/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile &
-pids+=($!)
-export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/bus
-for _ in $(seq 200); do [ -S "$tmp/bus" ] && break; sleep 0.05; done
+private_bus "$tmp" || fail "no private bus"
 # O_APPEND: the file is emptied before each call, under the writer
 "${wrap[@]}" "$OLD_RPROCD" >>"$tmp/calls" 2>&1 &
 pids+=($!)

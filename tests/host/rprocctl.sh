@@ -8,6 +8,8 @@
 # --no-legend, -q, colours, the pager, --no-block, the bash completion. The
 # real kernel, ssh (-H) and slow boots are tests/vm/daemon/ctl.sh's.
 set -euo pipefail
+# shellcheck source=tests/host/lib-bus.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-bus.sh"
 
 RPROCD=${RPROCD:?path to the rprocd binary}
 RPROCCTL=${RPROCCTL:?path to the rprocctl binary}
@@ -119,25 +121,7 @@ if [ "$(id -u)" != 0 ]; then
 	printf '[Daemon]\nAdminGroup=%s\n' "$(id -gn)" >"$root/etc/rprocd/rprocd.conf"
 fi
 
-cat >"$tmp/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$tmp/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile &
-pids+=($!)
-export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/bus
-for _ in $(seq 200); do busctl --system list >/dev/null 2>&1 && break; sleep 0.05; done
+private_bus "$tmp" || fail "no private bus"
 "$RPROCD" --root="$root" >"$tmp/rprocd.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do

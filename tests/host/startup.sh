@@ -9,6 +9,8 @@
 # change it, so this proves the plumbing, not the kernel's answers (the VM
 # suites do that).
 set -euo pipefail
+# shellcheck source=tests/host/lib-bus.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-bus.sh"
 
 RPROCD=${RPROCD:?path to the rprocd binary}
 # A cross build runs the binary under qemu-user (docs/PORTING.md); the wrapper
@@ -60,27 +62,8 @@ printf 'opaque image' >"$root/lib/firmware/fw.bin"
 printf '[Core]\nFirmware=fw.bin\nFirmwareFormat=opaque\n' >"$root/etc/rprocd/cores/core0.core"
 
 # A private system bus.
-cat >"$tmp/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$tmp/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$tmp/bus.conf" --nofork --nopidfile &
-pids+=($!)
-export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$tmp/bus
+private_bus "$tmp" || fail "no private bus"
 bus() { busctl --system "$@"; }
-# The socket exists from bind(), before listen(): wait until the bus answers.
-for _ in $(seq 200); do bus list >/dev/null 2>&1 && break; sleep 0.05; done
 
 "${wrap[@]}" "$RPROCD" --root="$root" --debug >"$tmp/rprocd.log" 2>&1 &
 rprocd=$!

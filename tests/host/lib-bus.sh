@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
+#
+# For the host tests that run rprocd or rprocctl: a private system bus.
+
+# private_bus DIR - a dbus-daemon of type system that lets everyone through,
+# listening on DIR/bus; exports DBUS_SYSTEM_BUS_ADDRESS, appends the daemon's
+# pid to the array pids, and returns once the bus answers
+private_bus() {
+	local dir=$1
+	cat >"$dir/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$dir/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+CONF
+	dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile &
+	pids+=($!)
+	export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$dir/bus
+	# The socket exists from bind(), before listen(): wait until the bus answers.
+	for _ in $(seq 200); do
+		busctl --system list >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "private_bus: the bus at $dir/bus does not answer" >&2
+	return 1
+}
