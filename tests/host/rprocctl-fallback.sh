@@ -6,8 +6,8 @@
 # gets UnknownMethod, and falls back to GetCore + Core.<Method>, with the
 # same exit codes and messages as against rprocd. On a private system bus.
 set -euo pipefail
-# shellcheck source=tests/host/lib-bus.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib-bus.sh"
+# shellcheck source=tests/host/lib-host.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-host.sh"
 
 OLD_RPROCD=${OLD_RPROCD:?path to old-rprocd}
 RPROCCTL=${RPROCCTL:?path to the rprocctl binary}

@@ -8,8 +8,8 @@
 # --no-legend, -q, colours, the pager, --no-block, the bash completion. The
 # real kernel, ssh (-H) and slow boots are tests/vm/daemon/ctl.sh's.
 set -euo pipefail
-# shellcheck source=tests/host/lib-bus.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib-bus.sh"
+# shellcheck source=tests/host/lib-host.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-host.sh"
 
 RPROCD=${RPROCD:?path to the rprocd binary}
 RPROCCTL=${RPROCCTL:?path to the rprocctl binary}
@@ -86,17 +86,7 @@ schema_check() {
 
 # ---- a fake sysfs: core0 offline (configured), core1 running (not configured) ----
 root=$tmp/root
-for i in 0 1; do
-	dev=$root/sys/devices/platform/sim.$i/remoteproc/remoteproc$i
-	mkdir -p "$dev" "$root/sys/class/remoteproc"
-	ln -s "../../devices/platform/sim.$i/remoteproc/remoteproc$i" \
-		"$root/sys/class/remoteproc/remoteproc$i"
-	echo "core$i" >"$dev/name"
-	echo offline >"$dev/state"
-	echo "rproc-core$i-fw" >"$dev/firmware"
-	echo enabled >"$dev/recovery"
-	echo disabled >"$dev/coredump"
-done
+fake_cores "$root" 2
 echo running >"$root/sys/devices/platform/sim.1/remoteproc/remoteproc1/state"
 mkdir -p "$root/etc/rprocd/cores/core0.core.d" "$root/lib/firmware"
 printf 'opaque image' >"$root/lib/firmware/fw.bin"

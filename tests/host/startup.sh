@@ -9,8 +9,8 @@
 # change it, so this proves the plumbing, not the kernel's answers (the VM
 # suites do that).
 set -euo pipefail
-# shellcheck source=tests/host/lib-bus.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib-bus.sh"
+# shellcheck source=tests/host/lib-host.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-host.sh"
 
 RPROCD=${RPROCD:?path to the rprocd binary}
 # A cross build runs the binary under qemu-user (docs/PORTING.md); the wrapper
@@ -46,17 +46,7 @@ rc=0; "${wrap[@]}" "$RPROCD" extra 2>/dev/null || rc=$?
 
 # A fake sysfs tree: one configured core, one that is not.
 root=$tmp/root
-for i in 0 1; do
-	dev=$root/sys/devices/platform/sim.$i/remoteproc/remoteproc$i
-	mkdir -p "$dev" "$root/sys/class/remoteproc"
-	ln -s "../../devices/platform/sim.$i/remoteproc/remoteproc$i" \
-		"$root/sys/class/remoteproc/remoteproc$i"
-	echo "core$i" >"$dev/name"
-	echo offline >"$dev/state"
-	echo "rproc-core$i-fw" >"$dev/firmware"
-	echo enabled >"$dev/recovery"
-	echo disabled >"$dev/coredump"
-done
+fake_cores "$root" 2
 mkdir -p "$root/etc/rprocd/cores" "$root/lib/firmware"
 printf 'opaque image' >"$root/lib/firmware/fw.bin"
 printf '[Core]\nFirmware=fw.bin\nFirmwareFormat=opaque\n' >"$root/etc/rprocd/cores/core0.core"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 #
-# For the host tests that run rprocd or rprocctl: a private system bus.
+# For the host tests that run rprocd or rprocctl: a private system bus, a fake sysfs.
 
 # private_bus DIR - a dbus-daemon of type system that lets everyone through,
 # listening on DIR/bus; exports DBUS_SYSTEM_BUS_ADDRESS, appends the daemon's
@@ -33,4 +33,21 @@ CONF
 	done
 	echo "private_bus: the bus at $dir/bus does not answer" >&2
 	return 1
+}
+
+# fake_cores ROOT N - a fake sysfs under ROOT: remoteproc0..N-1, named coreI,
+# offline, with the attributes rprocd reads and the class links as in sysfs
+fake_cores() {
+	local root=$1 i dev
+	for ((i = 0; i < $2; i++)); do
+		dev=$root/sys/devices/platform/sim.$i/remoteproc/remoteproc$i
+		mkdir -p "$dev" "$root/sys/class/remoteproc"
+		ln -s "../../devices/platform/sim.$i/remoteproc/remoteproc$i" \
+			"$root/sys/class/remoteproc/remoteproc$i"
+		echo "core$i" >"$dev/name"
+		echo offline >"$dev/state"
+		echo "rproc-core$i-fw" >"$dev/firmware"
+		echo enabled >"$dev/recovery"
+		echo disabled >"$dev/coredump"
+	done
 }
